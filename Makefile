@@ -1,0 +1,36 @@
+# One venv, made from nothing with only Python 3.11: `make test` and `make demo` do all set-up.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install generate test demo conform bench lint typecheck clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+generate: install
+	PATH=$(BIN):$$PATH $(BIN)/python -m tools.regen
+
+test: install
+	$(BIN)/python -m pytest
+
+typecheck: install
+	$(BIN)/mypy
+
+demo: install
+	$(BIN)/python -m vertex_tuning.demo
+
+conform: install
+	$(BIN)/vertex-tuning conform --serve-reference
+
+bench: install
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache

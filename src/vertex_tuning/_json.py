@@ -1,0 +1,603 @@
+"""Proto3 JSON for betterproto2 messages, following ``google.protobuf.json_format`` exactly.
+
+What betterproto2 0.10's own ``to_dict``/``from_dict`` miss and this codec keeps: nanosecond
+Timestamps and Durations, int64 beyond 2**53 as decimal strings, full enum names, both name
+casings on input, every base64 alphabet, at most one member per union (two is an error naming
+the union), and unknown fields kept on the message and written back unchanged.
+
+Each message class gets a plan (one entry per field, with its decoder and encoder) built on
+first use; parsing bypasses the dataclass ``__init__`` and fills the instance dict directly.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import math
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import betterproto2
+import orjson
+
+from vertex_tuning import _time
+from vertex_tuning_protos._schema import SCHEMA
+from vertex_tuning_protos.google import protobuf as wkt
+from vertex_tuning_protos.message_pool import default_message_pool
+
+M = TypeVar("M", bound=betterproto2.Message)
+Decoder = Callable[[Any], Any]
+Encoder = Callable[[Any], Any]
+
+UNKNOWN_ATTR = "_vt_unknown_json"
+ANY_ATTR = "_vt_any_json"
+_INT32 = (-(2**31), 2**31 - 1)
+_UINT32 = (0, 2**32 - 1)
+_INT64 = (-(2**63), 2**63 - 1)
+_UINT64 = (0, 2**64 - 1)
+_INT_TEXT = re.compile(r"-?\d+")
+
+
+class JsonFormatError(ValueError):
+    """JSON that does not fit the message: names the field path and the rule it broke."""
+
+    def __init__(self, rule: str, path: tuple[str, ...] = ()) -> None:
+        self.rule = rule
+        self.path = path
+        super().__init__(self._text())
+
+    @property
+    def field(self) -> str:
+        """Dotted path of the offending field, e.g. ``TuningJob.supervisedTuningSpec.hyperParameters``."""
+        return ".".join(self.path)
+
+    def _text(self) -> str:
+        return f"{self.field}: {self.rule}" if self.path else self.rule
+
+    def within(self, name: str) -> JsonFormatError:
+        """The same error one level further out."""
+        self.path = (name, *self.path)
+        self.args = (self._text(),)
+        return self
+
+
+def _json_name(proto_name: str) -> str:
+    """protoc's default JSON name: drop underscores, upper-case the letter after each."""
+    out, upper = [], False
+    for ch in proto_name:
+        if ch == "_":
+            upper = True
+        else:
+            out.append(ch.upper() if upper else ch)
+            upper = False
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- scalar codecs
+def _integer(lo: int, hi: int) -> Decoder:
+    def decode(raw: Any) -> int:
+        if type(raw) is int:
+            value = raw
+        elif type(raw) is str and _INT_TEXT.fullmatch(raw):
+            value = int(raw)
+        elif type(raw) is float and raw.is_integer():
+            value = int(raw)
+        elif type(raw) is str:
+            try:
+                f = float(raw)
+            except ValueError:
+                raise JsonFormatError(f"expected an integer, got {raw!r}") from None
+            if not f.is_integer():
+                raise JsonFormatError(f"expected an integer, got {raw!r}")
+            value = int(f)
+        else:
+            raise JsonFormatError(f"expected an integer, got {raw!r}")
+        if not lo <= value <= hi:
+            raise JsonFormatError(f"integer {value} out of range [{lo}, {hi}]")
+        return value
+
+    return decode
+
+
+def _decode_double(raw: Any) -> float:
+    if type(raw) is float or type(raw) is int:
+        return float(raw)
+    if type(raw) is str:
+        if raw in ("NaN", "Infinity", "-Infinity"):
+            return float(raw.replace("Infinity", "inf"))
+        try:
+            return float(raw)
+        except ValueError:
+            pass
+    raise JsonFormatError(f"expected a number, got {raw!r}")
+
+
+def _encode_double(value: float) -> float | str:
+    if math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
+def _decode_float(raw: Any) -> float:
+    value = _decode_double(raw)
+    if math.isfinite(value) and abs(value) > 3.4028234663852886e38:
+        raise JsonFormatError(f"float {raw!r} out of range")
+    return value
+
+
+def _decode_bool(raw: Any) -> bool:
+    if type(raw) is bool:
+        return raw
+    raise JsonFormatError(f"expected true or false, got {raw!r}")
+
+
+def _decode_string(raw: Any) -> str:
+    if type(raw) is str:
+        return raw
+    raise JsonFormatError(f"expected a string, got {raw!r}")
+
+
+def _decode_bytes(raw: Any) -> bytes:
+    if type(raw) is not str:
+        raise JsonFormatError(f"expected a base64 string, got {raw!r}")
+    text = raw.replace("-", "+").replace("_", "/")
+    text += "=" * (-len(text) % 4)
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise JsonFormatError(f"not base64 (standard or URL-safe): {raw!r}") from None
+
+
+def _encode_bytes(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+def _decode_timestamp(raw: Any) -> _time.Timestamp:
+    if type(raw) is not str:
+        raise JsonFormatError(f"expected an RFC 3339 timestamp string, got {raw!r}")
+    try:
+        return _time.parse_timestamp(raw)
+    except ValueError as exc:
+        raise JsonFormatError(str(exc)) from None
+
+
+def _decode_duration(raw: Any) -> _time.Duration:
+    if type(raw) is not str:
+        raise JsonFormatError(f"expected a duration string like '3.5s', got {raw!r}")
+    try:
+        return _time.parse_duration(raw)
+    except ValueError as exc:
+        raise JsonFormatError(str(exc)) from None
+
+
+def _checked(fn: Callable[[Any], str]) -> Encoder:
+    def encode(value: Any) -> str:
+        try:
+            return fn(value)
+        except ValueError as exc:
+            raise JsonFormatError(str(exc)) from None
+
+    return encode
+
+
+def _enum_codec(cls: type[betterproto2.Enum]) -> tuple[Decoder, Encoder]:
+    by_name = {name: cls(number) for name, number in cls.betterproto_renamed_proto_names_to_value().items()}
+    names = {int(member): name for name, member in by_name.items()}
+    type_name = cls.__name__
+
+    def decode(raw: Any) -> Any:
+        if type(raw) is str:
+            member = by_name.get(raw)
+            if member is None:
+                raise JsonFormatError(f"{raw!r} is not a {type_name} value")
+            return member
+        if type(raw) is int:
+            return cls(raw)
+        raise JsonFormatError(f"expected a {type_name} name, got {raw!r}")
+
+    def encode(value: Any) -> Any:
+        return names.get(int(value), int(value))
+
+    return decode, encode
+
+
+# ---------------------------------------------------------------- well-known message codecs
+def _decode_value(raw: Any) -> wkt.Value:
+    if raw is None:
+        return wkt.Value(null_value=wkt.NullValue.NULL_VALUE)
+    if type(raw) is bool:
+        return wkt.Value(bool_value=raw)
+    if type(raw) is int or type(raw) is float:
+        return wkt.Value(number_value=float(raw))
+    if type(raw) is str:
+        return wkt.Value(string_value=raw)
+    if type(raw) is dict:
+        return wkt.Value(struct_value=_decode_struct(raw))
+    if type(raw) is list:
+        return wkt.Value(list_value=wkt.ListValue(values=[_decode_value(v) for v in raw]))
+    raise JsonFormatError(f"not a JSON value: {raw!r}")
+
+
+def _decode_struct(raw: Any) -> wkt.Struct:
+    if type(raw) is not dict:
+        raise JsonFormatError(f"expected a JSON object, got {raw!r}")
+    return wkt.Struct(fields={k: _decode_value(v) for k, v in raw.items()})
+
+
+def _decode_list_value(raw: Any) -> wkt.ListValue:
+    if type(raw) is not list:
+        raise JsonFormatError(f"expected a JSON array, got {raw!r}")
+    return wkt.ListValue(values=[_decode_value(v) for v in raw])
+
+
+def _encode_value(value: wkt.Value) -> Any:
+    if value.null_value is not None:
+        return None
+    if value.number_value is not None:
+        if not math.isfinite(value.number_value):
+            raise JsonFormatError("a Value cannot hold NaN or Infinity in JSON")
+        return value.number_value
+    if value.string_value is not None:
+        return value.string_value
+    if value.bool_value is not None:
+        return value.bool_value
+    if value.struct_value is not None:
+        return _encode_struct(value.struct_value)
+    if value.list_value is not None:
+        return [_encode_value(v) for v in value.list_value.values]
+    raise JsonFormatError("a Value must have one kind set")
+
+
+def _encode_struct(value: wkt.Struct) -> dict[str, Any]:
+    return {k: _encode_value(v) for k, v in value.fields.items()}
+
+
+def _decode_any(raw: Any) -> wkt.Any:
+    if type(raw) is not dict:
+        raise JsonFormatError(f"expected a JSON object with '@type', got {raw!r}")
+    url = raw.get("@type")
+    if type(url) is not str or not url:
+        raise JsonFormatError("an Any needs a '@type' string")
+    cls = default_message_pool.url_to_type.get(url)
+    body = {k: v for k, v in raw.items() if k != "@type"}
+    if cls is None:
+        # A type this schema does not know: keep the JSON so it is written back unchanged.
+        any_ = wkt.Any(type_url=url)
+        any_.__dict__[ANY_ATTR] = dict(raw)
+        return any_
+    if cls in _WKT_JSON:
+        if set(body) - {"value"}:
+            raise JsonFormatError(f"an Any holding {url} takes only 'value'")
+        inner = _plan(cls).from_value(body.get("value"))
+    else:
+        inner = _decode_message(cls, body)
+    return pack(inner, url)
+
+
+def pack(message: betterproto2.Message, url: str | None = None) -> wkt.Any:
+    """Wrap ``message`` in an ``Any`` whose JSON form keeps every nanosecond and unknown field."""
+    any_ = wkt.Any(type_url=url or default_message_pool.type_to_url[type(message)], value=bytes(message))
+    any_.__dict__["_vt_any_message"] = message
+    return any_
+
+
+def unpack(any_: wkt.Any) -> betterproto2.Message | None:
+    """The message inside ``any_`` (None when its type is not in this schema)."""
+    inner = any_.__dict__.get("_vt_any_message")
+    if inner is not None:
+        return inner  # type: ignore[no-any-return]
+    cls = default_message_pool.url_to_type.get(any_.type_url)
+    return None if cls is None else cls.parse(any_.value)
+
+
+def _encode_any(any_: wkt.Any) -> dict[str, Any]:
+    kept = any_.__dict__.get(ANY_ATTR)
+    if kept is not None:
+        return dict(kept)
+    inner = unpack(any_)
+    if inner is None:
+        raise JsonFormatError(f"cannot write an Any of unknown type {any_.type_url!r} as JSON")
+    if type(inner) in _WKT_JSON:
+        return {"@type": any_.type_url, "value": _plan(type(inner)).to_value(inner)}
+    return {"@type": any_.type_url, **_encode_message(inner)}
+
+
+def _wkt_message_codecs() -> dict[type, tuple[Decoder, Encoder]]:
+    def ts_decode(raw: Any) -> wkt.Timestamp:
+        s, n = _decode_timestamp(raw).epoch()
+        return wkt.Timestamp(seconds=s, nanos=n)
+
+    def ts_encode(v: wkt.Timestamp) -> str:
+        return _time.format_timestamp(_time.Timestamp.from_epoch(v.seconds, v.nanos))
+
+    def dur_decode(raw: Any) -> wkt.Duration:
+        total = _decode_duration(raw).total_nanos()
+        sign = -1 if total < 0 else 1
+        s, n = divmod(abs(total), 1_000_000_000)
+        return wkt.Duration(seconds=sign * s, nanos=sign * n)
+
+    def dur_encode(v: wkt.Duration) -> str:
+        return _time.format_duration(_time.Duration.from_nanos(v.seconds * 1_000_000_000 + v.nanos))
+
+    def empty_decode(raw: Any) -> Any:
+        if type(raw) is not dict or raw:
+            raise JsonFormatError(f"expected {{}}, got {raw!r}")
+        return wkt.Empty()
+
+    return {
+        wkt.Struct: (_decode_struct, _encode_struct),
+        wkt.Value: (_decode_value, _encode_value),
+        wkt.ListValue: (_decode_list_value, lambda v: [_encode_value(x) for x in v.values]),
+        wkt.Any: (_decode_any, _encode_any),
+        wkt.Timestamp: (ts_decode, _checked(ts_encode)),
+        wkt.Duration: (dur_decode, _checked(dur_encode)),
+        wkt.Empty: (empty_decode, lambda v: {}),
+    }
+
+
+_WKT_JSON = _wkt_message_codecs()
+_UNWRAPPED: dict[type, tuple[Decoder, Encoder]] = {
+    wkt.Timestamp: (_decode_timestamp, _checked(_time.format_timestamp)),
+    wkt.Duration: (_decode_duration, _checked(_time.format_duration)),
+}
+_SCALARS: dict[str, tuple[Decoder, Encoder | None]] = {
+    betterproto2.TYPE_STRING: (_decode_string, None),
+    betterproto2.TYPE_BOOL: (_decode_bool, None),
+    betterproto2.TYPE_BYTES: (_decode_bytes, _encode_bytes),
+    betterproto2.TYPE_DOUBLE: (_decode_double, _encode_double),
+    betterproto2.TYPE_FLOAT: (_decode_float, _encode_double),
+    betterproto2.TYPE_INT32: (_integer(*_INT32), None),
+    betterproto2.TYPE_SINT32: (_integer(*_INT32), None),
+    betterproto2.TYPE_SFIXED32: (_integer(*_INT32), None),
+    betterproto2.TYPE_UINT32: (_integer(*_UINT32), None),
+    betterproto2.TYPE_FIXED32: (_integer(*_UINT32), None),
+    betterproto2.TYPE_INT64: (_integer(*_INT64), str),
+    betterproto2.TYPE_SINT64: (_integer(*_INT64), str),
+    betterproto2.TYPE_SFIXED64: (_integer(*_INT64), str),
+    betterproto2.TYPE_UINT64: (_integer(*_UINT64), str),
+    betterproto2.TYPE_FIXED64: (_integer(*_UINT64), str),
+}
+_MAP_KEYS: dict[str, Decoder] = {
+    betterproto2.TYPE_STRING: _decode_string,
+    betterproto2.TYPE_BOOL: lambda raw: {"true": True, "false": False}[raw],
+}
+
+
+# ---------------------------------------------------------------- per-class plans
+@dataclasses.dataclass(slots=True)
+class _Field:
+    name: str
+    json: str
+    group: str | None
+    decode: Decoder
+    encode: Encoder | None  # None: the value is already JSON
+    repeated: bool
+    is_map: bool
+    default: Any
+    factory: Callable[[], Any] | None
+    presence: bool  # message fields: written whenever set, even if empty
+
+
+class _Plan:
+    """How to read and write one message class."""
+
+    __slots__ = ("cls", "fields", "by_key", "defaults", "factories", "groups", "from_value", "to_value")
+
+    def __init__(self, cls: type[betterproto2.Message]) -> None:
+        self.cls = cls
+        meta = cls._betterproto
+        json_names = _schema_json_names(cls)
+        self.fields: list[_Field] = []
+        self.defaults: dict[str, Any] = {"_unknown_fields": b""}
+        self.factories: list[tuple[str, Callable[[], Any]]] = []
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+            fm: betterproto2.FieldMetadata = f.metadata["betterproto"]
+            decode, encode = _field_codec(cls, f.name, fm, meta.cls_by_field)
+            factory = f.default_factory
+            default = None if fm.repeated or fm.proto_type == betterproto2.TYPE_MAP else factory()  # type: ignore[misc]
+            entry = _Field(
+                f.name, json_names.get(f.name) or _json_name(f.name), fm.group, decode, encode, bool(fm.repeated),
+                fm.proto_type == betterproto2.TYPE_MAP, default, factory if default is None and not fm.group else None,
+                fm.proto_type == betterproto2.TYPE_MESSAGE and not fm.repeated,
+            )
+            self.fields.append(entry)
+            if entry.factory is not None and (entry.repeated or entry.is_map):
+                self.factories.append((f.name, entry.factory))
+            else:
+                self.defaults[f.name] = default
+        self.by_key = {f.json: f for f in self.fields} | {f.name: f for f in self.fields}
+        self.groups = {f.group for f in self.fields if f.group}
+        codec = _WKT_JSON.get(cls)
+        self.from_value: Decoder = codec[0] if codec else (lambda raw: _decode_message(cls, raw))
+        self.to_value: Encoder = codec[1] if codec else _encode_message
+
+
+_PLANS: dict[type, _Plan] = {}
+
+
+def _plan(cls: type[betterproto2.Message]) -> _Plan:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = _Plan(cls)
+    return plan
+
+
+def _schema_json_names(cls: type) -> dict[str, str]:
+    full = default_message_pool.type_to_url.get(cls, "").rsplit("/", 1)[-1]
+    info = SCHEMA["messages"].get(full)
+    return {f["name"]: f["json"] for f in info["fields"]} if info else {}
+
+
+def _message_codec(sub: type[betterproto2.Message]) -> tuple[Decoder, Encoder]:
+    if sub in _WKT_JSON:
+        return _WKT_JSON[sub]
+    return (lambda raw: _decode_message(sub, raw)), (lambda v: _encode_message(v))
+
+
+def _field_codec(
+    cls: type, name: str, fm: betterproto2.FieldMetadata, classes: dict[str, type]
+) -> tuple[Decoder, Encoder | None]:
+    if fm.proto_type == betterproto2.TYPE_MAP:
+        assert fm.map_meta is not None
+        key_decode = _MAP_KEYS.get(fm.map_meta[0].proto_type) or _SCALARS[fm.map_meta[0].proto_type][0]
+        value_decode, value_encode = _single_codec(fm.map_meta[1], classes.get(f"{name}.value"))
+        return _map_codec(key_decode, value_decode, value_encode)
+    decode, encode = _single_codec(fm, classes.get(name))
+    if fm.repeated:
+        return _repeated_codec(decode, encode)
+    return decode, encode
+
+
+def _single_codec(fm: betterproto2.FieldMetadata, cls: type | None) -> tuple[Decoder, Encoder | None]:
+    if fm.unwrap is not None:
+        return _UNWRAPPED[fm.unwrap()]
+    if fm.proto_type == betterproto2.TYPE_MESSAGE:
+        assert cls is not None
+        return _message_codec(cls)
+    if fm.proto_type == betterproto2.TYPE_ENUM:
+        assert cls is not None
+        return _enum_codec(cls)
+    return _SCALARS[fm.proto_type]
+
+
+def _repeated_codec(decode: Decoder, encode: Encoder | None) -> tuple[Decoder, Encoder]:
+    def decode_list(raw: Any) -> list[Any]:
+        if type(raw) is not list:
+            raise JsonFormatError(f"expected a JSON array, got {raw!r}")
+        out = []
+        for i, item in enumerate(raw):
+            if item is None:
+                raise JsonFormatError("null is not allowed in a repeated field", (f"[{i}]",))
+            try:
+                out.append(decode(item))
+            except JsonFormatError as exc:
+                raise exc.within(f"[{i}]") from None
+        return out
+
+    if encode is None:
+        return decode_list, list
+    return decode_list, lambda values: [encode(v) for v in values]
+
+
+def _map_codec(key_decode: Decoder, value_decode: Decoder, value_encode: Encoder | None) -> tuple[Decoder, Encoder]:
+    def decode_map(raw: Any) -> dict[Any, Any]:
+        if type(raw) is not dict:
+            raise JsonFormatError(f"expected a JSON object, got {raw!r}")
+        out = {}
+        for k, v in raw.items():
+            try:
+                out[key_decode(k)] = value_decode(v)
+            except (JsonFormatError, KeyError) as exc:
+                error = exc if isinstance(exc, JsonFormatError) else JsonFormatError(f"bad map key {k!r}")
+                raise error.within(f"[{k!r}]") from None
+        return out
+
+    if value_encode is None:
+        return decode_map, lambda values: {str(k).lower() if type(k) is bool else str(k): v for k, v in values.items()}
+    return decode_map, lambda values: {str(k): value_encode(v) for k, v in values.items()}
+
+
+# ---------------------------------------------------------------- messages
+def _decode_message(cls: type[M], raw: Any) -> M:
+    if type(raw) is not dict:
+        raise JsonFormatError(f"expected a JSON object for {cls.__name__}, got {raw!r}")
+    plan = _plan(cls)
+    values = dict(plan.defaults)
+    for name, factory in plan.factories:
+        values[name] = factory()
+    seen: dict[str, str] | None = None
+    unknown: dict[str, Any] | None = None
+    by_key = plan.by_key
+    for key, item in raw.items():
+        f = by_key.get(key)
+        if f is None:
+            if unknown is None:
+                unknown = {}
+            unknown[key] = item
+            continue
+        if item is None and f.decode is not _decode_value:
+            continue
+        if f.group is not None:
+            if seen is None:
+                seen = {}
+            other = seen.setdefault(f.group, key)
+            if other != key:
+                raise JsonFormatError(f"union '{f.group}' takes at most one member; got both '{other}' and '{key}'")
+        try:
+            values[f.name] = f.decode(item)
+        except JsonFormatError as exc:
+            raise exc.within(f.json) from None
+    obj = cls.__new__(cls)
+    obj.__dict__ = values
+    if unknown:
+        values[UNKNOWN_ATTR] = unknown
+    return obj
+
+
+def _encode_message(msg: betterproto2.Message) -> dict[str, Any]:
+    plan = _plan(type(msg))
+    values = msg.__dict__
+    out: dict[str, Any] = {}
+    set_groups: dict[str, str] | None = None
+    for f in plan.fields:
+        v = values[f.name]
+        if f.group is not None:
+            if v is None:
+                continue
+            if set_groups is None:
+                set_groups = {}
+            other = set_groups.setdefault(f.group, f.json)
+            if other != f.json:
+                raise JsonFormatError(f"union '{f.group}' takes at most one member; both '{other}' and '{f.json}' are set")
+        elif f.presence:
+            if v is None:
+                continue
+        elif not v and not (type(v) is float and v != v):
+            continue
+        try:
+            out[f.json] = v if f.encode is None else f.encode(v)
+        except JsonFormatError as exc:
+            raise exc.within(f.json) from None
+    unknown = values.get(UNKNOWN_ATTR)
+    if unknown:
+        for k, v in unknown.items():
+            out.setdefault(k, v)
+    return out
+
+
+# ---------------------------------------------------------------- public API
+def to_dict(message: betterproto2.Message) -> Any:
+    """The proto3 JSON value of ``message`` (a dict, or plain JSON for Struct/Value/Timestamp...)."""
+    try:
+        return _plan(type(message)).to_value(message)
+    except JsonFormatError as exc:
+        raise exc.within(type(message).__name__) from None
+
+
+def from_dict(cls: type[M], value: Any) -> M:
+    """Build a ``cls`` from its proto3 JSON value; unknown keys are kept for the round trip."""
+    try:
+        return _plan(cls).from_value(value)  # type: ignore[no-any-return]
+    except JsonFormatError as exc:
+        raise exc.within(cls.__name__) from None
+
+
+def dumps(message: betterproto2.Message) -> bytes:
+    """``message`` as proto3 JSON bytes."""
+    return orjson.dumps(to_dict(message))
+
+
+def loads(cls: type[M], data: bytes | str) -> M:
+    """Parse proto3 JSON bytes or text into a ``cls``."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise JsonFormatError(f"not valid JSON: {exc}") from None
+    return from_dict(cls, value)
+
+
+def unknown_fields(message: betterproto2.Message) -> dict[str, Any]:
+    """The JSON members of ``message`` that this schema does not know (sent back as they came)."""
+    return dict(message.__dict__.get(UNKNOWN_ATTR) or {})

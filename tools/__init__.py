@@ -1,0 +1,1 @@
+"""Build-time tools: the schema pipeline from the API documents to generated/."""
