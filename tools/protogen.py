@@ -26,7 +26,7 @@ _IMPORTS = {
     "google.protobuf.Any": "google/protobuf/any.proto",
     "google.protobuf.Empty": "google/protobuf/empty.proto",
     "google.rpc.Status": "google/rpc/status.proto",
-    "google.longrunning.Operation": "google/longrunning/operations_proto.proto",
+    "google.longrunning.Operation": "google/longrunning/operations.proto",
 }
 
 
@@ -239,7 +239,7 @@ def render(ir: dict[str, Any], lock: NumberLock) -> dict[str, str]:
 
     imports = _imports_for(service_msgs, RESOURCE_FILE) | {
         "google/api/annotations.proto", "google/api/client.proto", RESOURCE_FILE,
-        "google/longrunning/operations_proto.proto", "google/protobuf/empty.proto"}
+        "google/longrunning/operations.proto", "google/protobuf/empty.proto"}
     svc = _header(imports, f"The {ir['service']} service and the operations of its {ir['collection']}.")
     svc += _service(ir["service"], ir["host"], methods)
     job_pattern = next(m["resource"]["pattern"] for m in resource_msgs.values() if "resource" in m)

@@ -40,7 +40,15 @@ def include_paths() -> list[str]:
     import grpc_tools
 
     common = Path(google.api.__path__[0]).parent.parent
-    return [str(PROTOS), str(Path(grpc_tools.__file__).parent / "_proto"), str(common)]
+    # googleapis-common-protos ships google/longrunning/operations.proto renamed to operations_proto.proto
+    # (its _pb2 still registers the upstream name); expose it under the name the real API imports.
+    shim = Path(tempfile.gettempdir()) / "vertex-tuning-proto-shim"
+    target = shim / "google" / "longrunning" / "operations.proto"
+    source = common / "google" / "longrunning" / "operations_proto.proto"
+    if not target.exists() or target.read_bytes() != source.read_bytes():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, target)
+    return [str(PROTOS), str(Path(grpc_tools.__file__).parent / "_proto"), str(shim), str(common)]
 
 
 def run_protoc(proto_files: list[str], out_dir: Path) -> Path:

@@ -213,21 +213,21 @@ def _decode_value(raw: Any) -> wkt.Value:
         return wkt.Value(number_value=float(raw))
     if type(raw) is str:
         return wkt.Value(string_value=raw)
-    if type(raw) is dict:
+    if isinstance(raw, dict):
         return wkt.Value(struct_value=_decode_struct(raw))
-    if type(raw) is list:
+    if isinstance(raw, list):
         return wkt.Value(list_value=wkt.ListValue(values=[_decode_value(v) for v in raw]))
     raise JsonFormatError(f"not a JSON value: {raw!r}")
 
 
 def _decode_struct(raw: Any) -> wkt.Struct:
-    if type(raw) is not dict:
+    if not isinstance(raw, dict):
         raise JsonFormatError(f"expected a JSON object, got {raw!r}")
     return wkt.Struct(fields={k: _decode_value(v) for k, v in raw.items()})
 
 
 def _decode_list_value(raw: Any) -> wkt.ListValue:
-    if type(raw) is not list:
+    if not isinstance(raw, list):
         raise JsonFormatError(f"expected a JSON array, got {raw!r}")
     return wkt.ListValue(values=[_decode_value(v) for v in raw])
 
@@ -255,7 +255,7 @@ def _encode_struct(value: wkt.Struct) -> dict[str, Any]:
 
 
 def _decode_any(raw: Any) -> wkt.Any:
-    if type(raw) is not dict:
+    if not isinstance(raw, dict):
         raise JsonFormatError(f"expected a JSON object with '@type', got {raw!r}")
     url = raw.get("@type")
     if type(url) is not str or not url:
@@ -322,7 +322,7 @@ def _wkt_message_codecs() -> dict[type, tuple[Decoder, Encoder]]:
         return _time.format_duration(_time.Duration.from_nanos(v.seconds * 1_000_000_000 + v.nanos))
 
     def empty_decode(raw: Any) -> Any:
-        if type(raw) is not dict or raw:
+        if not isinstance(raw, dict) or raw:
             raise JsonFormatError(f"expected {{}}, got {raw!r}")
         return wkt.Empty()
 
@@ -464,7 +464,7 @@ def _single_codec(fm: betterproto2.FieldMetadata, cls: type | None) -> tuple[Dec
 
 def _repeated_codec(decode: Decoder, encode: Encoder | None) -> tuple[Decoder, Encoder]:
     def decode_list(raw: Any) -> list[Any]:
-        if type(raw) is not list:
+        if not isinstance(raw, list):
             raise JsonFormatError(f"expected a JSON array, got {raw!r}")
         out = []
         for i, item in enumerate(raw):
@@ -483,7 +483,7 @@ def _repeated_codec(decode: Decoder, encode: Encoder | None) -> tuple[Decoder, E
 
 def _map_codec(key_decode: Decoder, value_decode: Decoder, value_encode: Encoder | None) -> tuple[Decoder, Encoder]:
     def decode_map(raw: Any) -> dict[Any, Any]:
-        if type(raw) is not dict:
+        if not isinstance(raw, dict):
             raise JsonFormatError(f"expected a JSON object, got {raw!r}")
         out = {}
         for k, v in raw.items():
@@ -501,7 +501,7 @@ def _map_codec(key_decode: Decoder, value_decode: Decoder, value_encode: Encoder
 
 # ---------------------------------------------------------------- messages
 def _decode_message(cls: type[M], raw: Any) -> M:
-    if type(raw) is not dict:
+    if not isinstance(raw, dict):
         raise JsonFormatError(f"expected a JSON object for {cls.__name__}, got {raw!r}")
     plan = _plan(cls)
     values = dict(plan.defaults)
