@@ -1,0 +1,382 @@
+"""From a request message to an HTTP exchange and back, driven by the ``google.api.http`` rules.
+
+``transcode`` maps a request onto verb, path, query and body exactly as the http rule in
+``SCHEMA["methods"]`` says; ``SyncTransport``/``AsyncTransport`` share one request loop
+(build, send, retry with capped backoff and jitter inside a total deadline, map errors)
+and differ only in how they wait for I/O. Any ``httpx.Client``/``AsyncClient`` can be
+injected, which is how tests swap in ``httpx.MockTransport``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import email.utils
+import functools
+import logging
+import re
+import time
+import urllib.parse
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar
+
+import betterproto2
+import httpx
+import orjson
+
+from vertex_tuning import _config, _json
+from vertex_tuning.errors import APIError, TransportError, ValidationError, error_from_response, redact_url
+from vertex_tuning_protos._schema import SCHEMA
+from vertex_tuning_protos.message_pool import default_message_pool
+
+M = TypeVar("M", bound=betterproto2.Message)
+log = logging.getLogger("vertex_tuning")
+
+_BINDING = re.compile(r"\{([a-z_.]+)(?:=([^}]+))?\}")
+_TYPE_URL = "type.googleapis.com/"
+
+
+# ---------------------------------------------------------------- http rules
+@dataclasses.dataclass(frozen=True)
+class PathVariable:
+    """One ``{field=pattern}`` of an http rule path."""
+
+    field: str
+    pattern: str
+    regex: re.Pattern[str]
+
+
+@dataclasses.dataclass(frozen=True)
+class HttpRule:
+    """A method's ``google.api.http`` binding, compiled."""
+
+    method: str
+    verb: str
+    path: str
+    body: str | None
+    input_type: str
+    output_type: str
+    variables: tuple[PathVariable, ...]
+
+    @property
+    def idempotent(self) -> bool:
+        """Reads and custom methods that only read or are idempotent (cancel, wait) may be repeated."""
+        custom = self.path.rsplit(":", 1)[1] if ":" in self.path.rsplit("/", 1)[-1] else None
+        return self.verb == "GET" or custom in _config.IDEMPOTENT_CUSTOM_VERBS
+
+    @property
+    def output_class(self) -> type[betterproto2.Message]:
+        """The generated class of the response message."""
+        return message_class(self.output_type)
+
+
+def _segment_regex(pattern: str) -> re.Pattern[str]:
+    parts = ("[^/]+" if seg == "*" else ".+" if seg == "**" else re.escape(seg) for seg in pattern.split("/"))
+    return re.compile("/".join(parts))
+
+
+@functools.cache
+def http_rule(method: str) -> HttpRule:
+    """The compiled http rule of ``method`` (``"GenAiTuningService.GetTuningJob"``)."""
+    spec = SCHEMA["methods"][method]
+    http = spec["http"]
+    variables = tuple(
+        PathVariable(field, pattern or "*", _segment_regex(pattern or "*"))
+        for field, pattern in _BINDING.findall(http["path"])
+    )
+    return HttpRule(method, http["method"], http["path"], http["body"], spec["input"], spec["output"], variables)
+
+
+@functools.cache
+def message_class(full_name: str) -> type[betterproto2.Message]:
+    """The generated class for a fully qualified proto message name."""
+    return default_message_pool.url_to_type[_TYPE_URL + full_name]  # type: ignore[no-any-return]
+
+
+def _camel(proto_name: str) -> str:
+    head, *rest = proto_name.split("_")
+    return head + "".join(word[:1].upper() + word[1:] for word in rest)
+
+
+def _fields(type_name: str) -> list[dict[str, Any]]:
+    return SCHEMA["messages"].get(type_name, {}).get("fields", [])  # type: ignore[no-any-return]
+
+
+def _json_key(type_name: str, proto_name: str) -> tuple[str, str | None]:
+    """JSON name of a field and the message type it holds (None for scalars)."""
+    for field in _fields(type_name):
+        if field["name"] == proto_name:
+            return field["json"], field.get("type_name") if field["type"] == "message" else None
+    return _camel(proto_name), None
+
+
+def strip_output_only(type_name: str, value: dict[str, Any]) -> None:
+    """Drop OUTPUT_ONLY fields (per the schema) from a message's JSON, recursively, in place."""
+    for field in _fields(type_name):
+        key = field["json"]
+        if key not in value:
+            continue
+        if "OUTPUT_ONLY" in field["behaviors"]:
+            del value[key]
+        elif field["type"] == "message" and field.get("type_name") in SCHEMA["messages"]:
+            items = value[key] if field["repeated"] else [value[key]]
+            for item in items:
+                if isinstance(item, dict):
+                    strip_output_only(field["type_name"], item)
+
+
+def _pop_path(type_name: str, value: dict[str, Any], dotted: str) -> Any:
+    *parents, last = dotted.split(".")
+    current: Any = value
+    for name in parents:
+        key, type_name_next = _json_key(type_name, name)
+        current = current.get(key) if isinstance(current, dict) else None
+        type_name = type_name_next or ""
+    if not isinstance(current, dict):
+        return None
+    return current.pop(_json_key(type_name, last)[0], None)
+
+
+def _query_items(prefix: str, value: Any) -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _query_items(f"{prefix}.{key}" if prefix else key, item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _query_items(prefix, item)
+    elif isinstance(value, bool):
+        yield prefix, "true" if value else "false"
+    elif value is not None and value != "":
+        yield prefix, str(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class HttpCall:
+    """A transcoded request: what goes on the wire, before base URL and auth."""
+
+    verb: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    body: bytes | None
+
+
+def transcode(rule: HttpRule, request: betterproto2.Message, *, validate: bool = True) -> HttpCall:
+    """Map ``request`` onto ``rule``: path variables, body (``*`` or one field), the rest as query.
+
+    OUTPUT_ONLY fields are stripped, the result is checked against the documented rules,
+    and path values must match their pattern; any violation raises ``ValidationError``.
+    """
+    value = _json.to_dict(request)
+    strip_output_only(rule.input_type, value)
+    violations: list[tuple[str, str]] = []
+    if validate:
+        from vertex_tuning.validation import check_request
+
+        violations = [(v.field, v.rule) for v in check_request(rule.method, value)] if rule.input_type in (
+            SCHEMA["messages"]
+        ) else []
+    path = rule.path
+    for var in rule.variables:
+        raw = _pop_path(rule.input_type, value, var.field)
+        text = raw if isinstance(raw, str) else ""
+        if not var.regex.fullmatch(text) or ".." in text.split("/") or "." in text.split("/"):
+            rule_text = f"must match {var.pattern}"
+            if not any(field == var.field or field == _camel(var.field) for field, _ in violations):
+                violations.append((_camel(var.field), rule_text if text else f"is required ({rule_text})"))
+        path = path.replace(_BINDING.search(path).group(0), urllib.parse.quote(text, safe="/"), 1)  # type: ignore[union-attr]
+    if violations:
+        raise ValidationError(rule.method, violations)
+    body: bytes | None = None
+    query: tuple[tuple[str, str], ...] = ()
+    if rule.body == "*":
+        body = orjson.dumps(value)
+    else:
+        if rule.body:
+            key = _json_key(rule.input_type, rule.body)[0]
+            body = orjson.dumps(value.pop(key, {}))
+        query = tuple(_query_items("", value))
+    return HttpCall(rule.verb, path, query, body)
+
+
+# ---------------------------------------------------------------- the request loop
+def _retry_after(response: httpx.Response, error: APIError) -> float | None:
+    info = error.retry_info
+    if info is not None and info.retry_delay is not None:
+        return float(info.retry_delay.total_seconds())
+    header = response.headers.get("retry-after")
+    if not header:
+        return None
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(header)
+        return max(0.0, when.timestamp() - time.time()) if when else None
+
+
+def _request_sent(exc: httpx.TransportError) -> bool:
+    """False only when the request certainly never reached the server (no connection)."""
+    return not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+
+
+class BaseTransport:
+    """Everything about a call except the waiting: request building, retry decisions, decoding."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        auth: httpx.Auth,
+        timeout: float = _config.DEFAULT_TIMEOUT,
+        retry: _config.Retry = _config.DEFAULT_RETRY,
+        validate: bool = True,
+        user_agent: str = "vertex-tuning",
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.auth = auth
+        self.timeout = timeout
+        self.retry = retry
+        self.validate = validate
+        self.headers = {"user-agent": user_agent, "accept": "application/json"}
+
+    def _build(self, client: httpx.Client | httpx.AsyncClient, method: str, request: betterproto2.Message) -> tuple[
+        HttpRule, httpx.Request
+    ]:
+        rule = http_rule(method)
+        call = transcode(rule, request, validate=self.validate)
+        headers = dict(self.headers)
+        if call.body is not None:
+            headers["content-type"] = "application/json"
+        http_request = client.build_request(
+            call.verb, self.base_url + call.path, params=list(call.query), content=call.body, headers=headers
+        )
+        return rule, http_request
+
+    def _next_delay(
+        self, retry: _config.Retry, attempt: int, deadline: float, retryable: bool, hint: float | None
+    ) -> float | None:
+        """Seconds to sleep before the next attempt, or None to give up."""
+        if not retryable or (retry.max_attempts and attempt + 1 >= retry.max_attempts):
+            return None
+        delay = max(retry.delay(attempt), hint or 0.0)
+        if time.monotonic() + delay >= deadline:
+            return None
+        return delay
+
+    def _attempt_timeout(self, timeout: float | None, deadline: float) -> dict[str, float | None]:
+        left = deadline - time.monotonic()
+        return httpx.Timeout(min(timeout if timeout is not None else self.timeout, max(left, 0.001))).as_dict()
+
+    def _on_response(
+        self, rule: HttpRule, request: httpx.Request, response: httpx.Response, body: bytes
+    ) -> tuple[betterproto2.Message | None, APIError | None]:
+        url = redact_url(str(request.url))
+        if response.is_success:
+            try:
+                return _json.loads(rule.output_class, body or b"{}"), None
+            except _json.JsonFormatError as exc:
+                raise TransportError(f"malformed {rule.output_type} in response: {exc}", method=request.method, url=url) from None
+        request_id = response.headers.get("x-request-id") or response.headers.get("x-goog-request-id")
+        error = error_from_response(response.status_code, body, method=request.method, url=url, request_id=request_id)
+        log.debug("%s %s -> %s %s", request.method, url, response.status_code, error.code.name)
+        return None, error
+
+    def _on_transport_error(self, request: httpx.Request, exc: httpx.TransportError) -> TransportError:
+        kind = "timed out" if isinstance(exc, httpx.TimeoutException) else f"connection failed ({type(exc).__name__})"
+        return TransportError(kind, method=request.method, url=redact_url(str(request.url)))
+
+
+class SyncTransport(BaseTransport):
+    """Blocking calls over one pooled ``httpx.Client``."""
+
+    def __init__(self, *, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._owns_client = http_client is None
+        self.http_client = http_client or httpx.Client()
+
+    def call(
+        self, method: str, request: betterproto2.Message, *, timeout: float | None = None, retry: _config.Retry | None = None
+    ) -> Any:
+        """Send ``request`` for ``method`` and return the decoded response message."""
+        retry = retry or self.retry
+        rule, http_request = self._build(self.http_client, method, request)
+        deadline = time.monotonic() + retry.deadline
+        attempt = 0
+        while True:
+            http_request.extensions["timeout"] = self._attempt_timeout(timeout, deadline)
+            try:
+                response = self.http_client.send(http_request, auth=self.auth)
+                body = response.read()
+            except httpx.TransportError as exc:
+                error: Exception = self._on_transport_error(http_request, exc)
+                delay = self._next_delay(retry, attempt, deadline, rule.idempotent or not _request_sent(exc), None)
+                if delay is None:
+                    raise error from None
+            else:
+                result, api_error = self._on_response(rule, http_request, response, body)
+                if api_error is None:
+                    return result
+                retryable = rule.idempotent and response.status_code in _config.RETRYABLE_HTTP_STATUS
+                delay = self._next_delay(retry, attempt, deadline, retryable, _retry_after(response, api_error))
+                if delay is None:
+                    raise api_error
+            log.debug("retrying %s in %.3fs (attempt %d)", method, delay, attempt + 1)
+            time.sleep(delay)
+            attempt += 1
+
+    def close(self) -> None:
+        """Close the pooled connections (only if this transport created the client)."""
+        if self._owns_client:
+            self.http_client.close()
+
+
+class AsyncTransport(BaseTransport):
+    """Non-blocking calls over one pooled ``httpx.AsyncClient``."""
+
+    def __init__(self, *, http_client: httpx.AsyncClient | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._owns_client = http_client is None
+        self.http_client = http_client or httpx.AsyncClient()
+
+    async def call(
+        self, method: str, request: betterproto2.Message, *, timeout: float | None = None, retry: _config.Retry | None = None
+    ) -> Any:
+        """Send ``request`` for ``method`` and return the decoded response message."""
+        import anyio
+
+        retry = retry or self.retry
+        rule, http_request = self._build(self.http_client, method, request)
+        deadline = time.monotonic() + retry.deadline
+        attempt = 0
+        while True:
+            http_request.extensions["timeout"] = self._attempt_timeout(timeout, deadline)
+            try:
+                response = await self.http_client.send(http_request, auth=self.auth)
+                body = await response.aread()
+            except httpx.TransportError as exc:
+                error: Exception = self._on_transport_error(http_request, exc)
+                delay = self._next_delay(retry, attempt, deadline, rule.idempotent or not _request_sent(exc), None)
+                if delay is None:
+                    raise error from None
+            else:
+                result, api_error = self._on_response(rule, http_request, response, body)
+                if api_error is None:
+                    return result
+                retryable = rule.idempotent and response.status_code in _config.RETRYABLE_HTTP_STATUS
+                delay = self._next_delay(retry, attempt, deadline, retryable, _retry_after(response, api_error))
+                if delay is None:
+                    raise api_error
+            log.debug("retrying %s in %.3fs (attempt %d)", method, delay, attempt + 1)
+            await anyio.sleep(delay)
+            attempt += 1
+
+    async def aclose(self) -> None:
+        """Close the pooled connections (only if this transport created the client)."""
+        if self._owns_client:
+            await self.http_client.aclose()
+
+
+def query_dict(call: HttpCall) -> Mapping[str, list[str]]:
+    """The query of ``call`` grouped by key (for tests and debugging)."""
+    out: dict[str, list[str]] = {}
+    for key, value in call.query:
+        out.setdefault(key, []).append(value)
+    return out

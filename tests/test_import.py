@@ -1,0 +1,21 @@
+"""``import vertex_tuning`` stays light: no grpc, no google.api_core, no server, no protobuf runtime."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+FORBIDDEN = ("grpc", "google.api_core", "google.protobuf", "vertex_tuning.server", "starlette", "uvicorn", "lark",
+             "typer", "rich", "schemathesis", "hypothesis")
+
+
+def imported_modules(code: str) -> set[str]:
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, check=True)
+    return {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+
+
+def test_importing_the_package_loads_no_grpc_api_core_server_or_protobuf_runtime() -> None:
+    modules = imported_modules("import vertex_tuning")
+    assert "vertex_tuning" in modules
+    offending = sorted(m for m in modules if m.startswith(FORBIDDEN))
+    assert offending == []
