@@ -373,10 +373,6 @@ class _Field:
     group: str | None
     decode: Decoder
     encode: Encoder | None  # None: the value is already JSON
-    repeated: bool
-    is_map: bool
-    default: Any
-    factory: Callable[[], Any] | None
     presence: bool  # message fields: written whenever set, even if empty
 
 
@@ -387,26 +383,24 @@ class _Plan:
 
     def __init__(self, cls: type[betterproto2.Message]) -> None:
         self.cls = cls
-        meta = cls._betterproto
+        classes: dict[str, type] = cls._betterproto.cls_by_field  # type: ignore[arg-type]
         json_names = _schema_json_names(cls)
         self.fields: list[_Field] = []
         self.defaults: dict[str, Any] = {"_unknown_fields": b""}
         self.factories: list[tuple[str, Callable[[], Any]]] = []
         for f in dataclasses.fields(cls):  # type: ignore[arg-type]
             fm: betterproto2.FieldMetadata = f.metadata["betterproto"]
-            decode, encode = _field_codec(cls, f.name, fm, meta.cls_by_field)
-            factory = f.default_factory
-            default = None if fm.repeated or fm.proto_type == betterproto2.TYPE_MAP else factory()  # type: ignore[misc]
-            entry = _Field(
-                f.name, json_names.get(f.name) or _json_name(f.name), fm.group, decode, encode, bool(fm.repeated),
-                fm.proto_type == betterproto2.TYPE_MAP, default, factory if default is None and not fm.group else None,
-                fm.proto_type == betterproto2.TYPE_MESSAGE and not fm.repeated,
-            )
-            self.fields.append(entry)
-            if entry.factory is not None and (entry.repeated or entry.is_map):
-                self.factories.append((f.name, entry.factory))
+            decode, encode = _field_codec(cls, f.name, fm, classes)
+            is_map = fm.proto_type == betterproto2.TYPE_MAP
+            factory: Callable[[], Any] = f.default_factory  # type: ignore[assignment]
+            if fm.repeated or is_map:
+                self.factories.append((f.name, factory))  # a fresh list or dict per message
             else:
-                self.defaults[f.name] = default
+                self.defaults[f.name] = factory()
+            self.fields.append(_Field(
+                f.name, json_names.get(f.name) or _json_name(f.name), fm.group, decode, encode,
+                fm.proto_type == betterproto2.TYPE_MESSAGE and not fm.repeated,
+            ))
         self.by_key = {f.json: f for f in self.fields} | {f.name: f for f in self.fields}
         self.groups = {f.group for f in self.fields if f.group}
         codec = _WKT_JSON.get(cls)
@@ -554,8 +548,8 @@ def _encode_message(msg: betterproto2.Message) -> dict[str, Any]:
         elif f.presence:
             if v is None:
                 continue
-        elif not v and not (type(v) is float and v != v):
-            continue
+        elif not v and not (type(v) is float and math.copysign(1.0, v) < 0):
+            continue  # proto3 omits defaults; -0.0 is not the default (json_format writes it)
         try:
             out[f.json] = v if f.encode is None else f.encode(v)
         except JsonFormatError as exc:

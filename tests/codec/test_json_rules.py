@@ -144,3 +144,8 @@ def test_error_inside_a_list_names_the_index_path() -> None:
 def test_struct_is_plain_json() -> None:
     part = from_dict(Part, {"functionCall": {"name": "f", "args": {"a": [1, None, {"b": True}], "s": "x"}}})
     assert to_dict(part)["functionCall"]["args"] == {"a": [1.0, None, {"b": True}], "s": "x"}
+
+
+def test_negative_zero_double_is_written_as_json_format_writes_it() -> None:
+    params = SupervisedHyperParameters(learning_rate_multiplier=-0.0)
+    assert to_dict(params) == {"learningRateMultiplier": -0.0}

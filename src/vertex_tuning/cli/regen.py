@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import typer
 
 
@@ -12,7 +14,7 @@ def register(app: typer.Typer) -> None:
     def regen() -> None:
         """Regenerate the schema from protos/sources/ (needs a source checkout and the dev extra)."""
         try:
-            from tools import regen as pipeline
+            pipeline = importlib.import_module("tools.regen")
         except ModuleNotFoundError:
             raise typer.BadParameter("run from a source checkout: tools/ is not installed with the wheel") from None
         raise typer.Exit(pipeline.main([]))

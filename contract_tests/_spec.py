@@ -1,0 +1,129 @@
+"""The contract as data: the OpenAPI document, the IR, and the elements the suite must cover."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+GENERATED_ENV = "VERTEX_TUNING_GENERATED"
+
+
+def generated_dir() -> Path:
+    """Where openapi.json and ir.json live (``$VERTEX_TUNING_GENERATED`` or the source tree's generated/)."""
+    override = os.environ.get(GENERATED_ENV)
+    return Path(override) if override else Path(__file__).resolve().parent.parent / "generated"
+
+
+@cache
+def openapi() -> dict[str, Any]:
+    """The generated OpenAPI 3.1 document."""
+    return json.loads((generated_dir() / "openapi.json").read_text(encoding="utf-8"))
+
+
+@cache
+def ir() -> dict[str, Any]:
+    """The IR read from the two documents."""
+    return json.loads((generated_dir() / "ir.json").read_text(encoding="utf-8"))
+
+
+def component(full_name: str) -> dict[str, Any]:
+    """The component schema of a message or enum."""
+    return openapi()["components"]["schemas"][full_name]  # type: ignore[no-any-return]
+
+
+def short(full_name: str) -> str:
+    """`google.cloud.aiplatform.v1.TuningJob` → `TuningJob`."""
+    return full_name.rsplit(".", 1)[-1]
+
+
+def documented_messages() -> dict[str, dict[str, Any]]:
+    """Every message the documents describe (API messages and the common ones they show)."""
+    return {**ir()["messages"], **ir()["external_messages"]}
+
+
+def job_message() -> str:
+    """Full name of the resource message (the one with a google.api.resource pattern)."""
+    return next(name for name, m in ir()["messages"].items() if m.get("resource"))
+
+
+def job_field(json_name: str) -> dict[str, Any]:
+    """A field of the resource message, by JSON name."""
+    return next(f for f in ir()["messages"][job_message()]["fields"] if f["json_name"] == json_name)
+
+
+def states_named_in(text: str) -> frozenset[str]:
+    """The JobState values a sentence of the documents names (e.g. endTime's list of terminal states)."""
+    return frozenset(re.findall(r"JOB_STATE_[A-Z_]+", text))
+
+
+@cache
+def terminal_states() -> frozenset[str]:
+    """States with an endTime: the ones endTime's description lists."""
+    return states_named_in(job_field("endTime")["description"])
+
+
+@cache
+def error_states() -> frozenset[str]:
+    """States with an error: the ones error's description lists."""
+    return states_named_in(job_field("error")["description"])
+
+
+def enum_values(full_name: str) -> list[str]:
+    """Value names of a documented enum, in document order."""
+    return [v["name"] for v in ir()["enums"][full_name]["values"]]
+
+
+def state_enum() -> str:
+    """Full name of the state field's enum (JobState)."""
+    return str(job_field("state")["type_name"])
+
+
+@dataclass(frozen=True, order=True)
+class Element:
+    """One documented element: a message field, an enum value or a union member."""
+
+    kind: str  # "field" | "enum_value" | "union_member"
+    id: str  # TuningJob.labels, JobState.JOB_STATE_RUNNING, TuningJob.source_model:baseModel
+
+
+@cache
+def elements() -> tuple[Element, ...]:
+    """Every documented field, enum value and union member, from the IR."""
+    found: list[Element] = []
+    for full, message in sorted(documented_messages().items()):
+        for field in message["fields"]:
+            found.append(Element("field", f"{short(full)}.{field['json_name']}"))
+            if field.get("oneof"):
+                found.append(Element("union_member", f"{short(full)}.{field['oneof']}:{field['json_name']}"))
+    for full, enum in sorted(ir()["enums"].items()):
+        found.extend(Element("enum_value", f"{short(full)}.{v['name']}") for v in enum["values"])
+    return tuple(sorted(found))
+
+
+def operation(operation_id: str) -> tuple[str, str, dict[str, Any]]:
+    """(path template, HTTP method, operation object) of an operationId."""
+    for path, ops in openapi()["paths"].items():
+        for method, op in ops.items():
+            if op["operationId"] == operation_id:
+                return path, method, op
+    raise KeyError(operation_id)
+
+
+def operation_ids() -> list[str]:
+    """Every operationId of the document, sorted."""
+    return sorted(op["operationId"] for ops in openapi()["paths"].values() for op in ops.values())
+
+
+def http_status_of(code: str) -> int:
+    """The HTTP status google.rpc.Code documents for a code name."""
+    return int(component("google.rpc.Code")["x-google-http-status"][code])
+
+
+def method_of(rpc: str) -> str:
+    """The operationId of an RPC named by its short name (CreateTuningJob → GenAiTuningService.CreateTuningJob)."""
+    return next(op for op in operation_ids() if op.endswith("." + rpc))

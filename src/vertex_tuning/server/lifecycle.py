@@ -1,0 +1,189 @@
+"""Job and operation lifecycles computed from timestamps, so a read at a given clock time is deterministic.
+
+A job is QUEUED at creation, PENDING after 5% of ``job_duration``, RUNNING after 15%
+and SUCCEEDED at 100%. A cancel request at time c moves a live job to CANCELLING at c
+and CANCELLED 5% of ``job_duration`` later, with error code 1 (``Code.CANCELLED``).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from vertex_tuning._time import Timestamp, format_timestamp
+from vertex_tuning.server.names import format_name, parse_name
+from vertex_tuning_protos.google.rpc import Code
+
+Clock = Callable[[], float]
+
+TERMINAL_STATES = frozenset({"JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED", "JOB_STATE_EXPIRED"})
+_PHASES = (("JOB_STATE_QUEUED", 0.0), ("JOB_STATE_PENDING", 0.05), ("JOB_STATE_RUNNING", 0.15), ("JOB_STATE_SUCCEEDED", 1.0))
+_CANCEL_SPAN = 0.05
+_OPERATION_SPAN = 0.1
+_DEFAULT_EPOCHS = 3
+_BATCH_SIZE = 8
+CANCELLED_MESSAGE = "The tuning job was cancelled."
+
+
+class ManualClock:
+    """A clock for tests: starts at ``start`` (Unix seconds) and moves only when ``advance``d."""
+
+    def __init__(self, start: float = 1_750_000_000.0) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward by ``seconds``."""
+        with self._lock:
+            self._now += seconds
+
+
+def now_ns(clock: Clock) -> int:
+    """The clock's time in integer nanoseconds since the Unix epoch."""
+    return round(clock() * 1e9)
+
+
+def timestamp_text(ns: int) -> str:
+    """RFC 3339 text of ``ns`` nanoseconds since the epoch, keeping every nanosecond."""
+    return format_timestamp(Timestamp.from_epoch(ns // 1_000_000_000, ns % 1_000_000_000))
+
+
+def transitions(create_ns: int, cancel_ns: int | None, duration_ns: int) -> list[tuple[str, int]]:
+    """Every (state, entered at) of a job created at ``create_ns``, in time order, given its cancel request."""
+    steps = [(state, create_ns + round(share * duration_ns)) for state, share in _PHASES]
+    if cancel_ns is None or cancel_ns >= steps[-1][1]:
+        return steps
+    kept = [step for step in steps if step[1] <= cancel_ns]
+    cancelled_at = cancel_ns + max(1, round(_CANCEL_SPAN * duration_ns))
+    return [*kept, ("JOB_STATE_CANCELLING", cancel_ns), ("JOB_STATE_CANCELLED", cancelled_at)]
+
+
+def state_at(create_ns: int, cancel_ns: int | None, duration_ns: int, at_ns: int) -> str:
+    """The job's state at ``at_ns``."""
+    current = "JOB_STATE_QUEUED"
+    for state, entered in transitions(create_ns, cancel_ns, duration_ns):
+        if entered <= at_ns:
+            current = state
+    return current
+
+
+def render_job(
+    body: Mapping[str, Any], create_ns: int, cancel_ns: int | None, duration_ns: int, at_ns: int
+) -> dict[str, Any]:
+    """The job's proto3 JSON as seen at ``at_ns``: the stored input plus every output-only field."""
+    job = dict(body)
+    passed = [(s, t) for s, t in transitions(create_ns, cancel_ns, duration_ns) if t <= at_ns]
+    state, entered = passed[-1]
+    job["state"] = state
+    job["updateTime"] = timestamp_text(entered)
+    started = dict(passed).get("JOB_STATE_RUNNING")
+    if started is not None:
+        job["startTime"] = timestamp_text(started)
+        job["tuningDataStats"] = {"supervisedTuningDataStats": data_stats(job["name"], _epochs(job))}
+    if state in TERMINAL_STATES:
+        job["endTime"] = timestamp_text(entered)
+    if state == "JOB_STATE_SUCCEEDED":
+        job["tunedModel"] = tuned_model(job["name"])
+    if state == "JOB_STATE_CANCELLED":
+        job["error"] = {"code": Code.CANCELLED.value, "message": CANCELLED_MESSAGE}
+    return job
+
+
+def tuned_model(job_name: str) -> dict[str, str]:
+    """The model and endpoint a succeeded job deploys, named after the job's project, location and id."""
+    parts = parse_name("TuningJob", job_name) or {}
+    project, location, ident = parts.get("project", "-"), parts.get("location", "-"), parts.get("tuning_job", "0")
+    return {
+        "model": format_name("Model", project=project, location=location, model=ident),
+        "endpoint": format_name("Endpoint", project=project, location=location, endpoint=ident),
+    }
+
+
+def _epochs(job: Mapping[str, Any]) -> int:
+    spec = job.get("supervisedTuningSpec") or {}
+    epochs = (spec.get("hyperParameters") or {}).get("epochCount")
+    return int(epochs) if epochs else _DEFAULT_EPOCHS
+
+
+def operation_done_ns(create_ns: int, duration_ns: int) -> int:
+    """When an operation started at ``create_ns`` completes."""
+    return create_ns + max(1, round(_OPERATION_SPAN * duration_ns))
+
+
+@dataclass(frozen=True)
+class _Distribution:
+    json: dict[str, Any]
+    total: int
+
+
+def _distribution(rng: random.Random, count: int, low: int, high: int, buckets: int = 10) -> _Distribution:
+    """A histogram of ``count`` examples over [low, high] whose summary numbers agree with its buckets."""
+    width = max(1, math.ceil((high - low) / buckets))
+    weights = [rng.triangular(0.2, 1.0, 0.4) * (1.0 + buckets - abs(i - buckets / 3)) for i in range(buckets)]
+    scale = (count - buckets) / sum(weights)
+    counts = [1 + math.floor(w * scale) for w in weights]
+    counts[rng.randrange(buckets)] += count - sum(counts)  # largest-remainder fix-up keeps the total exact
+    edges = [low + i * width for i in range(buckets + 1)]
+    total = round(sum(c * (edges[i] + edges[i + 1]) / 2 for i, c in enumerate(counts)))
+
+    def quantile(q: float) -> float:
+        target, seen = q * count, 0
+        for i, c in enumerate(counts):
+            if seen + c >= target:
+                return edges[i] + (target - seen) / c * width
+            seen += c
+        return float(edges[-1])
+
+    return _Distribution(
+        {
+            "sum": str(total),
+            "billableSum": str(total),
+            "min": float(edges[0]),
+            "max": float(edges[-1]),
+            "mean": total / count,
+            "median": quantile(0.5),
+            "p5": quantile(0.05),
+            "p95": quantile(0.95),
+            "buckets": [
+                {"count": float(c), "left": float(edges[i]), "right": float(edges[i + 1])} for i, c in enumerate(counts)
+            ],
+        },
+        total,
+    )
+
+
+@lru_cache(maxsize=4096)
+def data_stats(seed: str, epochs: int) -> dict[str, Any]:
+    """SupervisedTuningDataStats for a job, pseudo-random but fixed by ``seed`` and internally consistent."""
+    rng = random.Random(seed)
+    examples = rng.randint(200, 2000)
+    inputs = _distribution(rng, examples, rng.randint(5, 40), rng.randint(400, 2000))
+    outputs = _distribution(rng, examples, rng.randint(1, 20), rng.randint(100, 800))
+    messages = _distribution(rng, examples, 2, 12, buckets=5)
+    user = [{"role": "user", "parts": [{"text": f"Summarise example {i} in one sentence."}]} for i in range(3)]
+    model = [{"role": "model", "parts": [{"text": f"Example {i} is about tuning."}]} for i in range(3)]
+    return {
+        "tuningDatasetExampleCount": str(examples),
+        "totalTuningCharacterCount": str(4 * (inputs.total + outputs.total)),
+        "totalBillableTokenCount": str(epochs * (inputs.total + outputs.total)),
+        "tuningStepCount": str(math.ceil(examples * epochs / _BATCH_SIZE)),
+        "userInputTokenDistribution": inputs.json,
+        "userOutputTokenDistribution": outputs.json,
+        "userMessagePerExampleDistribution": messages.json,
+        "userDatasetExamples": [turn for pair in zip(user, model) for turn in pair],
+    }
+
+
+def system_clock() -> float:
+    """Wall-clock seconds since the Unix epoch."""
+    return time.time()

@@ -1,0 +1,181 @@
+"""SQLite storage for jobs and operations: one connection, one lock, every write in a transaction.
+
+Rows keep the proto3 JSON a client sent (plus server-set names and times) and the few
+columns needed to page and compute state; output-only state is derived on read.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, parent TEXT NOT NULL,
+    create_ns INTEGER NOT NULL, cancel_ns INTEGER, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS jobs_by_parent ON jobs (parent, seq);
+CREATE TABLE IF NOT EXISTS operations (
+    seq INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, parent TEXT NOT NULL, job TEXT NOT NULL,
+    create_ns INTEGER NOT NULL, done_ns INTEGER NOT NULL, cancel_ns INTEGER, metadata TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS operations_by_parent ON operations (parent, seq);
+"""
+_ID_BASE = 1_000_000_000_000_000_000  # ids look like the service's 19-digit numbers
+
+
+@dataclass(frozen=True)
+class JobRow:
+    """A stored job: its input JSON (with name and createTime), creation and cancel-request times."""
+
+    seq: int
+    name: str
+    parent: str
+    create_ns: int
+    cancel_ns: int | None
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class OperationRow:
+    """A stored long-running operation on ``parent`` (a job) whose result is the job ``job``."""
+
+    seq: int
+    name: str
+    parent: str
+    job: str
+    create_ns: int
+    done_ns: int
+    cancel_ns: int | None
+    metadata: dict[str, Any]
+
+
+def _job(row: tuple[Any, ...]) -> JobRow:
+    return JobRow(row[0], row[1], row[2], row[3], row[4], orjson.loads(row[5]))
+
+
+def _operation(row: tuple[Any, ...]) -> OperationRow:
+    return OperationRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6], orjson.loads(row[7]))
+
+
+class Store:
+    """Jobs and operations in SQLite (``":memory:"`` by default, or a file that survives restarts)."""
+
+    def __init__(self, path: str | None = None) -> None:
+        self._db = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
+        self._lock = threading.RLock()
+        if path and path != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Hold the lock and a write transaction; commit on success, roll back on error."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
+
+    def _next_seq(self, db: sqlite3.Connection, table: str) -> int:
+        (last,) = db.execute(f"SELECT COALESCE(MAX(seq), 0) FROM {table}").fetchone()
+        return int(last) + 1
+
+    def insert_job(
+        self, parent: str, create_ns: int, build: Callable[[str], tuple[str, dict[str, Any]]]
+    ) -> JobRow:
+        """Store a new job under ``parent``; ``build(id)`` returns its name and JSON body."""
+        with self.transaction() as db:
+            seq = self._next_seq(db, "jobs")
+            name, body = build(str(_ID_BASE + seq))
+            db.execute(
+                "INSERT INTO jobs (seq, name, parent, create_ns, cancel_ns, body) VALUES (?, ?, ?, ?, NULL, ?)",
+                (seq, name, parent, create_ns, orjson.dumps(body).decode()),
+            )
+        return JobRow(seq, name, parent, create_ns, None, body)
+
+    def get_job(self, name: str) -> JobRow | None:
+        """The job called ``name``, or None."""
+        with self._lock:
+            row = self._db.execute("SELECT * FROM jobs WHERE name = ?", (name,)).fetchone()
+        return None if row is None else _job(row)
+
+    def jobs_before(self, parent: str, before_seq: int | None, limit: int) -> list[JobRow]:
+        """Up to ``limit`` jobs of ``parent``, newest first, older than ``before_seq`` when given."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM jobs WHERE parent = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                (parent, before_seq if before_seq is not None else 1 << 62, limit),
+            ).fetchall()
+        return [_job(row) for row in rows]
+
+    def request_cancel(self, name: str, cancel_ns: int, allowed: Callable[[JobRow], bool]) -> JobRow | None:
+        """Record a cancel request at ``cancel_ns`` if ``allowed(job)``; returns the job as it was (None if absent).
+
+        The check and the write happen in one transaction, so two cancels cannot both win.
+        """
+        with self.transaction() as db:
+            row = db.execute("SELECT * FROM jobs WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                return None
+            job = _job(row)
+            if job.cancel_ns is None and allowed(job):
+                db.execute("UPDATE jobs SET cancel_ns = ? WHERE seq = ?", (cancel_ns, job.seq))
+            return job
+
+    def insert_operation(
+        self, parent: str, job: str, create_ns: int, done_ns: int, metadata: dict[str, Any], name_for: Callable[[str], str]
+    ) -> OperationRow:
+        """Store a new operation on job ``parent`` whose result will be job ``job``."""
+        with self.transaction() as db:
+            seq = self._next_seq(db, "operations")
+            name = name_for(str(_ID_BASE + seq))
+            db.execute(
+                "INSERT INTO operations VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
+                (seq, name, parent, job, create_ns, done_ns, orjson.dumps(metadata).decode()),
+            )
+        return OperationRow(seq, name, parent, job, create_ns, done_ns, None, metadata)
+
+    def get_operation(self, name: str) -> OperationRow | None:
+        """The operation called ``name``, or None."""
+        with self._lock:
+            row = self._db.execute("SELECT * FROM operations WHERE name = ?", (name,)).fetchone()
+        return None if row is None else _operation(row)
+
+    def operations_before(self, parent: str, before_seq: int | None, limit: int) -> list[OperationRow]:
+        """Up to ``limit`` operations of job ``parent``, newest first, older than ``before_seq`` when given."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM operations WHERE parent = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                (parent, before_seq if before_seq is not None else 1 << 62, limit),
+            ).fetchall()
+        return [_operation(row) for row in rows]
+
+    def cancel_operation(self, name: str, cancel_ns: int) -> OperationRow | None:
+        """Mark a still-running operation cancelled at ``cancel_ns``; returns it as it was (None if absent)."""
+        with self.transaction() as db:
+            row = db.execute("SELECT * FROM operations WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                return None
+            op = _operation(row)
+            if op.cancel_ns is None and cancel_ns < op.done_ns:
+                db.execute("UPDATE operations SET cancel_ns = ? WHERE seq = ?", (cancel_ns, op.seq))
+            return op
+
+    def delete_operation(self, name: str) -> bool:
+        """Forget the operation called ``name``; False if there was none."""
+        with self.transaction() as db:
+            return db.execute("DELETE FROM operations WHERE name = ?", (name,)).rowcount > 0
