@@ -367,12 +367,16 @@ def constraints_from_text(text: str) -> dict[str, Any]:
     return out
 
 
-def resource_pattern(text: str) -> str | None:
-    """The ``Format: projects/{project}/...`` pattern of a description, in proto form."""
+def documented_format(text: str) -> str | None:
+    """The ``Format: projects/{project}/...`` pattern of a description, spelled as documented."""
     m = re.search(r"Format: `?(projects/[A-Za-z0-9_{}/]+)`?", text)
-    if not m:
-        return None
-    return re.sub(r"\{(\w+)\}", lambda v: "{" + snake(v.group(1)) + "}", m.group(1).rstrip("/."))
+    return m.group(1).rstrip("/.") if m else None
+
+
+def resource_pattern(text: str) -> str | None:
+    """The documented resource pattern in proto form (snake_case variables)."""
+    raw = documented_format(text)
+    return None if raw is None else re.sub(r"\{(\w+)\}", lambda v: "{" + snake(v.group(1)) + "}", raw)
 
 
 class IRBuilder:
@@ -552,11 +556,13 @@ class IRBuilder:
                 self.discrepancies.append({
                     "kind": "type_conflict", "message": full, "field": f["key"],
                     "sources": existing["sources"], "detail": f"REST {existing['type']} vs Python sample {ptype}; REST wins"})
-            pattern = resource_pattern(comment)
-            if pattern and existing.get("resource_pattern") not in (None, pattern):
+            py_format, rest_format = documented_format(comment), documented_format(existing["description"])
+            recorded = any(d["kind"] == "pattern_spelling" and d["message"] == full and d["field"] == f["key"]
+                           for d in self.discrepancies)
+            if py_format and rest_format and py_format != rest_format and not recorded:
                 self.discrepancies.append({
                     "kind": "pattern_spelling", "message": full, "field": f["key"], "sources": existing["sources"],
-                    "detail": f"REST {existing['resource_pattern']!r} vs Python {pattern!r}; proto uses snake_case"})
+                    "detail": f"REST {rest_format!r} vs Python {py_format!r}; the proto uses snake_case variables"})
 
     def _record_one_source_fields(self) -> None:
         for full, msg in self.messages.items():
