@@ -24,7 +24,7 @@ typecheck: install
 	$(BIN)/mypy
 
 demo: install
-	$(BIN)/python -m vertex_tuning.demo
+	$(BIN)/python examples/demo.py
 
 conform: install
 	$(BIN)/vertex-tuning conform --serve-reference

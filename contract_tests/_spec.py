@@ -127,3 +127,48 @@ def http_status_of(code: str) -> int:
 def method_of(rpc: str) -> str:
     """The operationId of an RPC named by its short name (CreateTuningJob → GenAiTuningService.CreateTuningJob)."""
     return next(op for op in operation_ids() if op.endswith("." + rpc))
+
+
+@dataclass(frozen=True)
+class FieldPath:
+    """A field reachable from a message: its element id, owner message, JSON path and property schema."""
+
+    element: str
+    message: str
+    path: tuple[str, ...]
+    schema: dict[str, Any]
+    output_only: bool  # the field or one of its ancestors is OUTPUT_ONLY
+
+
+def target_message(schema: dict[str, Any]) -> str | None:
+    """The message a property holds (through $ref, allOf or array items), if any."""
+    if "$ref" in schema:
+        target = component(str(schema["$ref"]).rsplit("/", 1)[-1])
+        return target.get("x-proto-message")
+    if "allOf" in schema:
+        return target_message(schema["allOf"][0])
+    if schema.get("type") == "array":
+        return target_message(schema["items"])
+    return None
+
+
+def reachable_fields(message: str, prefix: tuple[str, ...] = (), output_only: bool = False) -> list[FieldPath]:
+    """Every field reachable from ``message`` through its message-typed fields (each message once per path)."""
+    found: list[FieldPath] = []
+    for key, schema in component(message)["properties"].items():
+        read_only = output_only or bool(schema.get("readOnly"))
+        found.append(FieldPath(f"{short(message)}.{key}", message, (*prefix, key), schema, read_only))
+        nested = target_message(schema)
+        if nested and len(prefix) < 8:  # the documented messages nest a few levels, never recursively
+            found += reachable_fields(nested, (*prefix, key), read_only)
+    return found
+
+
+def target_enum(schema: dict[str, Any]) -> str | None:
+    """The enum a property holds (through $ref or allOf), if any."""
+    if "allOf" in schema:
+        return target_enum(schema["allOf"][0])
+    if "$ref" in schema:
+        name = str(schema["$ref"]).rsplit("/", 1)[-1]
+        return name if "enum" in component(name) else None
+    return None

@@ -108,7 +108,7 @@ def test_repeated_items_are_checked_with_their_index() -> None:
 
 
 def test_parent_must_match_the_location_pattern() -> None:
-    for bad in ("projects/p", "projects//locations/l", "projects/p/locations/l/x", "projects/../locations/l", "p/l"):
+    for bad in ("projects/p", "projects//locations/l", "projects/p/locations/l/x", "projects/../locations/l", "projects/p/locations/.", "p/l"):
         violations = check_request(CREATE, {"parent": bad, "tuningJob": _job()})
         assert violations == [Violation("parent", "must match projects/{project}/locations/{location}")], bad
 

@@ -447,8 +447,13 @@ def operation(
     ]
     op: dict[str, Any] = {"operationId": operation_id}
     if body == "*":
-        skip = frozenset({route.variable})
-        schema = builder.message_schema(request_name, skip)
+        # The body is the request minus the fields bound to the path (documented in x-path-fields).
+        body_schema = builder.message_schema(request_name, frozenset({route.variable}))
+        body_schema["x-path-fields"] = [route.variable]
+        # Request-only: proto3 JSON readers reject names the message does not have.
+        body_schema["additionalProperties"] = False
+        builder.schemas[request_name] = body_schema
+        schema = {"$ref": REF + request_name}
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
     elif body:
         field = next(f for f in request.field if f.name == body)

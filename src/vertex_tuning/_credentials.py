@@ -73,7 +73,7 @@ class HttpxAuthRequest:
                 method, url, content=body, headers=dict(headers or {}), timeout=timeout or _config.DEFAULT_TIMEOUT
             )
         except httpx.HTTPError as exc:
-            raise exceptions.TransportError(f"token request failed: {type(exc).__name__}") from None
+            raise exceptions.TransportError(f"token request failed: {type(exc).__name__}") from None  # type: ignore[no-untyped-call]
         return _Response(response)
 
     def close(self) -> None:
@@ -144,7 +144,7 @@ def anonymous() -> Any:
     """google-auth's ``AnonymousCredentials`` (no Authorization header)."""
     from google.auth.credentials import AnonymousCredentials
 
-    return AnonymousCredentials()
+    return AnonymousCredentials()  # type: ignore[no-untyped-call]
 
 
 def resolve_auth(

@@ -22,11 +22,11 @@ from typing import Any, TypeVar
 import betterproto2
 import httpx
 import orjson
+from vertex_tuning_protos._schema import SCHEMA
+from vertex_tuning_protos.message_pool import default_message_pool
 
 from vertex_tuning import _config, _json
 from vertex_tuning.errors import APIError, TransportError, ValidationError, error_from_response, redact_url
-from vertex_tuning_protos._schema import SCHEMA
-from vertex_tuning_protos.message_pool import default_message_pool
 
 M = TypeVar("M", bound=betterproto2.Message)
 log = logging.getLogger("vertex_tuning")
@@ -89,7 +89,7 @@ def http_rule(method: str) -> HttpRule:
 @functools.cache
 def message_class(full_name: str) -> type[betterproto2.Message]:
     """The generated class for a fully qualified proto message name."""
-    return default_message_pool.url_to_type[_TYPE_URL + full_name]  # type: ignore[no-any-return]
+    return default_message_pool.url_to_type[_TYPE_URL + full_name]
 
 
 def _camel(proto_name: str) -> str:

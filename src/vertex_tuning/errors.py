@@ -32,10 +32,10 @@ from typing import Any
 
 import betterproto2
 import orjson
-
-from vertex_tuning import _json
 from vertex_tuning_protos.google.protobuf import Any as AnyProto
 from vertex_tuning_protos.google.rpc import BadRequest, BadRequestFieldViolation, Code, ErrorInfo, RetryInfo, Status
+
+from vertex_tuning import _json
 
 __all__ = [
     "APIError",

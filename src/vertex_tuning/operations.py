@@ -12,11 +12,6 @@ import time
 from typing import Any
 
 import betterproto2
-
-from vertex_tuning import _config, _json
-from vertex_tuning._transport import AsyncTransport, SyncTransport
-from vertex_tuning.errors import APIError, error_from_status
-from vertex_tuning.pagination import AsyncPager, Pager, with_page_token
 from vertex_tuning_protos.google.longrunning import (
     CancelOperationRequest,
     DeleteOperationRequest,
@@ -26,6 +21,11 @@ from vertex_tuning_protos.google.longrunning import (
     WaitOperationRequest,
 )
 from vertex_tuning_protos.google.longrunning import Operation as OperationProto
+
+from vertex_tuning import _config, _json
+from vertex_tuning._transport import AsyncTransport, SyncTransport
+from vertex_tuning.errors import APIError, error_from_status
+from vertex_tuning.pagination import AsyncPager, Pager, with_page_token
 
 __all__ = ["AsyncOperation", "AsyncOperationsClient", "Operation", "OperationsClient"]
 
@@ -156,10 +156,9 @@ class Operation(_OperationView):
         deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
         attempt = 0
         while not self.done:
-            delay = min(polling.delay(attempt), max(0.0, deadline - time.monotonic()))
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"operation {self.name} not done after {timeout}s")
-            time.sleep(delay)
+            time.sleep(min(polling.delay(attempt), max(0.0, deadline - time.monotonic())))
             self.refresh()
             attempt += 1
         return self._outcome()

@@ -74,7 +74,7 @@ class AsyncPager(Generic[T, R]):
             page = await self._fetch_next(token) if token else None
 
     async def __aiter__(self) -> AsyncIterator[T]:
-        async for page in self.pages:  # type: ignore[attr-defined]
+        async for page in self.pages:
             for item in getattr(page, self._items):
                 yield item
 

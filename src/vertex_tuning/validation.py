@@ -41,14 +41,14 @@ def _join(path: str, name: str) -> str:
 def resource_regex(pattern: str) -> re.Pattern[str]:
     """Compile a resource pattern such as ``projects/{project}/locations/{location}`` to a full-match regex.
 
-    Each ``{variable}`` matches one non-empty segment without ``/``; ``..`` is rejected separately.
+    Each ``{variable}`` matches one non-empty segment without ``/``; ``.`` and ``..`` are rejected separately.
     """
     parts = _VARIABLE.split(pattern)
     return re.compile("[^/]+".join(re.escape(part) for part in parts))
 
 
 def _resource_ok(pattern: str, text: str) -> bool:
-    return resource_regex(pattern).fullmatch(text) is not None and ".." not in text.split("/")
+    return resource_regex(pattern).fullmatch(text) is not None and not {".", ".."} & set(text.split("/"))
 
 
 def _present(value: Any) -> bool:

@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
+from vertex_tuning_protos.google.rpc import Code
 
 from vertex_tuning.validation import Violation
-from vertex_tuning_protos.google.rpc import Code
 
 # google.rpc.Code -> HTTP status, per google/rpc/code.proto.
 _HTTP_STATUS = {

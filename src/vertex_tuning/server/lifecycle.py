@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from vertex_tuning_protos.google.rpc import Code
+
 from vertex_tuning._time import Timestamp, format_timestamp
 from vertex_tuning.server.names import format_name, parse_name
-from vertex_tuning_protos.google.rpc import Code
 
 Clock = Callable[[], float]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from vertex_tuning_protos._schema import SCHEMA
@@ -66,9 +67,14 @@ def format_name(type_suffix: str, **values: str) -> str:
     return _RESOURCE_VARIABLE.sub(lambda m: values[m.group(1)], resource_pattern(type_suffix))
 
 
+@cache
+def _name_regex(type_suffix: str) -> re.Pattern[str]:
+    pattern = resource_pattern(type_suffix)
+    parts = _RESOURCE_VARIABLE.split(pattern)  # literal, variable, literal, variable, ...
+    return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts)))
+
+
 def parse_name(type_suffix: str, name: str) -> dict[str, str] | None:
     """The variables of ``name`` under resource ``type_suffix``'s pattern, or None if it does not fit."""
-    pattern = resource_pattern(type_suffix)
-    regex = _RESOURCE_VARIABLE.sub(lambda m: f"(?P<{m.group(1)}>[^/]+)", re.escape(pattern).replace(r"\{", "{").replace(r"\}", "}"))
-    found = re.fullmatch(regex, name)
+    found = _name_regex(type_suffix).fullmatch(name)
     return None if found is None else found.groupdict()

@@ -1,0 +1,249 @@
+"""Checks of response bodies against the contract, each violation naming the documented element.
+
+The validator walks the OpenAPI component schemas (the subset tools/openapi.py emits) instead of
+a generic JSON Schema engine so that every failure says which field, enum or union broke the
+contract (``TuningJob.state``, ``Part.data``), which the coverage table and the mutation tests use.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from contract_tests import _spec
+from vertex_tuning._time import parse_timestamp
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list,),
+}
+
+
+@dataclass(frozen=True, order=True)
+class Violation:
+    """A broken rule: the documented element, where in the body, and what is wrong."""
+
+    element: str
+    path: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.element} at {self.path or '<body>'}: {self.problem}"
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
+def _type_ok(kind: str, value: Any) -> bool:
+    if isinstance(value, bool) and kind in ("integer", "number"):
+        return False
+    return isinstance(value, _JSON_TYPES[kind])
+
+
+def _ref_name(schema: Mapping[str, Any]) -> str:
+    return str(schema["$ref"]).rsplit("/", 1)[-1]
+
+
+def value_violations(
+    schema: Mapping[str, Any], value: Any, element: str, path: str, output: bool = True
+) -> list[Violation]:
+    """Violations of one value against a property schema; ``output`` applies proto3 JSON output rules."""
+    if "$ref" in schema:
+        name = _ref_name(schema)
+        target = _spec.component(name)
+        if "x-proto-message" in target:
+            return message_violations(name, value, path, output)
+        return value_violations(target, value, element, path, output)
+    found: list[Violation] = []
+    for sub in schema.get("allOf", []):
+        found += value_violations(sub, value, element, path, output)
+    if "anyOf" in schema and all(value_violations(s, value, element, path, output) for s in schema["anyOf"]):
+        found.append(Violation(element, path, f"{value!r} matches none of {schema['anyOf']}"))
+    kind = schema.get("type")
+    if kind and not _type_ok(kind, value):
+        what = f"{kind} ({schema['format']})" if "format" in schema else kind
+        return found + [Violation(element, path, f"expected {what}, got {type(value).__name__} {value!r:.60}")]
+    if "enum" in schema and value not in schema["enum"]:
+        found.append(Violation(element, path, f"{value!r:.60} is not one of {schema['enum']}"))
+    if isinstance(value, str):
+        found += _string_violations(schema, value, element, path, output)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"] or "maximum" in schema and value > schema["maximum"]:
+            found.append(Violation(element, path, f"{value} outside [{schema.get('minimum')}, {schema.get('maximum')}]"))
+    if isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            found += value_violations(schema["items"], item, element, f"{path}[{i}]", output)
+    if isinstance(value, dict):
+        if "x-proto-message" in schema:
+            found += message_violations(schema["x-proto-message"], value, path, output, schema)
+        elif "additionalProperties" in schema:
+            for key, item in value.items():
+                found += value_violations(schema.get("propertyNames", {}), key, element, f"{path}.{key} (key)", output)
+                found += value_violations(schema["additionalProperties"], item, element, f"{path}.{key}", output)
+        elif "required" in schema:
+            found += [Violation(element, path, f"missing {r!r}") for r in schema["required"] if r not in value]
+    return found
+
+
+def _string_violations(schema: Mapping[str, Any], value: str, element: str, path: str, output: bool) -> list[Violation]:
+    found: list[Violation] = []
+    if "maxLength" in schema and len(value) > schema["maxLength"]:
+        found.append(Violation(element, path, f"{len(value)} characters, at most {schema['maxLength']} allowed"))
+    if "pattern" in schema and not re.search(schema["pattern"], value):
+        what = schema.get("format") or schema.get("x-google-resource-pattern") or schema["pattern"]
+        found.append(Violation(element, path, f"{value!r:.80} does not match {what}"))
+    if output and schema.get("format") == "date-time" and not value.endswith("Z"):
+        found.append(Violation(element, path, f"{value!r} is not UTC 'Z' as proto3 JSON writes timestamps"))
+    return found
+
+
+def message_violations(
+    full_name: str,
+    value: Any,
+    path: str = "",
+    output: bool = True,
+    schema: Mapping[str, Any] | None = None,
+) -> list[Violation]:
+    """Violations of a message body: types, names, required fields, unions, nested messages."""
+    schema = schema or _spec.component(full_name)
+    owner = _spec.short(full_name)
+    if not isinstance(value, dict):
+        return [Violation(owner, path, f"expected an object, got {type(value).__name__}")]
+    properties: Mapping[str, Any] = schema.get("properties", {})
+    found: list[Violation] = []
+    for key in value:
+        if key not in properties and _camel(key) in properties and _camel(key) != key:
+            found.append(Violation(f"{owner}.{_camel(key)}", _join(path, key), f"proto name {key!r} instead of JSON name"))
+    for key in schema.get("required", []):
+        if key not in value and not (output and properties.get(key, {}).get("readOnly")):
+            found.append(Violation(f"{owner}.{key}", _join(path, key), "required field missing"))
+    for group, members in schema.get("x-oneof", {}).items():
+        present = [m for m in members if m in value]
+        if len(present) > 1:
+            found.append(Violation(f"{owner}.{group}", path, f"union allows at most one member, got {present}"))
+    for key, item in value.items():
+        if key in properties:
+            found += value_violations(properties[key], item, f"{owner}.{key}", _join(path, key), output)
+    return found
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _cancelled_code() -> tuple[int, str]:
+    """The error code a cancelled job carries, from CancelTuningJob's description ("code of 1 ... CANCELLED")."""
+    summary = _spec.operation(_spec.method_of("CancelTuningJob"))[2]["summary"]
+    match = re.search(r"code of (\d+), corresponding to `?Code\.([A-Z_]+)", summary)
+    if match is None:
+        raise LookupError("CancelTuningJob's description names no error code")
+    return int(match.group(1)), match.group(2)
+
+
+def job_violations(job: Any, path: str = "") -> list[Violation]:
+    """A TuningJob as returned by the server: schema plus the lifecycle rules of its descriptions."""
+    message = _spec.job_message()
+    owner = _spec.short(message)
+    found = message_violations(message, job, path)
+    if not isinstance(job, dict):
+        return found
+    for key in ("name", "state", "createTime", "updateTime"):
+        if key not in job:
+            found.append(Violation(f"{owner}.{key}", _join(path, key), "always set by the server, missing"))
+    state = job.get("state")
+    if state in _spec.terminal_states() and "endTime" not in job:
+        found.append(Violation(f"{owner}.endTime", _join(path, "endTime"), f"missing in terminal state {state}"))
+    if "endTime" in job and isinstance(state, str) and state not in _spec.terminal_states():
+        found.append(Violation(f"{owner}.endTime", _join(path, "endTime"), f"set in non-terminal state {state}"))
+    if "error" in job and state not in _spec.error_states():
+        found.append(Violation(f"{owner}.error", _join(path, "error"), f"set in state {state}"))
+    code, code_name = _cancelled_code()
+    if state == f"JOB_STATE_{code_name}" and isinstance(job.get("error"), dict):
+        if job["error"].get("code") != code:
+            found.append(Violation(f"{owner}.error", _join(path, "error.code"), f"cancelled job's code is not {code}"))
+    found += _time_order(job, owner, path)
+    return found
+
+
+def _time_order(job: Mapping[str, Any], owner: str, path: str) -> list[Violation]:
+    """createTime ≤ startTime ≤ endTime and createTime ≤ updateTime, where present and parseable."""
+    times = {}
+    for key in ("createTime", "startTime", "endTime", "updateTime"):
+        try:
+            times[key] = parse_timestamp(job[key])
+        except (KeyError, TypeError, ValueError):
+            continue
+    found = []
+    for early, late in (("createTime", "startTime"), ("startTime", "endTime"), ("createTime", "updateTime")):
+        if early in times and late in times and times[early] > times[late]:
+            found.append(Violation(f"{owner}.{late}", _join(path, late), f"earlier than {early}"))
+    return found
+
+
+def error_violations(status: int, body: Any) -> list[Violation]:
+    """An error response: a google.rpc.Status under "error" whose code and status agree with HTTP."""
+    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+        return [Violation("Status", "", f"error body is not {{'error': google.rpc.Status}}: {body!r:.120}")]
+    error = body["error"]
+    schema = _spec.component("google.rpc.Status.Error")["properties"]["error"]
+    found = []
+    for key in schema["required"]:
+        if key not in error:
+            found.append(Violation(f"Status.{key}", f"error.{key}", "required in an error body, missing"))
+    for key, item in error.items():
+        if key in schema["properties"]:
+            found += value_violations(schema["properties"][key], item, f"Status.{key}", f"error.{key}")
+    if error.get("code") != status:
+        found.append(Violation("Status.code", "error.code", f"{error.get('code')!r} differs from HTTP status {status}"))
+    name = error.get("status")
+    if isinstance(name, str) and name in _spec.component("google.rpc.Code")["enum"]:
+        if _spec.http_status_of(name) != status:
+            found.append(Violation("Status.status", "error.status", f"{name} maps to HTTP {_spec.http_status_of(name)}, got {status}"))
+    return found
+
+
+def page_violations(body: Any) -> list[Violation]:
+    """A ListTuningJobsResponse: its own schema plus every job's rules."""
+    response = next(n for n in _spec.ir()["messages"] if n.endswith("ListTuningJobsResponse"))
+    found = message_violations(response, body)
+    if isinstance(body, dict) and isinstance(body.get("tuningJobs"), list):
+        found = [v for v in found if not v.path.startswith("tuningJobs[")]
+        for i, job in enumerate(body["tuningJobs"]):
+            found += job_violations(job, f"tuningJobs[{i}]")
+    return found
+
+
+def operation_violations(operation: Any) -> list[Violation]:
+    """A google.longrunning.Operation: schema, a name under the operations template, one result when done."""
+    found = message_violations("google.longrunning.Operation", operation)
+    if not isinstance(operation, dict):
+        return found
+    template = _spec.operation(_spec.method_of("GetOperation"))[2]["x-google-http"]["segments"]
+    regex = "^" + "/".join("[^/]+" if s == "*" else re.escape(s) for s in template.split("/")) + "$"
+    if not re.match(regex, str(operation.get("name", ""))):
+        found.append(Violation("Operation.name", "name", f"{operation.get('name')!r} does not match {template}"))
+    results = [k for k in ("error", "response") if k in operation]
+    if operation.get("done") and len(results) != 1:
+        found.append(Violation("Operation.done", "done", f"a done operation has exactly one of error/response, got {results}"))
+    if not operation.get("done") and results:
+        found.append(Violation("Operation.done", "done", f"an unfinished operation carries {results}"))
+    for key in ("metadata", "response"):
+        url = operation.get(key, {}).get("@type", "") if isinstance(operation.get(key), dict) else ""
+        if key in operation and not url.startswith("type.googleapis.com/"):
+            found.append(Violation(f"Operation.{key}", f"{key}.@type", f"{url!r} is not a type.googleapis.com URL"))
+    if isinstance(operation.get("error"), dict):
+        found += [Violation(v.element, f"error.{v.path}", v.problem) for v in message_violations("google.rpc.Status", operation["error"])]
+    return found
+
+
+def describe(violations: Iterable[Violation]) -> str:
+    """One line per violation, for assertion messages."""
+    return "\n".join(str(v) for v in violations)

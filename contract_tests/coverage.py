@@ -1,0 +1,119 @@
+"""Coverage of the documented elements by the contract suite: ``python -m contract_tests.coverage``.
+
+Every message field, enum value and union member in the IR needs at least one positive or
+negative check. Tests declare what they check with ``@covers`` (on the test or on a
+``pytest.param``); this module reads those marks from the test modules without running them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from _pytest.mark.structures import ParameterSet
+
+from contract_tests import _spec
+from contract_tests.marks import COVERS
+
+TEST_MODULES = ("test_schemathesis", "test_properties", "test_scenarios")
+
+
+@dataclass
+class Row:
+    """The checks of one documented element."""
+
+    element: _spec.Element
+    positive: list[str] = field(default_factory=list)
+    negative: list[str] = field(default_factory=list)
+
+    @property
+    def covered(self) -> bool:
+        """At least one check of either kind."""
+        return bool(self.positive or self.negative)
+
+
+def _marks(obj: Any) -> list[Any]:
+    marks = getattr(obj, "pytestmark", [])
+    return marks if isinstance(marks, list) else [marks]
+
+
+def declared_checks() -> list[tuple[str, str, bool]]:
+    """(test id, element id, negative) for every ``@covers`` in the test modules."""
+    found: list[tuple[str, str, bool]] = []
+    for module_name in TEST_MODULES:
+        module = importlib.import_module(f"contract_tests.{module_name}")
+        for name, func in sorted(vars(module).items()):
+            if not name.startswith("test_") or not callable(func):
+                continue
+            for mark in _marks(func):
+                if mark.name == COVERS:
+                    found += [(f"{module_name}::{name}", e, bool(mark.kwargs.get("negative"))) for e in mark.args]
+                if mark.name == "parametrize":
+                    for param in mark.args[1]:
+                        if not isinstance(param, ParameterSet):
+                            continue
+                        test_id = f"{module_name}::{name}[{param.id or ','.join(map(str, param.values))}]"
+                        for pmark in param.marks:
+                            if pmark.name == COVERS:
+                                found += [(test_id, e, bool(pmark.kwargs.get("negative"))) for e in pmark.args]
+    return found
+
+
+def table() -> tuple[list[Row], list[str]]:
+    """One row per documented element, plus any declared element the IR does not have."""
+    rows = {e.id: Row(e) for e in _spec.elements()}
+    unknown: list[str] = []
+    for test_id, element, negative in declared_checks():
+        row = rows.get(element)
+        if row is None:
+            unknown.append(f"{test_id}: {element}")
+            continue
+        (row.negative if negative else row.positive).append(test_id)
+    return list(rows.values()), sorted(set(unknown))
+
+
+def summary(rows: list[Row]) -> dict[str, Any]:
+    """Counts for reports: covered/total per kind, and the uncovered ids."""
+    kinds = sorted({r.element.kind for r in rows})
+    return {
+        "covered": sum(r.covered for r in rows),
+        "total": len(rows),
+        "by_kind": {k: [sum(r.covered for r in rows if r.element.kind == k), sum(r.element.kind == k for r in rows)] for k in kinds},
+        "with_positive": sum(bool(r.positive) for r in rows),
+        "with_negative": sum(bool(r.negative) for r in rows),
+        "uncovered": [r.element.id for r in rows if not r.covered],
+    }
+
+
+def render(rows: list[Row]) -> None:
+    """Print the table with rich."""
+    from rich.console import Console
+    from rich.table import Table
+
+    view = Table(title="Contract coverage of documented elements")
+    for column in ("element", "kind", "positive", "negative"):
+        view.add_column(column)
+    for row in rows:
+        style = None if row.covered else "bold red"
+        view.add_row(row.element.id, row.element.kind, str(len(row.positive)), str(len(row.negative)), style=style)
+    Console().print(view)
+
+
+def main() -> int:
+    """Print the coverage table; exit 1 if an element has no check or a check names an unknown element."""
+    rows, unknown = table()
+    render(rows)
+    counts = summary(rows)
+    print(f"covered {counts['covered']}/{counts['total']} elements "
+          f"({counts['with_positive']} with a positive check, {counts['with_negative']} with a negative one)")
+    for element in counts["uncovered"]:
+        print(f"uncovered: {element}", file=sys.stderr)
+    for line in unknown:
+        print(f"unknown element declared by {line}", file=sys.stderr)
+    return 1 if counts["uncovered"] or unknown else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,92 @@
+"""The suite's checks catch planted defects: each mutant server must fail a probe naming its element.
+
+Runs the probes as functions over an in-process ASGI client (no nested pytest, no sockets).
+Against a --base-url these tests are skipped: they test the suite, not the server.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from contract_tests import _spec, probes, test_scenarios
+from contract_tests.checks import Violation, describe, job_violations
+from contract_tests.conftest import FAST_JOB_SECONDS
+from contract_tests.mutants import MUTANTS, Mutant
+
+PARENT = "projects/mutants/locations/us-central1"
+Probe = Callable[[httpx.Client], list[Violation]]
+
+
+def created_job_violations(client: httpx.Client) -> list[Violation]:
+    """Create a job with every writable field, then read it back: both bodies checked."""
+    job, found = probes.created(client, PARENT, probes.example_message(probes.JOB, full=True))
+    if job:
+        found += job_violations(probes.get(client, job["name"]).json())
+    return found
+
+
+def missing_required_violations(client: httpx.Client) -> list[Violation]:
+    """Create without the required training dataset URI."""
+    body = probes.example_job()
+    body["supervisedTuningSpec"] = {}
+    return test_scenarios.invalid_job_violations(client, PARENT, body, "SupervisedTuningSpec.trainingDatasetUri", ("trainingDatasetUri",))
+
+
+def too_long_display_name_violations(client: httpx.Client) -> list[Violation]:
+    """Create with a display name one past its documented maxLength."""
+    limit = _spec.component(probes.JOB)["properties"]["tunedModelDisplayName"]["maxLength"]
+    body = probes.example_job(tunedModelDisplayName="x" * (limit + 1))
+    return test_scenarios.invalid_job_violations(client, PARENT, body, "TuningJob.tunedModelDisplayName", ("tunedModelDisplayName",))
+
+
+PROBES: dict[str, Probe] = {
+    "enum_as_integer": created_job_violations,
+    "int64_as_number": created_job_violations,
+    "two_union_members": created_job_violations,
+    "timestamp_without_format": created_job_violations,
+    "snake_case_names": created_job_violations,
+    "required_not_enforced": missing_required_violations,
+    "page_token_ignored": lambda c: test_scenarios.pagination_violations(c, PARENT, count=3, page_size=1),
+    "server_error_on_bad_input": too_long_display_name_violations,
+    "error_not_status": lambda c: test_scenarios.not_found_violations(c, PARENT),
+}
+
+
+def _client(app: object) -> Iterator[httpx.Client]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # starlette's TestClient warns about httpx; it is an httpx.Client all the same
+        from starlette.testclient import TestClient
+
+        with TestClient(app) as client:  # type: ignore[arg-type]
+            yield client
+
+
+@pytest.fixture(scope="module")
+def reference_app(request: pytest.FixtureRequest) -> object:
+    if request.config.getoption("--base-url"):
+        pytest.skip("mutation tests check the suite against the reference server only")
+    from vertex_tuning.server import create_app
+
+    return create_app(job_duration=FAST_JOB_SECONDS)
+
+
+CONTROLS = {probe.__name__ if probe.__name__ != "<lambda>" else name: probe for name, probe in sorted(PROBES.items())}
+
+
+@pytest.mark.parametrize("name", sorted(CONTROLS))
+def test_probe_passes_on_the_reference_server(reference_app: object, name: str) -> None:
+    for client in _client(reference_app):
+        found = CONTROLS[name](client)
+        assert not found, describe(found)
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_mutant_is_caught_naming_the_broken_element(reference_app: object, mutant: Mutant) -> None:
+    for client in _client(mutant.wrap(reference_app)):  # type: ignore[arg-type]
+        found = PROBES[mutant.name](client)
+    assert found, f"{mutant.name}: no check failed"
+    assert any(v.element == mutant.element for v in found), f"{mutant.name}: expected {mutant.element}, got\n{describe(found)}"

@@ -1,0 +1,189 @@
+"""schemathesis over the generated OpenAPI document: conformance, negative data, stateful links.
+
+Every operation gets a positive run (responses match the document, bodies pass the element
+checks) and a negative run (schema-violating requests are rejected with 4xx and a
+google.rpc.Status, never 5xx); the stateful run follows the document's links from create to
+get, cancel and the operations list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import pytest
+import schemathesis
+import schemathesis.config
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
+
+from contract_tests import _spec, probes
+from contract_tests.checks import Violation, describe, error_violations, job_violations, operation_violations, page_violations
+from contract_tests.conftest import Target
+from contract_tests.marks import covers
+
+pytestmark = pytest.mark.conform
+# Small on purpose: the whole suite stays under 3 minutes on 2 cores; raise for deeper runs.
+POSITIVE_EXAMPLES = 8
+NEGATIVE_EXAMPLES = 8
+STATEFUL_EXAMPLES = 6
+READ_ONLY_RPCS = ("GetTuningJob", "ListTuningJobs", "GetOperation", "ListOperations")
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+SETTINGS = dict(deadline=None, database=None, suppress_health_check=list(HealthCheck), derandomize=True)
+
+
+@cache
+def api_schema() -> Any:
+    """The document as a schemathesis schema."""
+    # Only the document's own links: inferred ones would pass a whole resource name as one segment.
+    config = schemathesis.config.SchemathesisConfig.from_dict(
+        {"phases": {"stateful": {"inference": {"algorithms": []}, "link-calibration": False}}}
+    )
+    return schemathesis.openapi.from_dict(_spec.openapi(), config=config)
+
+
+def _is_read_only(operation_id: str) -> bool:
+    return operation_id.rsplit(".", 1)[-1] in READ_ONLY_RPCS
+
+
+def _output_message(operation_id: str) -> str:
+    op = _spec.operation(operation_id)[2]
+    return str(op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]).rsplit("/", 1)[-1]
+
+
+def body_violations(operation_id: str, status: int, body: Any) -> list[Violation]:
+    """Element checks of a response body: errors are Status, successes their documented message."""
+    if status >= 400:
+        return error_violations(status, body)
+    output = _output_message(operation_id)
+    if output == _spec.job_message():
+        return job_violations(body)
+    if output.endswith("ListTuningJobsResponse"):
+        return page_violations(body)
+    if output == "google.longrunning.Operation":
+        return operation_violations(body)
+    from contract_tests.checks import message_violations
+
+    return message_violations(output, body)
+
+
+def _request_message(operation_id: str) -> str | None:
+    op = _spec.operation(operation_id)[2]
+    ref = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+    return str(ref).rsplit("/", 1)[-1] if ref else None
+
+
+def accepted_negative_violations(operation_id: str, body: Any) -> list[Violation]:
+    """A schema-violating request was accepted: fine only if it is valid proto3 JSON after all.
+
+    proto3 JSON readers accept more than the document shows (enum numbers, int64 as numbers,
+    proto field names), so the sent body is decoded with the client's codec and its canonical
+    form re-checked; anything still invalid should have been rejected.
+    """
+    message = _request_message(operation_id)
+    if message is None or body is None:
+        return []
+    from vertex_tuning import _json
+    from vertex_tuning_protos.message_pool import default_message_pool
+
+    cls = default_message_pool.type_to_message_type.get(f"type.googleapis.com/{message}")
+    if cls is None:
+        return []
+    try:
+        canonical = _json.to_dict(_json.from_dict(cls, body))
+    except Exception as exc:  # noqa: BLE001 - any decode failure means the server should have said 400
+        return [Violation(_spec.short(message), "", f"accepted a body proto3 JSON rejects: {exc}")]
+    from contract_tests.checks import message_violations
+
+    found = message_violations(message, canonical, output=False)
+    return [Violation(v.element, v.path, f"accepted invalid input: {v.problem}") for v in found]
+
+
+def _run(target: Target, operation_id: str, mode: GenerationMode, examples: int, check: Callable[[Any, Any], None]) -> None:
+    if not _is_read_only(operation_id) and not target.allow_writes:
+        pytest.skip("changes resources: pass --allow-writes")
+    operation = api_schema().find_operation_by_id(operation_id)
+    fixed = {p: getattr(target, p) for p in ("project", "location") if f"{{{p}}}" in operation.path}
+    strategy = operation.as_strategy(generation_mode=mode, path_parameters=fixed)
+
+    @settings(max_examples=examples, **SETTINGS)
+    @given(case=strategy)
+    def run(case: Any) -> None:
+        response = case.call(base_url=target.base_url, headers=target.headers)
+        check(case, response)
+
+    run()
+
+
+def _json_body(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _op_marks(operation_id: str) -> list[Any]:
+    request = _request_message(operation_id)
+    elements = [f"{_spec.short(request)}.{k}" for k in _spec.component(request)["properties"]] if request else []
+    return [covers(*elements)] if elements else []
+
+
+@pytest.mark.parametrize("operation_id", [pytest.param(o, marks=_op_marks(o)) for o in _spec.operation_ids()])
+def test_responses_conform_to_the_document(target: Target, operation_id: str) -> None:
+    def check(case: Any, response: Any) -> None:
+        case.validate_response(response, checks=CHECKS)
+        found = body_violations(operation_id, response.status_code, _json_body(response))
+        assert not found, describe(found)
+
+    _run(target, operation_id, GenerationMode.POSITIVE, POSITIVE_EXAMPLES, check)
+
+
+@pytest.mark.parametrize("operation_id", [pytest.param(o, marks=[covers(*m.args, negative=True) for m in _op_marks(o)]) for o in _spec.operation_ids()])
+def test_negative_data_is_rejected_with_status(target: Target, operation_id: str) -> None:
+    def check(case: Any, response: Any) -> None:
+        case.validate_response(response, checks=[not_a_server_error])
+        body = _json_body(response)
+        if response.status_code >= 400:
+            found = error_violations(response.status_code, body)
+        else:
+            found = accepted_negative_violations(operation_id, case.body if isinstance(case.body, (dict, list, str, int, float)) else None)
+        assert not found, f"{case.method} {case.formatted_path}: " + describe(found)
+
+    _run(target, operation_id, GenerationMode.NEGATIVE, NEGATIVE_EXAMPLES, check)
+
+
+STATEFUL_RPCS = ("CreateTuningJob", "GetTuningJob", "ListTuningJobs", "CancelTuningJob", "ListOperations")
+
+
+@pytest.mark.writes
+@covers("TuningJob.name", "CancelTuningJobRequest.name", "GetTuningJobRequest.name")
+def test_stateful_create_get_list_cancel(target: Target) -> None:
+    ids = [_spec.method_of(r) for r in STATEFUL_RPCS]
+    schema = api_schema().include(operation_id=ids)
+    machine = schema.as_state_machine()
+    create_path = _spec.operation(_spec.method_of("CreateTuningJob"))[0]
+
+    class Machine(machine):  # type: ignore[misc, valid-type]
+        def before_call(self, case: Any) -> None:
+            # Stay in the target's location so that links connect jobs the suite created.
+            for key in ("project", "location"):
+                if key in (case.path_parameters or {}):
+                    case.path_parameters[key] = getattr(target, key)
+            if case.operation.path == create_path and isinstance(case.body, dict):
+                # Documented fields only, plus what a server needs to start a job, so links get followed.
+                known = _spec.component(_spec.job_message())["properties"]
+                case.body = {**{k: v for k, v in case.body.items() if k in known}, **probes.example_job()}
+
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"base_url": target.base_url, "headers": target.headers}
+
+        def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
+            case.validate_response(response, checks=CHECKS)
+            op_id = next(o for o in ids if _spec.operation(o)[0] == case.operation.path and _spec.operation(o)[1] == case.method.lower())
+            found = body_violations(op_id, response.status_code, _json_body(response))
+            assert not found, describe(found)
+
+    Machine.run(settings=settings(max_examples=STATEFUL_EXAMPLES, stateful_step_count=6, **SETTINGS))

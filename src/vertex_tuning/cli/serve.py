@@ -1,0 +1,30 @@
+"""``vertex-tuning serve``: run the reference server with uvicorn."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``serve`` command to ``app``."""
+
+    @app.command()
+    def serve(
+        host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+        port: int = typer.Option(8080, help="TCP port."),
+        db: str | None = typer.Option(None, "--db", help="SQLite file that keeps jobs across restarts (memory if omitted)."),
+        job_duration: float = typer.Option(60.0, help="Seconds a job takes from QUEUED to SUCCEEDED."),
+        faults: str | None = typer.Option(None, help="Fault spec, e.g. 'latency=0.2:0.5,429=0.1,503=0.1,drop=0.05'."),
+    ) -> None:
+        """Run the reference TuningJobs server (same URLs, JSON and errors as the real service)."""
+        import uvicorn
+
+        from vertex_tuning.server import create_app
+        from vertex_tuning.server.faults import parse_faults
+
+        if faults:
+            try:
+                parse_faults(faults)
+            except ValueError as exc:
+                raise typer.BadParameter(str(exc), param_hint="--faults") from None
+        uvicorn.run(create_app(db_path=db, job_duration=job_duration, faults=faults), host=host, port=port)

@@ -1,0 +1,191 @@
+"""The reference server's HTTP layer: routes from the ``google.api.http`` rules, transcoding, errors."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+from urllib.parse import unquote
+
+import betterproto2
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import request_response
+from vertex_tuning_protos._schema import SCHEMA
+from vertex_tuning_protos.google.rpc import Code
+from vertex_tuning_protos.message_pool import default_message_pool
+
+from vertex_tuning._json import UNKNOWN_ATTR, JsonFormatError, from_dict, to_dict
+from vertex_tuning.server import lifecycle
+from vertex_tuning.server.errors import XGAFV_VALUES, ApiError, error_body, invalid_argument
+from vertex_tuning.server.faults import FaultInjector
+from vertex_tuning.server.names import ROUTES, RouteTemplate
+from vertex_tuning.server.service import TuningService
+from vertex_tuning.server.store import Store
+from vertex_tuning.validation import Violation, check_message
+
+__all__ = ["MAX_BODY_BYTES", "create_app", "resolve_route"]
+
+MAX_BODY_BYTES = 1 << 20
+_JSON = "application/json; charset=UTF-8"
+_XGAFV = "$.xgafv"
+# Google's system parameters: accepted on every method and never mapped to request fields.
+_SYSTEM_PARAMETERS = frozenset({_XGAFV, "key", "alt", "prettyPrint", "fields", "quotaUser", "access_token", "callback"})
+_log = logging.getLogger("vertex_tuning.server")
+
+Handler = Callable[[Mapping[str, Any], Mapping[str, Any]], "dict[str, Any] | Awaitable[dict[str, Any]]"]
+
+
+def _snake(camel: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", camel).lower()
+
+
+def _handler(service: TuningService, method: str) -> Handler:
+    handler: Handler = getattr(service, _snake(method.rsplit(".", 1)[1]))
+    return handler
+
+
+def resolve_route(http_verb: str, raw_path: str) -> tuple[RouteTemplate, dict[str, str]]:
+    """The route and percent-encoded path variables for a request; 404 for no such path, 405 for no such verb."""
+    matches = [(route, found) for route in ROUTES if (found := route.match(raw_path)) is not None]
+    if any(route.custom_verb for route, _ in matches):
+        matches = [(route, found) for route, found in matches if route.custom_verb]
+    for route, found in matches:
+        if route.verb == http_verb:
+            return route, found
+    if matches:
+        allowed = ", ".join(sorted({route.verb for route, _ in matches}))
+        raise ApiError(Code.UNIMPLEMENTED, f"Method {http_verb} is not allowed on {raw_path}.", http_status=405,
+                       headers={"Allow": allowed})
+    raise ApiError(Code.NOT_FOUND, f"No API method matches {raw_path}.")
+
+
+def _path_values(route: RouteTemplate, encoded: Mapping[str, str]) -> dict[str, str]:
+    """Decoded path variables; a decoded value must keep the template's shape (no smuggled '/', no '..')."""
+    out = {}
+    for key, value in encoded.items():
+        decoded = unquote(value)
+        segments = decoded.split("/")
+        if decoded.count("/") != value.count("/") or {"", ".", ".."} & set(segments):
+            raise invalid_argument([Violation(key, f"{decoded!r} is not a well-formed resource name")])
+        out[key] = decoded
+    return out
+
+
+def _unknown_fields(message: betterproto2.Message, path: str) -> list[Violation]:
+    """Fields the schema does not know, anywhere in ``message`` (rejected rather than silently kept)."""
+    out = [Violation(f"{path}.{key}" if path else key, "is not a field of this request")
+           for key in message.__dict__.get(UNKNOWN_ATTR) or {}]
+    for attr, value in message.__dict__.items():
+        items = value if isinstance(value, list) else list(value.values()) if isinstance(value, dict) else [value]
+        for item in items:
+            if isinstance(item, betterproto2.Message):
+                out.extend(_unknown_fields(item, f"{path}.{attr}" if path else attr))
+    return out
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ApiError(Code.INVALID_ARGUMENT, f"Request body exceeds {MAX_BODY_BYTES} bytes.", http_status=413)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ApiError(Code.INVALID_ARGUMENT, f"Request body exceeds {MAX_BODY_BYTES} bytes.", http_status=413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _request_json(request: Request, route: RouteTemplate, path_values: Mapping[str, str]) -> dict[str, Any]:
+    """The proto3 JSON of the whole request message: query parameters, body (per the rule) and path variables."""
+    spec = SCHEMA["methods"][route.method]
+    message: dict[str, Any] = {k: v for k, v in request.query_params.items() if k not in _SYSTEM_PARAMETERS}
+    body = await _read_body(request) if route.verb in ("POST", "PATCH", "PUT") else b""
+    if body.strip():
+        try:
+            parsed = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise ApiError(Code.INVALID_ARGUMENT, f"Invalid JSON payload received: {exc}") from None
+        if not isinstance(parsed, dict):
+            raise ApiError(Code.INVALID_ARGUMENT, "Invalid JSON payload received: the body must be a JSON object.")
+        if route.body and route.body != "*":
+            fields = SCHEMA["messages"][spec["input"]]["fields"]
+            message[next(f["json"] for f in fields if f["name"] == route.body)] = parsed
+        else:
+            message.update(parsed)
+    message.update(path_values)
+    return message
+
+
+def _decode(method: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Type-check ``raw`` through the message class and return its canonical proto3 JSON."""
+    cls = default_message_pool.url_to_type["type.googleapis.com/" + SCHEMA["methods"][method]["input"]]
+    try:
+        message = from_dict(cls, raw)
+    except JsonFormatError as exc:
+        raise invalid_argument([Violation(".".join(exc.path[1:]), exc.rule)]) from None
+    unknown = _unknown_fields(message, "")
+    if unknown:
+        raise invalid_argument(unknown)
+    canonical: dict[str, Any] = to_dict(message)
+    return canonical
+
+
+def create_app(
+    *,
+    db_path: str | None = None,
+    job_duration: float = 60.0,
+    faults: str | None = None,
+    clock: Callable[[], float] | None = None,
+    page_size_default: int = 50,
+    page_size_max: int = 1000,
+) -> Starlette:
+    """The reference server as an ASGI app: SQLite at ``db_path`` (memory when None), jobs lasting ``job_duration`` s.
+
+    ``clock`` (Unix seconds) drives the lifecycle; ``faults`` is an opt-in fault spec (see ``faults.py``).
+    The store and service are reachable as ``app.state.store`` and ``app.state.service``.
+    """
+    store = Store(db_path)
+    service = TuningService(store, clock or lifecycle.system_clock, job_duration, page_size_default, page_size_max)
+    handlers = {name: _handler(service, name) for name in SCHEMA["methods"]}
+
+    async def endpoint(request: Request) -> Response:
+        xgafv = request.query_params.get(_XGAFV)
+        try:
+            if xgafv is not None and xgafv not in XGAFV_VALUES:
+                raise invalid_argument([Violation(_XGAFV, f"must be one of {', '.join(XGAFV_VALUES)}")])
+            raw_path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1").split("?", 1)[0]
+            route, encoded = resolve_route(request.method, raw_path)
+            raw = await _request_json(request, route, _path_values(route, encoded))
+            # Documented rules first: they name the rule; the codec then catches wrong JSON types.
+            violations = check_message(SCHEMA["methods"][route.method]["input"], raw)
+            violations += service.policy_violations(route.method, raw)
+            if violations:
+                raise invalid_argument(violations)
+            canonical = _decode(route.method, raw)
+            result = handlers[route.method](canonical, raw)
+            if inspect.isawaitable(result):
+                result = await result
+            return Response(orjson.dumps(result), media_type=_JSON)
+        except ApiError as error:
+            return Response(error_body(error, xgafv), status_code=error.http_status, media_type=_JSON,
+                            headers=error.headers)
+        except Exception:  # noqa: BLE001 - the safety net: client input must never see a bare 500
+            _log.exception("unexpected error on %s %s", request.method, request.url.path)
+            internal = ApiError(Code.INTERNAL, "Internal error in the reference server.")
+            return Response(error_body(internal, xgafv), status_code=500, media_type=_JSON)
+
+    # Every request reaches ``endpoint`` through the router's default (a catch-all route's regex would
+    # skip paths holding decoded control characters); routing is ours, from the http rules.
+    app = Starlette()
+    app.router.default = request_response(endpoint)
+    app.state.store = store
+    app.state.service = service
+    if faults:
+        app.add_middleware(FaultInjector, spec=faults)
+    return app

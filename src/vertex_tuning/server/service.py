@@ -1,0 +1,343 @@
+"""The TuningJobs and Operations methods over proto3 JSON requests: policy, naming, paging, lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import time
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any, TypeVar
+
+import orjson
+from vertex_tuning_protos._schema import SCHEMA
+from vertex_tuning_protos.google.cloud.aiplatform.v1 import TuningJob
+from vertex_tuning_protos.google.protobuf import Struct
+from vertex_tuning_protos.google.rpc import Code
+from vertex_tuning_protos.message_pool import default_message_pool
+
+from vertex_tuning._time import parse_duration
+from vertex_tuning.server import lifecycle
+from vertex_tuning.server.errors import ApiError, invalid_argument, not_found
+from vertex_tuning.server.filter import FilterError, Predicate, compile_filter
+from vertex_tuning.server.names import format_name, parse_name
+from vertex_tuning.server.store import JobRow, OperationRow, Store
+from vertex_tuning.validation import Violation
+
+_JOB_TYPE = next(t for t in SCHEMA["messages"] if t.endswith(".TuningJob"))
+_STATE_ENUM = next(f["type_name"] for f in SCHEMA["messages"][_JOB_TYPE]["fields"] if f["name"] == "state")
+_STATE_NAMES = list(SCHEMA["enums"][_STATE_ENUM])
+_ADAPTER_SIZES = next(t for t in SCHEMA["enums"] if t.endswith(".AdapterSize"))
+_JOB_URL = default_message_pool.type_to_url[TuningJob]
+_STRUCT_URL = default_message_pool.type_to_url[Struct]
+_OPERATIONS_COLLECTION = SCHEMA["methods"]["TuningJobOperations.GetOperation"]["http"]["path"].split("/")[-2]
+_WAIT_CAP_SECONDS = 30.0
+Row = TypeVar("Row", JobRow, OperationRow)
+
+
+def strip_output_only(type_name: str, value: Mapping[str, Any]) -> dict[str, Any]:
+    """``value`` without OUTPUT_ONLY fields at any depth (AIP-203: servers ignore them on input)."""
+    message = SCHEMA["messages"].get(type_name)
+    if message is None:
+        return dict(value)
+    out = dict(value)
+    for field in message["fields"]:
+        if "OUTPUT_ONLY" in field["behaviors"]:
+            out.pop(field["json"], None)
+        elif field["type"] == "message" and field["json"] in out:
+            inner = out[field["json"]]
+            if field["repeated"]:
+                out[field["json"]] = [strip_output_only(field["type_name"], item) for item in inner]
+            else:
+                out[field["json"]] = strip_output_only(field["type_name"], inner)
+    return out
+
+
+def _lookup(value: Any, *path: tuple[str, str]) -> Any:
+    """The raw JSON at ``path`` of (jsonName, proto_name) steps, accepting either spelling, or None."""
+    for json_name, proto_name in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(json_name, value.get(proto_name))
+    return value
+
+
+def _number(raw: Any) -> float | None:
+    """``raw`` as a number if it is one (or numeric text); wrong types are left to the JSON codec."""
+    if isinstance(raw, bool) or raw is None:
+        return None
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+def creation_policy(raw_job: Mapping[str, Any], path: str) -> list[Violation]:
+    """The reference server's own rules for a new job, beyond the documented constraints."""
+    out: list[Violation] = []
+    if not _lookup(raw_job, ("baseModel", "base_model")):
+        out.append(Violation(f"{path}.baseModel", "is required: name the model to tune"))
+    spec = _lookup(raw_job, ("supervisedTuningSpec", "supervised_tuning_spec"))
+    if not isinstance(spec, Mapping):
+        out.append(Violation(f"{path}.supervisedTuningSpec", "is required: this server runs supervised tuning"))
+        return out
+    hyper = _lookup(spec, ("hyperParameters", "hyper_parameters"))
+    where = f"{path}.supervisedTuningSpec.hyperParameters"
+    for json_name, proto_name in (("epochCount", "epoch_count"), ("learningRateMultiplier", "learning_rate_multiplier")):
+        number = _number(_lookup(hyper, (json_name, proto_name)))
+        if number is not None and number <= 0:
+            out.append(Violation(f"{where}.{json_name}", f"must be greater than 0 (got {number:g})"))
+    size = _lookup(hyper, ("adapterSize", "adapter_size"))
+    if size is not None and size in (0, next(iter(SCHEMA["enums"][_ADAPTER_SIZES]))):
+        out.append(Violation(f"{where}.adapterSize", "must not be ADAPTER_SIZE_UNSPECIFIED when given"))
+    return out
+
+
+def _query_key(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def encode_page_token(after_seq: int, query: str) -> str:
+    """An opaque token resuming after ``after_seq`` that only the same query (``query`` key) accepts."""
+    return base64.urlsafe_b64encode(orjson.dumps({"after": after_seq, "query": query})).decode().rstrip("=")
+
+
+def decode_page_token(token: str, query: str) -> int | None:
+    """The position a page token resumes after (None for the first page); 400 for a foreign or corrupt token."""
+    if not token:
+        return None
+    try:
+        data = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        after, key = data["after"], data["query"]
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        raise invalid_argument([Violation("pageToken", "is not a token this server issued")]) from None
+    if key != query or not isinstance(after, int):
+        raise invalid_argument([Violation("pageToken", "belongs to a different parent or filter")])
+    return after
+
+
+@lru_cache(maxsize=256)
+def _compiled_filter(text: str) -> Predicate:
+    return compile_filter(text, enum_values={"state": _STATE_NAMES})
+
+
+def _page(
+    fetch: Callable[[int | None, int], Sequence[Row]],
+    render: Callable[[Row], dict[str, Any]],
+    keep: Predicate,
+    size: int,
+    after: int | None,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Up to ``size`` kept items after position ``after`` and the position to resume from (None at the end)."""
+    page: list[dict[str, Any]] = []
+    last: int | None = None
+    batch_size = size + 1  # enough when nothing is filtered out; grows when the filter is selective
+    while True:
+        batch = fetch(after, batch_size)
+        for row in batch:
+            item = render(row)
+            if not keep(item):
+                continue
+            if len(page) == size:
+                return page, last
+            page.append(item)
+            last = row.seq
+        if len(batch) < batch_size:
+            return page, None
+        after = batch[-1].seq
+        batch_size = min(batch_size * 2, 4096)
+
+
+class TuningService:
+    """The API methods, each taking the proto3 JSON request and returning the proto3 JSON response."""
+
+    def __init__(
+        self, store: Store, clock: lifecycle.Clock, job_duration: float, page_size_default: int, page_size_max: int
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.duration_ns = max(1, round(job_duration * 1e9))
+        self.page_size_default = page_size_default
+        self.page_size_max = page_size_max
+
+    # ------------------------------------------------------------------ jobs
+    def render(self, row: JobRow, at_ns: int | None = None) -> dict[str, Any]:
+        """The job as clients see it now (or at ``at_ns``)."""
+        at = lifecycle.now_ns(self.clock) if at_ns is None else at_ns
+        return lifecycle.render_job(row.body, row.create_ns, row.cancel_ns, self.duration_ns, at)
+
+    def create_job(self, parent: str, job: Mapping[str, Any]) -> dict[str, Any]:
+        """Store a new job under ``parent`` from its (already validated) proto3 JSON; returns it rendered."""
+        location = parse_name("Location", parent)
+        if location is None:
+            raise invalid_argument([Violation("parent", "is not a location name")])
+        created = lifecycle.now_ns(self.clock)
+        kept = strip_output_only(_JOB_TYPE, job)
+
+        def build(ident: str) -> tuple[str, dict[str, Any]]:
+            name = format_name("TuningJob", tuning_job=ident, **location)
+            return name, {"name": name, **kept, "createTime": lifecycle.timestamp_text(created)}
+
+        row = self.store.insert_job(parent, created, build)
+        return self.render(row, created)
+
+    def _job(self, name: str) -> JobRow:
+        row = self.store.get_job(name)
+        if row is None:
+            raise not_found(name)
+        return row
+
+    def policy_violations(self, method: str, raw: Mapping[str, Any]) -> list[Violation]:
+        """This server's rules for ``method``'s raw request, beyond the documented ones (checked together)."""
+        if method.endswith(".CreateTuningJob"):
+            return creation_policy(_lookup(raw, ("tuningJob", "tuning_job")) or {}, "tuningJob")
+        if method.endswith(".RebaseTunedModel") and not _lookup(raw, ("tunedModelRef", "tuned_model_ref"), ("tuningJob", "tuning_job")):
+            return [Violation("tunedModelRef.tuningJob", "is required: this server rebases models it tuned itself")]
+        return []
+
+    def create_tuning_job(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+        """CreateTuningJob: a new QUEUED job (the request is already validated)."""
+        return self.create_job(request["parent"], request["tuningJob"])
+
+    def get_tuning_job(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+        """GetTuningJob."""
+        return self.render(self._job(request["name"]))
+
+    def list_tuning_jobs(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+        """ListTuningJobs: newest first, AIP-160 filter, AIP-158 pages with tokens bound to parent and filter."""
+        parent, text = request["parent"], request.get("filter", "")
+        try:
+            keep = _compiled_filter(text)
+        except FilterError as exc:
+            raise invalid_argument([Violation("filter", str(exc))]) from None
+        query = _query_key("jobs", parent, text)
+        size = self._page_size(request)
+        now = lifecycle.now_ns(self.clock)
+        jobs, last = _page(
+            lambda after, n: self.store.jobs_before(parent, after, n),
+            lambda row: self.render(row, now),
+            keep,
+            size,
+            decode_page_token(request.get("pageToken", ""), query),
+        )
+        out: dict[str, Any] = {"tuningJobs": jobs} if jobs else {}
+        if last is not None:
+            out["nextPageToken"] = encode_page_token(last, query)
+        return out
+
+    def _page_size(self, request: Mapping[str, Any]) -> int:
+        size = int(request.get("pageSize", 0))
+        if size < 0:
+            raise invalid_argument([Violation("pageSize", f"must not be negative (got {size})")])
+        return min(size or self.page_size_default, self.page_size_max)
+
+    def cancel_tuning_job(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+        """CancelTuningJob: a live job goes CANCELLING then CANCELLED; a finished one is FAILED_PRECONDITION."""
+        now = lifecycle.now_ns(self.clock)
+
+        def live(row: JobRow) -> bool:
+            return self.render(row, now)["state"] not in lifecycle.TERMINAL_STATES
+
+        row = self.store.request_cancel(request["name"], now, live)
+        if row is None:
+            raise not_found(request["name"])
+        if not live(row):
+            state = self.render(row, now)["state"]
+            raise ApiError(Code.FAILED_PRECONDITION, f"{row.name} is in state {state} and cannot be cancelled.")
+        return {}  # a second cancel of a CANCELLING job is accepted and changes nothing
+
+    def rebase_tuned_model(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+        """RebaseTunedModel: an operation on the source job whose result is a new job on the same data."""
+        source_name = request["tunedModelRef"]["tuningJob"]
+        if parse_name("TuningJob", source_name) is None:
+            raise invalid_argument([Violation("tunedModelRef.tuningJob", "is not a tuning job name")])
+        source = self._job(source_name)
+        now = lifecycle.now_ns(self.clock)
+        state = self.render(source, now)["state"]
+        if state != "JOB_STATE_SUCCEEDED":
+            raise ApiError(Code.FAILED_PRECONDITION, f"{source_name} is in state {state}; only a succeeded job can be rebased.")
+        inputs = {k: v for k, v in source.body.items() if k not in ("name", "createTime")}
+        new_job = self.create_job(request["parent"], {**inputs, **request.get("tuningJob", {})})
+        metadata = {"tunedModelRef": request["tunedModelRef"], "tuningJob": new_job["name"]}
+        row = self.store.insert_operation(
+            source_name, new_job["name"], now, lifecycle.operation_done_ns(now, self.duration_ns), metadata,
+            lambda ident: f"{source_name}/{_OPERATIONS_COLLECTION}/{ident}",
+        )
+        return self.render_operation(row, now)
+
+    # ------------------------------------------------------------ operations
+    def render_operation(self, row: OperationRow, at_ns: int | None = None) -> dict[str, Any]:
+        """A google.longrunning.Operation as clients see it now (or at ``at_ns``)."""
+        at = lifecycle.now_ns(self.clock) if at_ns is None else at_ns
+        finished = row.cancel_ns if row.cancel_ns is not None else row.done_ns
+        generic = {"createTime": lifecycle.timestamp_text(row.create_ns), "updateTime": lifecycle.timestamp_text(min(at, finished))}
+        out: dict[str, Any] = {
+            "name": row.name,
+            "metadata": {"@type": _STRUCT_URL, "value": {"genericMetadata": generic, **row.metadata}},
+        }
+        if row.cancel_ns is not None and row.cancel_ns <= at:
+            out["done"] = True
+            out["error"] = {"code": Code.CANCELLED.value, "message": "The operation was cancelled."}
+        elif at >= row.done_ns:
+            out["done"] = True
+            out["response"] = {"@type": _JOB_URL, **self.render(self._job(row.job), at)}
+        return out
+
+    def _operation(self, name: str) -> OperationRow:
+        row = self.store.get_operation(name)
+        if row is None:
+            raise not_found(name)
+        return row
+
+    def get_operation(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+        """GetOperation."""
+        return self.render_operation(self._operation(request["name"]))
+
+    def list_operations(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+        """ListOperations of one job, newest first, paged like jobs (filters are not supported)."""
+        name = request["name"]
+        if request.get("filter"):
+            raise invalid_argument([Violation("filter", "is not supported for operations")])
+        self._job(name)
+        query = _query_key("operations", name)
+        now = lifecycle.now_ns(self.clock)
+        ops, last = _page(
+            lambda after, n: self.store.operations_before(name, after, n),
+            lambda row: self.render_operation(row, now),
+            lambda _: True,
+            self._page_size(request),
+            decode_page_token(request.get("pageToken", ""), query),
+        )
+        out: dict[str, Any] = {"operations": ops} if ops else {}
+        if last is not None:
+            out["nextPageToken"] = encode_page_token(last, query)
+        return out
+
+    def cancel_operation(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+        """CancelOperation: a running rebase stops, and so does the job it started; a done one is unchanged."""
+        now = lifecycle.now_ns(self.clock)
+        row = self.store.cancel_operation(request["name"], now)
+        if row is None:
+            raise not_found(request["name"])
+        if row.cancel_ns is None and now < row.done_ns:
+            self.store.request_cancel(row.job, now, lambda job: True)
+        return {}
+
+    def delete_operation(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+        """DeleteOperation: forget the operation (its job stays)."""
+        if not self.store.delete_operation(request["name"]):
+            raise not_found(request["name"])
+        return {}
+
+    async def wait_operation(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+        """WaitOperation: the operation once done, or as it is when ``timeout`` (at most 30 s) runs out."""
+        timeout = request.get("timeout")
+        seconds = parse_duration(timeout).total_seconds() if timeout else _WAIT_CAP_SECONDS
+        deadline = time.monotonic() + min(max(seconds, 0.0), _WAIT_CAP_SECONDS)
+        while True:
+            op = self.render_operation(self._operation(request["name"]))
+            if op.get("done") or time.monotonic() >= deadline:
+                return op
+            await asyncio.sleep(min(0.02, max(0.0, deadline - time.monotonic())))

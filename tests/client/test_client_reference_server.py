@@ -1,0 +1,90 @@
+"""The client against the reference server: the documented lifecycle end to end, sync, async and CLI."""
+
+from __future__ import annotations
+
+import pytest
+from recording_server import FAST_POLLING
+
+from vertex_tuning import (
+    AsyncTuningJobsClient,
+    FailedPrecondition,
+    JobState,
+    NotFound,
+    SupervisedTuningSpec,
+    TunedModelRef,
+    TuningJob,
+    TuningJobsClient,
+)
+from vertex_tuning.server.lifecycle import ManualClock
+
+NEW_JOB = TuningJob(
+    base_model="gemini-1.0-pro-002",
+    supervised_tuning_spec=SupervisedTuningSpec(training_dataset_uri="gs://b/t.jsonl"),
+    labels={"team": "ml"},
+)
+
+
+def test_job_lifecycle_create_get_list_cancel_wait(reference_server: str, fast_clock: ManualClock) -> None:
+    with TuningJobsClient("p", "us-central1", base_url=reference_server, polling=FAST_POLLING) as c:
+        job = c.create_tuning_job(tuning_job=NEW_JOB)
+        assert job.state == JobState.QUEUED and job.name.startswith("projects/p/locations/us-central1/tuningJobs/")
+        fast_clock.advance(20)
+        assert c.get_tuning_job(name=job.name).state == JobState.RUNNING
+        assert [j.name for j in c.list_tuning_jobs(filter='state="JOB_STATE_RUNNING"')] == [job.name]
+        c.cancel_tuning_job(name=job.name)
+        fast_clock.advance(5)
+        done = c.wait(job.name, timeout=5)
+        # The docs: a cancelled job carries error code 1 (CANCELLED).
+        assert done.state == JobState.CANCELLED and done.error is not None and done.error.code == 1
+        with pytest.raises(FailedPrecondition):
+            c.cancel_tuning_job(name=job.name)
+        with pytest.raises(NotFound):
+            c.get_tuning_job(name="projects/p/locations/us-central1/tuningJobs/999")
+
+
+def test_rebase_operation_resolves_to_the_new_tuning_job(reference_server: str, fast_clock: ManualClock) -> None:
+    with TuningJobsClient("p", "us-central1", base_url=reference_server, polling=FAST_POLLING) as c:
+        job = c.create_tuning_job(tuning_job=NEW_JOB)
+        fast_clock.advance(200)
+        op = c.rebase_tuned_model(tuned_model_ref=TunedModelRef(tuning_job=job.name))
+        fast_clock.advance(200)
+        rebased = op.result(timeout=5)
+        assert isinstance(rebased, TuningJob) and rebased.state == JobState.SUCCEEDED
+        assert c.operation(op.name).done
+        assert [o.name for o in c.operations.list_operations(job.name)] == [op.name]
+
+
+@pytest.mark.anyio
+async def test_async_lifecycle_against_reference_server(reference_server: str, fast_clock: ManualClock) -> None:
+    async with AsyncTuningJobsClient("p", "us-central1", base_url=reference_server, polling=FAST_POLLING) as c:
+        job = await c.create_tuning_job(tuning_job=NEW_JOB)
+        fast_clock.advance(200)
+        assert (await c.wait(job.name, timeout=5)).state == JobState.SUCCEEDED
+        assert [j.name async for j in await c.list_tuning_jobs()] == [job.name]
+
+
+def test_cli_jobs_create_get_list_cancel(reference_server: str, fast_clock: ManualClock) -> None:
+    import orjson
+    import typer
+    from typer.testing import CliRunner
+
+    from vertex_tuning.cli.jobs import register
+
+    app = typer.Typer()
+    register(app)
+    runner = CliRunner(env={"COLUMNS": "250"})
+    common = ["--project", "p", "--base-url", reference_server]
+    created = runner.invoke(app, ["jobs", "create", "--base-model", "gemini-1.0-pro-002",
+                                  "--training-dataset-uri", "gs://b/t.jsonl", "--label", "team=ml", "--json", *common])
+    assert created.exit_code == 0, created.output
+    name = orjson.loads(created.output)["name"]
+    got = runner.invoke(app, ["jobs", "get", name, "--json", *common])
+    assert orjson.loads(got.output)["state"] == "JOB_STATE_QUEUED"
+    listed = runner.invoke(app, ["jobs", "list", *common])
+    assert listed.exit_code == 0 and "JOB_STATE_QUEUED" in listed.output
+    assert runner.invoke(app, ["jobs", "cancel", name, *common]).exit_code == 0
+    fast_clock.advance(10)
+    waited = runner.invoke(app, ["jobs", "wait", name, "--timeout", "5", "--json", *common])
+    assert waited.exit_code == 1 and orjson.loads(waited.output)["state"] == "JOB_STATE_CANCELLED"
+    bad = runner.invoke(app, ["jobs", "get", "projects/p/nope", *common])
+    assert bad.exit_code == 1 and "must match" in bad.output

@@ -1,0 +1,136 @@
+"""RebaseTunedModel and the operations endpoints (get, list, cancel, delete, wait) over HTTP."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import httpx
+from server_helpers import PARENT, create, error_of, field_violations, get
+
+from vertex_tuning.server.lifecycle import ManualClock
+
+REBASE = f"/v1/{PARENT}/tuningJobs:rebaseTunedModel"
+JOB_URL = "type.googleapis.com/google.cloud.aiplatform.v1.TuningJob"
+
+
+def _succeeded_job(http: httpx.Client, clock: ManualClock, **extra: Any) -> str:
+    name = create(http, **extra)["name"]
+    clock.advance(100)
+    return name
+
+
+def _rebase(http: httpx.Client, job: str, **extra: Any) -> httpx.Response:
+    return http.post(REBASE, json={"tunedModelRef": {"tuningJob": job}, **extra})
+
+
+def test_rebase_returns_an_operation_under_the_source_job_that_completes_with_a_new_job(
+    http: httpx.Client, fast_clock: ManualClock
+) -> None:
+    source = _succeeded_job(http, fast_clock, labels={"team": "ml"})
+    response = _rebase(http, source, tuningJob={"tunedModelDisplayName": "rebased"})
+    assert response.status_code == 200, response.text
+    op = response.json()
+    assert op["name"].startswith(source + "/operations/")
+    assert "done" not in op and "response" not in op
+    assert op["metadata"]["@type"] == "type.googleapis.com/google.protobuf.Struct"
+    fast_clock.advance(10)
+    done = get(http, op["name"])
+    assert done["done"] is True
+    result = done["response"]
+    assert result["@type"] == JOB_URL
+    assert result["name"] != source and result["name"].startswith(PARENT + "/tuningJobs/")
+    assert result["labels"] == {"team": "ml"} and result["tunedModelDisplayName"] == "rebased"
+    assert get(http, result["name"])["name"] == result["name"]
+
+
+def test_rebase_of_running_job_is_failed_precondition(http: httpx.Client, fast_clock: ManualClock) -> None:
+    name = create(http)["name"]
+    fast_clock.advance(50)
+    response = _rebase(http, name)
+    assert response.status_code == 400 and error_of(response)["status"] == "FAILED_PRECONDITION"
+
+
+def test_rebase_needs_a_tuning_job_reference(http: httpx.Client) -> None:
+    response = http.post(REBASE, json={})
+    assert response.status_code == 400
+    assert "tunedModelRef" in field_violations(response)
+    response = http.post(REBASE, json={"tunedModelRef": {"tunedModel": "projects/p/locations/l/models/1"}})
+    assert "tunedModelRef.tuningJob" in field_violations(response)
+
+
+def test_rebase_of_unknown_job_is_not_found(http: httpx.Client) -> None:
+    assert _rebase(http, f"{PARENT}/tuningJobs/404").status_code == 404
+
+
+def test_rebase_validates_the_artifact_destination(http: httpx.Client, fast_clock: ManualClock) -> None:
+    source = _succeeded_job(http, fast_clock)
+    response = _rebase(http, source, artifactDestination={"outputUriPrefix": "s3://b/x"})
+    assert "artifactDestination.outputUriPrefix" in field_violations(response)
+
+
+def test_list_operations_of_a_job_newest_first_with_pages(http: httpx.Client, fast_clock: ManualClock) -> None:
+    source = _succeeded_job(http, fast_clock)
+    names = [_rebase(http, source).json()["name"] for _ in range(3)]
+    first = http.get(f"/v1/{source}/operations", params={"pageSize": 2}).json()
+    second = http.get(f"/v1/{source}/operations", params={"pageSize": 2, "pageToken": first["nextPageToken"]}).json()
+    assert [o["name"] for o in first["operations"] + second["operations"]] == names[::-1]
+    assert "nextPageToken" not in second
+
+
+def test_list_operations_of_unknown_job_is_not_found(http: httpx.Client) -> None:
+    assert http.get(f"/v1/{PARENT}/tuningJobs/5/operations").status_code == 404
+
+
+def test_cancel_operation_ends_it_with_code_1_and_cancels_the_new_job(http: httpx.Client, fast_clock: ManualClock) -> None:
+    source = _succeeded_job(http, fast_clock)
+    op = _rebase(http, source).json()
+    new_job = op["metadata"]["value"]["tuningJob"]
+    response = http.post(f"/v1/{op['name']}:cancel")
+    assert response.status_code == 200 and response.json() == {}
+    cancelled = get(http, op["name"])
+    assert cancelled["done"] is True and cancelled["error"]["code"] == 1 and "response" not in cancelled
+    fast_clock.advance(5)
+    assert get(http, new_job)["state"] == "JOB_STATE_CANCELLED"
+
+
+def test_cancel_of_done_operation_leaves_its_result(http: httpx.Client, fast_clock: ManualClock) -> None:
+    source = _succeeded_job(http, fast_clock)
+    op = _rebase(http, source).json()
+    fast_clock.advance(10)
+    assert http.post(f"/v1/{op['name']}:cancel").status_code == 200
+    assert "response" in get(http, op["name"])
+
+
+def test_delete_operation_forgets_it_but_keeps_the_job(http: httpx.Client, fast_clock: ManualClock) -> None:
+    source = _succeeded_job(http, fast_clock)
+    op = _rebase(http, source).json()
+    assert http.delete(f"/v1/{op['name']}").json() == {}
+    assert http.get(f"/v1/{op['name']}").status_code == 404
+    assert http.delete(f"/v1/{op['name']}").status_code == 404
+    get(http, op["metadata"]["value"]["tuningJob"])
+
+
+def test_wait_returns_as_soon_as_the_operation_is_done(http: httpx.Client, fast_clock: ManualClock) -> None:
+    source = _succeeded_job(http, fast_clock)
+    op = _rebase(http, source).json()
+    timer = threading.Timer(0.2, fast_clock.advance, args=(10,))
+    timer.start()
+    started = time.monotonic()
+    waited = http.post(f"/v1/{op['name']}:wait", params={"timeout": "5s"}).json()
+    assert waited["done"] is True and waited["response"]["@type"] == JOB_URL
+    assert 0.15 < time.monotonic() - started < 4
+
+
+def test_wait_returns_the_running_operation_at_its_timeout(http: httpx.Client, fast_clock: ManualClock) -> None:
+    source = _succeeded_job(http, fast_clock)
+    op = _rebase(http, source).json()
+    started = time.monotonic()
+    waited = http.post(f"/v1/{op['name']}:wait", params={"timeout": "0.3s"}).json()
+    assert "done" not in waited
+    assert 0.25 < time.monotonic() - started < 3
+
+
+def test_operation_of_unknown_name_is_not_found(http: httpx.Client) -> None:
+    assert http.get(f"/v1/{PARENT}/tuningJobs/1/operations/2").status_code == 404
