@@ -25,7 +25,7 @@ from vertex_tuning import (
 from vertex_tuning.server import create_app
 from vertex_tuning.server.testing import serve
 
-console = Console()
+console = Console(width=110)
 
 
 def main() -> None:
