@@ -44,7 +44,9 @@ def fixed_body_server(body: bytes) -> Iterator[str]:
     """
     answer = (
         b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
-        + str(len(body)).encode() + b"\r\n\r\n" + body
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
     )
 
     class Handler(socketserver.BaseRequestHandler):
@@ -92,9 +94,11 @@ def main() -> None:
     pb_cls = protobuf_classes()["google.cloud.aiplatform.v1.TuningJob"]
     pool = pb_cls.DESCRIPTOR.file.pool
 
-    with fixed_body_server(body) as base_url, httpx.Client() as http, TuningJobsClient(
-        "my-proj", "us-central1", base_url=base_url
-    ) as client:
+    with (
+        fixed_body_server(body) as base_url,
+        httpx.Client() as http,
+        TuningJobsClient("my-proj", "us-central1", base_url=base_url) as client,
+    ):
         url = f"{base_url}/v1/{NAME}"
 
         def floor() -> Any:
@@ -124,7 +128,9 @@ def main() -> None:
     print(f"  ours   TuningJobsClient.get_tuning_job    {o * 1e6:9.1f} µs  ({om * 1e6:.1f})")
     print(f"  (untyped: httpx.get + orjson.loads        {r * 1e6:9.1f} µs  ({rm * 1e6:.1f}))")
     print(f"  ratio ours/floor: {o / f:.2f}x best, {om / fm:.2f}x median; difference per call: {(o - f) * 1e6:+.1f} µs")
-    print(f"  ratio ours/untyped: {o / r:.2f}x best; typed result + validation + retry loop cost {(o - r) * 1e6:+.1f} µs")
+    print(
+        f"  ratio ours/untyped: {o / r:.2f}x best; typed result + validation + retry loop cost {(o - r) * 1e6:+.1f} µs"
+    )
 
 
 if __name__ == "__main__":

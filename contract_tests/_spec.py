@@ -22,18 +22,21 @@ def generated_dir() -> Path:
 @cache
 def openapi() -> dict[str, Any]:
     """The generated OpenAPI 3.1 document."""
-    return json.loads((generated_dir() / "openapi.json").read_text(encoding="utf-8"))
+    document: dict[str, Any] = json.loads((generated_dir() / "openapi.json").read_text(encoding="utf-8"))
+    return document
 
 
 @cache
 def ir() -> dict[str, Any]:
     """The IR read from the two documents."""
-    return json.loads((generated_dir() / "ir.json").read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads((generated_dir() / "ir.json").read_text(encoding="utf-8"))
+    return data
 
 
 def component(full_name: str) -> dict[str, Any]:
     """The component schema of a message or enum."""
-    return openapi()["components"]["schemas"][full_name]  # type: ignore[no-any-return]
+    schema: dict[str, Any] = openapi()["components"]["schemas"][full_name]
+    return schema
 
 
 def short(full_name: str) -> str:
@@ -48,12 +51,13 @@ def documented_messages() -> dict[str, dict[str, Any]]:
 
 def job_message() -> str:
     """Full name of the resource message (the one with a google.api.resource pattern)."""
-    return next(name for name, m in ir()["messages"].items() if m.get("resource"))
+    return next(str(name) for name, m in ir()["messages"].items() if m.get("resource"))
 
 
 def job_field(json_name: str) -> dict[str, Any]:
     """A field of the resource message, by JSON name."""
-    return next(f for f in ir()["messages"][job_message()]["fields"] if f["json_name"] == json_name)
+    field: dict[str, Any] = next(f for f in ir()["messages"][job_message()]["fields"] if f["json_name"] == json_name)
+    return field
 
 
 def states_named_in(text: str) -> frozenset[str]:
@@ -64,13 +68,13 @@ def states_named_in(text: str) -> frozenset[str]:
 @cache
 def terminal_states() -> frozenset[str]:
     """States with an endTime: the ones endTime's description lists."""
-    return states_named_in(job_field("endTime")["description"])
+    return states_named_in(str(job_field("endTime")["description"]))
 
 
 @cache
 def error_states() -> frozenset[str]:
     """States with an error: the ones error's description lists."""
-    return states_named_in(job_field("error")["description"])
+    return states_named_in(str(job_field("error")["description"]))
 
 
 def enum_values(full_name: str) -> list[str]:
@@ -144,7 +148,7 @@ def target_message(schema: dict[str, Any]) -> str | None:
     """The message a property holds (through $ref, allOf or array items), if any."""
     if "$ref" in schema:
         target = component(str(schema["$ref"]).rsplit("/", 1)[-1])
-        return target.get("x-proto-message")
+        return str(target["x-proto-message"]) if "x-proto-message" in target else None
     if "allOf" in schema:
         return target_message(schema["allOf"][0])
     if schema.get("type") == "array":

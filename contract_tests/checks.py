@@ -75,9 +75,11 @@ def value_violations(
         found.append(Violation(element, path, f"{value!r:.60} is not one of {schema['enum']}"))
     if isinstance(value, str):
         found += _string_violations(schema, value, element, path, output)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"] or "maximum" in schema and value > schema["maximum"]:
-            found.append(Violation(element, path, f"{value} outside [{schema.get('minimum')}, {schema.get('maximum')}]"))
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if numeric and (
+        "minimum" in schema and value < schema["minimum"] or "maximum" in schema and value > schema["maximum"]
+    ):
+        found.append(Violation(element, path, f"{value} outside [{schema.get('minimum')}, {schema.get('maximum')}]"))
     if isinstance(value, list) and "items" in schema:
         for i, item in enumerate(value):
             found += value_violations(schema["items"], item, element, f"{path}[{i}]", output)
@@ -121,7 +123,9 @@ def message_violations(
     found: list[Violation] = []
     for key in value:
         if key not in properties and _camel(key) in properties and _camel(key) != key:
-            found.append(Violation(f"{owner}.{_camel(key)}", _join(path, key), f"proto name {key!r} instead of JSON name"))
+            found.append(
+                Violation(f"{owner}.{_camel(key)}", _join(path, key), f"proto name {key!r} instead of JSON name")
+            )
     for key in schema.get("required", []):
         if key not in value and not (output and properties.get(key, {}).get("readOnly")):
             found.append(Violation(f"{owner}.{key}", _join(path, key), "required field missing"))
@@ -166,9 +170,9 @@ def job_violations(job: Any, path: str = "") -> list[Violation]:
     if "error" in job and state not in _spec.error_states():
         found.append(Violation(f"{owner}.error", _join(path, "error"), f"set in state {state}"))
     code, code_name = _cancelled_code()
-    if state == f"JOB_STATE_{code_name}" and isinstance(job.get("error"), dict):
-        if job["error"].get("code") != code:
-            found.append(Violation(f"{owner}.error", _join(path, "error.code"), f"cancelled job's code is not {code}"))
+    error = job.get("error")
+    if state == f"JOB_STATE_{code_name}" and isinstance(error, dict) and error.get("code") != code:
+        found.append(Violation(f"{owner}.error", _join(path, "error.code"), f"cancelled job's code is not {code}"))
     found += _time_order(job, owner, path)
     return found
 
@@ -204,9 +208,13 @@ def error_violations(status: int, body: Any) -> list[Violation]:
     if error.get("code") != status:
         found.append(Violation("Status.code", "error.code", f"{error.get('code')!r} differs from HTTP status {status}"))
     name = error.get("status")
-    if isinstance(name, str) and name in _spec.component("google.rpc.Code")["enum"]:
-        if _spec.http_status_of(name) != status:
-            found.append(Violation("Status.status", "error.status", f"{name} maps to HTTP {_spec.http_status_of(name)}, got {status}"))
+    known = isinstance(name, str) and name in _spec.component("google.rpc.Code")["enum"]
+    if known and _spec.http_status_of(str(name)) != status:
+        found.append(
+            Violation(
+                "Status.status", "error.status", f"{name} maps to HTTP {_spec.http_status_of(str(name))}, got {status}"
+            )
+        )
     return found
 
 
@@ -232,7 +240,9 @@ def operation_violations(operation: Any) -> list[Violation]:
         found.append(Violation("Operation.name", "name", f"{operation.get('name')!r} does not match {template}"))
     results = [k for k in ("error", "response") if k in operation]
     if operation.get("done") and len(results) != 1:
-        found.append(Violation("Operation.done", "done", f"a done operation has exactly one of error/response, got {results}"))
+        found.append(
+            Violation("Operation.done", "done", f"a done operation has exactly one of error/response, got {results}")
+        )
     if not operation.get("done") and results:
         found.append(Violation("Operation.done", "done", f"an unfinished operation carries {results}"))
     for key in ("metadata", "response"):
@@ -240,7 +250,10 @@ def operation_violations(operation: Any) -> list[Violation]:
         if key in operation and not url.startswith("type.googleapis.com/"):
             found.append(Violation(f"Operation.{key}", f"{key}.@type", f"{url!r} is not a type.googleapis.com URL"))
     if isinstance(operation.get("error"), dict):
-        found += [Violation(v.element, f"error.{v.path}", v.problem) for v in message_violations("google.rpc.Status", operation["error"])]
+        found += [
+            Violation(v.element, f"error.{v.path}", v.problem)
+            for v in message_violations("google.rpc.Status", operation["error"])
+        ]
     return found
 
 

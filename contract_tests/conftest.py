@@ -40,8 +40,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--project", default="contract-tests", help="project of the parent location")
     group.addoption("--location", default="us-central1", help="location of the parent")
     group.addoption("--credentials", default="none", choices=["ADC", "none"], help="ADC bearer token or none")
-    group.addoption("--job-seconds", type=float, default=None,
-                    help="how long a job runs on the server under test (default: 1 in-process, 600 for --base-url)")
+    group.addoption(
+        "--job-seconds",
+        type=float,
+        default=None,
+        help="how long a job runs on the server under test (default: 1 in-process, 600 for --base-url)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -54,7 +58,7 @@ def _adc_headers() -> dict[str, str]:
     import google.auth.transport.requests
 
     credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
-    credentials.refresh(google.auth.transport.requests.Request())
+    credentials.refresh(google.auth.transport.requests.Request())  # type: ignore[no-untyped-call]
     return {"Authorization": f"Bearer {credentials.token}"}
 
 
@@ -91,6 +95,6 @@ def http(target: Target) -> Iterator[httpx.Client]:
 
 @pytest.fixture(autouse=True)
 def _read_only_guard(request: pytest.FixtureRequest) -> None:
-    if request.node.get_closest_marker("writes") is not None:
-        if not request.getfixturevalue("target").allow_writes:
-            pytest.skip("creates resources: pass --allow-writes")
+    writes = request.node.get_closest_marker("writes") is not None
+    if writes and not request.getfixturevalue("target").allow_writes:
+        pytest.skip("creates resources: pass --allow-writes")

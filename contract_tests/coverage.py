@@ -80,7 +80,10 @@ def summary(rows: list[Row]) -> dict[str, Any]:
     return {
         "covered": sum(r.covered for r in rows),
         "total": len(rows),
-        "by_kind": {k: [sum(r.covered for r in rows if r.element.kind == k), sum(r.element.kind == k for r in rows)] for k in kinds},
+        "by_kind": {
+            k: [sum(r.covered for r in rows if r.element.kind == k), sum(r.element.kind == k for r in rows)]
+            for k in kinds
+        },
         "with_positive": sum(bool(r.positive) for r in rows),
         "with_negative": sum(bool(r.negative) for r in rows),
         "uncovered": [r.element.id for r in rows if not r.covered],
@@ -106,8 +109,10 @@ def main() -> int:
     rows, unknown = table()
     render(rows)
     counts = summary(rows)
-    print(f"covered {counts['covered']}/{counts['total']} elements "
-          f"({counts['with_positive']} with a positive check, {counts['with_negative']} with a negative one)")
+    print(
+        f"covered {counts['covered']}/{counts['total']} elements "
+        f"({counts['with_positive']} with a positive check, {counts['with_negative']} with a negative one)"
+    )
     for element in counts["uncovered"]:
         print(f"uncovered: {element}", file=sys.stderr)
     for line in unknown:

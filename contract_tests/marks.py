@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 COVERS = "covers"
 
 
-def covers(*element_ids: str, negative: bool = False) -> Any:
+def covers(*element_ids: str, negative: bool = False) -> pytest.MarkDecorator:
     """Mark a test (or one ``pytest.param``) as a positive or negative check of the given elements."""
-    return getattr(pytest.mark, COVERS)(*element_ids, negative=negative)
+    decorator: pytest.MarkDecorator = getattr(pytest.mark, COVERS)(*element_ids, negative=negative)
+    return decorator

@@ -24,7 +24,9 @@ ResponseRewrite = Callable[[Scope, int, Any], tuple[int, Any]]
 class Rewrite:
     """ASGI middleware applying a request and/or response rewrite to JSON traffic."""
 
-    def __init__(self, app: ASGIApp, request: RequestRewrite | None = None, response: ResponseRewrite | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, request: RequestRewrite | None = None, response: ResponseRewrite | None = None
+    ) -> None:
         self.app = app
         self.request = request
         self.response = response
@@ -102,7 +104,10 @@ def _int64_as_number(job: dict[str, Any]) -> None:
 
 def _two_union_members(job: dict[str, Any]) -> None:
     job.setdefault("tuningDataStats", {}).setdefault("supervisedTuningDataStats", {})["userDatasetExamples"] = [
-        {"role": "user", "parts": [{"text": "hi", "fileData": {"mimeType": "text/plain", "fileUri": probes.GCS_EXAMPLE}}]}
+        {
+            "role": "user",
+            "parts": [{"text": "hi", "fileData": {"mimeType": "text/plain", "fileUri": probes.GCS_EXAMPLE}}],
+        }
     ]
 
 
@@ -171,5 +176,5 @@ MUTANTS = (
     Mutant("page_token_ignored", "ListTuningJobsRequest.pageToken", request=_page_token_ignored),
     Mutant("server_error_on_bad_input", "TuningJob.tunedModelDisplayName", response=_server_error_on_bad_input),
     Mutant("error_not_status", "Status", response=_error_not_status),
-    Mutant("snake_case_names", "TuningJob.tunedModelDisplayName", response=_on_jobs(_snake_case)),
+    Mutant("snake_case_names", "TuningJob.createTime", response=_on_jobs(_snake_case)),
 )

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from contract_tests import _spec
-from contract_tests.checks import Violation, error_violations, job_violations, operation_violations, page_violations
+from contract_tests.checks import Violation, error_violations, job_violations
 
 JOB = "google.cloud.aiplatform.v1.TuningJob"
 GCS_EXAMPLE = "gs://contract-tests/data.jsonl"
@@ -38,7 +38,9 @@ def url_for(rpc: str, name: str) -> tuple[str, str]:
     return method.upper(), re.sub(r"\{[^}]+\}", lambda _: next(values), path)
 
 
-def call(client: httpx.Client, rpc: str, name: str, body: Any = None, params: Mapping[str, Any] | None = None) -> httpx.Response:
+def call(
+    client: httpx.Client, rpc: str, name: str, body: Any = None, params: Mapping[str, Any] | None = None
+) -> httpx.Response:
     """Send one RPC by its http rule."""
     method, path = url_for(rpc, name)
     return client.request(method, path, json=body, params=dict(params or {}))
@@ -106,7 +108,8 @@ def example_message(full_name: str, full: bool = False, output_only: bool = Fals
             wanted = read_only
         else:
             wanted = not read_only and (
-                full and (key not in union_members or key in first_members)
+                full
+                and (key not in union_members or key in first_members)
                 or key in schema.get("required", [])
                 or key in first_members
             )
@@ -138,7 +141,13 @@ def created(client: httpx.Client, parent: str, job: Mapping[str, Any]) -> tuple[
     """Create a job expecting success: (the job, violations of the create response)."""
     response = create(client, parent, job)
     if response.status_code != 200:
-        return {}, [Violation("CreateTuningJobRequest.tuningJob", "", f"valid job rejected: {response.status_code} {response.text[:300]}")]
+        return {}, [
+            Violation(
+                "CreateTuningJobRequest.tuningJob",
+                "",
+                f"valid job rejected: {response.status_code} {response.text[:300]}",
+            )
+        ]
     body = response.json()
     return body, job_violations(body)
 
@@ -148,7 +157,9 @@ def get(client: httpx.Client, name: str) -> httpx.Response:
     return call(client, "GetTuningJob", name)
 
 
-def wait_for(client: httpx.Client, name: str, states: frozenset[str], timeout: float) -> tuple[dict[str, Any], list[str]]:
+def wait_for(
+    client: httpx.Client, name: str, states: frozenset[str], timeout: float
+) -> tuple[dict[str, Any], list[str]]:
     """Poll GetTuningJob until the state is in ``states``: (last job, states seen in order)."""
     seen: list[str] = []
     deadline = time.monotonic() + timeout
@@ -167,7 +178,9 @@ def wait_for(client: httpx.Client, name: str, states: frozenset[str], timeout: f
     return job, seen
 
 
-def expect_error(response: httpx.Response, element: str, codes: tuple[str, ...], names: tuple[str, ...] = ()) -> list[Violation]:
+def expect_error(
+    response: httpx.Response, element: str, codes: tuple[str, ...], names: tuple[str, ...] = ()
+) -> list[Violation]:
     """A rejection: an expected google.rpc.Code, a Status body, and (if ``names``) an error naming the field."""
     if response.status_code < 400:
         return [Violation(element, "", f"accepted ({response.status_code}); expected {'/'.join(codes)}")]
@@ -178,11 +191,15 @@ def expect_error(response: httpx.Response, element: str, codes: tuple[str, ...],
     except ValueError:
         return [Violation("Status", "", f"error body is not JSON: {response.text[:120]!r}")]
     found = error_violations(response.status_code, body)
-    status = body.get("error", {}).get("status") if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
+    status = (
+        body.get("error", {}).get("status") if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
+    )
     if status not in codes:
         found.append(Violation(element, "", f"rejected with {status}, expected {'/'.join(codes)}"))
     if names and not any(n in response.text for n in names):
-        found.append(Violation(element, "", f"error does not name the field ({' or '.join(names)}): {response.text[:200]}"))
+        found.append(
+            Violation(element, "", f"error does not name the field ({' or '.join(names)}): {response.text[:200]}")
+        )
     return found
 
 

@@ -6,6 +6,7 @@ Against a --base-url these tests are skipped: they test the suite, not the serve
 
 from __future__ import annotations
 
+import traceback
 import warnings
 from collections.abc import Callable, Iterator
 
@@ -33,14 +34,18 @@ def missing_required_violations(client: httpx.Client) -> list[Violation]:
     """Create without the required training dataset URI."""
     body = probes.example_job()
     body["supervisedTuningSpec"] = {}
-    return test_scenarios.invalid_job_violations(client, PARENT, body, "SupervisedTuningSpec.trainingDatasetUri", ("trainingDatasetUri",))
+    return test_scenarios.invalid_job_violations(
+        client, PARENT, body, "SupervisedTuningSpec.trainingDatasetUri", ("trainingDatasetUri",)
+    )
 
 
 def too_long_display_name_violations(client: httpx.Client) -> list[Violation]:
     """Create with a display name one past its documented maxLength."""
     limit = _spec.component(probes.JOB)["properties"]["tunedModelDisplayName"]["maxLength"]
     body = probes.example_job(tunedModelDisplayName="x" * (limit + 1))
-    return test_scenarios.invalid_job_violations(client, PARENT, body, "TuningJob.tunedModelDisplayName", ("tunedModelDisplayName",))
+    return test_scenarios.invalid_job_violations(
+        client, PARENT, body, "TuningJob.tunedModelDisplayName", ("tunedModelDisplayName",)
+    )
 
 
 PROBES: dict[str, Probe] = {
@@ -89,4 +94,29 @@ def test_mutant_is_caught_naming_the_broken_element(reference_app: object, mutan
     for client in _client(mutant.wrap(reference_app)):  # type: ignore[arg-type]
         found = PROBES[mutant.name](client)
     assert found, f"{mutant.name}: no check failed"
-    assert any(v.element == mutant.element for v in found), f"{mutant.name}: expected {mutant.element}, got\n{describe(found)}"
+    assert any(v.element == mutant.element for v in found), (
+        f"{mutant.name}: expected {mutant.element}, got\n{describe(found)}"
+    )
+
+
+# int64_as_number needs an accepted job with epochCount, which a small positive run does not reliably produce.
+SCHEMATHESIS_CATCHES = ("enum_as_integer", "snake_case_names", "timestamp_without_format", "error_not_status")
+
+
+@pytest.mark.parametrize("name", SCHEMATHESIS_CATCHES)
+def test_schemathesis_run_catches_mutant(reference_app: object, name: str) -> None:
+    from schemathesis import GenerationMode
+
+    from contract_tests import test_schemathesis
+    from contract_tests.conftest import Target
+    from vertex_tuning.server.testing import serve
+
+    mutant = next(m for m in MUTANTS if m.name == name)
+    create = _spec.method_of("CreateTuningJob")
+    with serve(mutant.wrap(reference_app)) as url:  # type: ignore[arg-type]
+        target = Target(url, "mutants", "us-central1", allow_writes=True, job_seconds=FAST_JOB_SECONDS)
+        with pytest.raises(BaseException) as caught:  # hypothesis re-raises the failing check
+            check = test_schemathesis.conformance_check(create)
+            test_schemathesis._run(target, create, GenerationMode.POSITIVE, test_schemathesis.POSITIVE_EXAMPLES, check)
+    text = "".join(traceback.format_exception(caught.value))
+    assert mutant.element in text, text[-2000:]

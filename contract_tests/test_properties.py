@@ -26,7 +26,7 @@ JOB = probes.JOB
 FIELDS = _spec.reachable_fields(JOB)
 WRITABLE = [f for f in FIELDS if not f.output_only and not f.schema.get("deprecated")]
 OUTPUT = [f for f in FIELDS if f.output_only]
-_TEXT = st.characters(exclude_categories=("Cs",))
+_TEXT = st.characters(exclude_categories=["Cs"])
 
 
 def _no_surrogates(text: str) -> bool:
@@ -87,13 +87,20 @@ def message_strategy(full_name: str) -> st.SearchStrategy[dict[str, Any]]:
     unions = [[m for m in members if m in props] for members in schema.get("x-oneof", {}).values()]
     in_union = {m for members in unions for m in members}
     # A required field holding its default value is absent in proto3: required means non-default.
-    required = {k: value_strategy(props[k]).filter(lambda v: not _is_default(v)) for k in schema.get("required", []) if k in props}
+    required = {
+        k: value_strategy(props[k]).filter(lambda v: not _is_default(v))
+        for k in schema.get("required", [])
+        if k in props
+    }
     optional = {k: value_strategy(v) for k, v in props.items() if k not in required and k not in in_union}
     base = st.fixed_dictionaries(required, optional=optional)
-    # A union member holding its default value is indistinguishable from an unset union on output.
-    picks = [st.sampled_from(members).flatmap(lambda m: value_strategy(props[m]).filter(lambda v: not _is_default(v)).map(lambda v, m=m: {m: v}))
-             for members in unions if members]
+    picks = [st.sampled_from(members).flatmap(lambda m: _member_strategy(m, props[m])) for members in unions if members]
     return st.tuples(base, *picks).map(lambda parts: {k: v for part in parts for k, v in part.items()})
+
+
+def _member_strategy(name: str, schema: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """One union member set; a member holding its default is indistinguishable from an unset union on output."""
+    return value_strategy(schema).filter(lambda v: not _is_default(v)).map(lambda v: {name: v})
 
 
 def _is_default(value: Any) -> bool:
@@ -124,7 +131,9 @@ def _prune(message: str, value: dict[str, Any]) -> dict[str, Any]:
 
 def _union_members(message: str) -> list[str]:
     schema = _spec.component(message)
-    return [f"{_spec.short(message)}.{group}:{m}" for group, members in schema.get("x-oneof", {}).items() for m in members]
+    return [
+        f"{_spec.short(message)}.{group}:{m}" for group, members in schema.get("x-oneof", {}).items() for m in members
+    ]
 
 
 WRITABLE_MESSAGES = sorted({f.message for f in WRITABLE})
@@ -156,7 +165,9 @@ def _enum_cases() -> list[Any]:
 
 @pytest.mark.writes
 @pytest.mark.parametrize(("path", "value"), _enum_cases())
-def test_every_enum_value_is_accepted_and_read_back(http: httpx.Client, target: Target, path: tuple[str, ...], value: str) -> None:
+def test_every_enum_value_is_accepted_and_read_back(
+    http: httpx.Client, target: Target, path: tuple[str, ...], value: str
+) -> None:
     job = probes.example_job()
     node = job
     for key in path[:-1]:
@@ -194,7 +205,13 @@ def ignored_output_violations(client: httpx.Client, parent: str, key: str) -> li
     response = probes.create(client, parent, job)
     element = f"{_spec.short(JOB)}.{key}"
     if response.status_code != 200:
-        return [Violation(element, key, f"output-only field on input must be ignored, got {response.status_code} {response.text[:200]}")]
+        return [
+            Violation(
+                element,
+                key,
+                f"output-only field on input must be ignored, got {response.status_code} {response.text[:200]}",
+            )
+        ]
     created = response.json()
     if created.get(key) == bogus:
         return [Violation(element, key, f"output-only value {bogus!r:.60} was stored from the request")]
@@ -202,7 +219,9 @@ def ignored_output_violations(client: httpx.Client, parent: str, key: str) -> li
 
 
 @pytest.mark.writes
-@pytest.mark.parametrize("key", [pytest.param(f.path[0], marks=covers(*_descendants(f), negative=True)) for f in TOP_OUTPUT])
+@pytest.mark.parametrize(
+    "key", [pytest.param(f.path[0], marks=covers(*_descendants(f), negative=True)) for f in TOP_OUTPUT]
+)
 def test_output_only_field_is_ignored_on_input(http: httpx.Client, target: Target, key: str) -> None:
     found = ignored_output_violations(http, target.parent, key)
     assert not found, describe(found)

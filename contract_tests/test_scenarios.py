@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -9,7 +10,13 @@ import httpx
 import pytest
 
 from contract_tests import _spec, probes
-from contract_tests.checks import Violation, describe, error_violations, job_violations, operation_violations, page_violations
+from contract_tests.checks import (
+    Violation,
+    describe,
+    job_violations,
+    operation_violations,
+    page_violations,
+)
 from contract_tests.conftest import Target
 from contract_tests.marks import covers
 
@@ -48,9 +55,18 @@ def lifecycle_violations(client: httpx.Client, parent: str, timeout: float) -> l
 
 
 @pytest.mark.writes
-@covers("TuningJob.state", "TuningJob.createTime", "TuningJob.startTime", "TuningJob.endTime", "TuningJob.updateTime",
-        "TuningJob.name", "CreateTuningJobRequest.parent", "CreateTuningJobRequest.tuningJob", "GetTuningJobRequest.name",
-        *(_state(s) for s in ("JOB_STATE_QUEUED", "JOB_STATE_PENDING", "JOB_STATE_RUNNING", "JOB_STATE_SUCCEEDED")))
+@covers(
+    "TuningJob.state",
+    "TuningJob.createTime",
+    "TuningJob.startTime",
+    "TuningJob.endTime",
+    "TuningJob.updateTime",
+    "TuningJob.name",
+    "CreateTuningJobRequest.parent",
+    "CreateTuningJobRequest.tuningJob",
+    "GetTuningJobRequest.name",
+    *(_state(s) for s in ("JOB_STATE_QUEUED", "JOB_STATE_PENDING", "JOB_STATE_RUNNING", "JOB_STATE_SUCCEEDED")),
+)
 def test_job_walks_documented_states_to_a_terminal_one(http: httpx.Client, target: Target) -> None:
     _assert_clean(lifecycle_violations(http, target.parent, target.job_seconds * 5 + 10))
 
@@ -62,9 +78,15 @@ def cancel_violations(client: httpx.Client, parent: str, timeout: float) -> list
         return found
     response = probes.call(client, "CancelTuningJob", job["name"], {})
     if response.status_code != 200:
-        return found + [Violation("CancelTuningJobRequest.name", "", f"cancel failed: {response.status_code} {response.text[:200]}")]
+        return found + [
+            Violation("CancelTuningJobRequest.name", "", f"cancel failed: {response.status_code} {response.text[:200]}")
+        ]
     if response.json() != {}:
-        found.append(Violation("CancelTuningJobRequest.name", "", f"cancel answers google.protobuf.Empty, got {response.text[:100]}"))
+        found.append(
+            Violation(
+                "CancelTuningJobRequest.name", "", f"cancel answers google.protobuf.Empty, got {response.text[:100]}"
+            )
+        )
     last, seen = probes.wait_for(client, job["name"], _spec.terminal_states(), timeout)
     found += job_violations(last)
     if last.get("state") != "JOB_STATE_CANCELLED":
@@ -75,8 +97,14 @@ def cancel_violations(client: httpx.Client, parent: str, timeout: float) -> list
 
 
 @pytest.mark.writes
-@covers("CancelTuningJobRequest.name", _state("JOB_STATE_CANCELLING"), _state("JOB_STATE_CANCELLED"), "TuningJob.error",
-        "Status.code", "Status.message")
+@covers(
+    "CancelTuningJobRequest.name",
+    _state("JOB_STATE_CANCELLING"),
+    _state("JOB_STATE_CANCELLED"),
+    "TuningJob.error",
+    "Status.code",
+    "Status.message",
+)
 def test_cancelled_job_ends_cancelled_with_code_1(http: httpx.Client, target: Target) -> None:
     _assert_clean(cancel_violations(http, target.parent, target.job_seconds * 5 + 10))
 
@@ -111,15 +139,23 @@ def test_unknown_job_is_not_found_with_status_body(http: httpx.Client, target: T
 @covers("CancelTuningJobRequest.name", negative=True)
 def test_cancel_of_unknown_job_is_not_found(http: httpx.Client, target: Target) -> None:
     name = f"{target.parent}/tuningJobs/{uuid.uuid4().int % 10**18}"
-    _assert_clean(probes.expect_error(probes.call(http, "CancelTuningJob", name, {}), "CancelTuningJobRequest.name", ("NOT_FOUND",)))
+    _assert_clean(
+        probes.expect_error(
+            probes.call(http, "CancelTuningJob", name, {}), "CancelTuningJobRequest.name", ("NOT_FOUND",)
+        )
+    )
 
 
-@pytest.mark.parametrize("path", [
-    "/v1/projects/p/tuningJobs/1",
-    "/v1/projects/p/locations/l/tuningJobs/1/extra",
-    "/v1/projects/p/locations/l/tuningJobs/%2E%2E",
-    "/v1/projects/p%0A/locations/l/tuningJobs/1",
-], ids=["missing-location", "extra-segment", "dot-dot", "control-character"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/projects/p/tuningJobs/1",
+        "/v1/projects/p/locations/l/tuningJobs/1/extra",
+        "/v1/projects/p/locations/l/tuningJobs/%2E%2E",
+        "/v1/projects/p%0A/locations/l/tuningJobs/1",
+    ],
+    ids=["missing-location", "extra-segment", "dot-dot", "control-character"],
+)
 @covers("GetTuningJobRequest.name", "ListTuningJobsRequest.parent", negative=True)
 def test_bad_resource_names_are_rejected_with_status(http: httpx.Client, path: str) -> None:
     response = http.get(path)
@@ -164,15 +200,20 @@ def _nest(path: tuple[str, ...], value: Any) -> dict[str, Any]:
 WRITABLE = [f for f in _spec.reachable_fields(probes.JOB) if not f.output_only and not f.schema.get("deprecated")]
 
 
-def invalid_job_violations(client: httpx.Client, parent: str, body: Any, element: str, names: tuple[str, ...]) -> list[Violation]:
+def invalid_job_violations(
+    client: httpx.Client, parent: str, body: Any, element: str, names: tuple[str, ...]
+) -> list[Violation]:
     """Create with a bad job: INVALID_ARGUMENT, a Status body, the field named."""
     return probes.expect_error(probes.create(client, parent, body), element, ("INVALID_ARGUMENT",), names)
 
 
 @pytest.mark.parametrize(
-    "field", [pytest.param(f, id=f.element + "@" + ".".join(f.path), marks=covers(f.element, negative=True)) for f in WRITABLE]
+    "field",
+    [pytest.param(f, id=f.element + "@" + ".".join(f.path), marks=covers(f.element, negative=True)) for f in WRITABLE],
 )
-def test_wrong_json_type_is_invalid_argument_naming_the_field(http: httpx.Client, target: Target, field: _spec.FieldPath) -> None:
+def test_wrong_json_type_is_invalid_argument_naming_the_field(
+    http: httpx.Client, target: Target, field: _spec.FieldPath
+) -> None:
     body = _nest(field.path, _wrong_type(field.schema))
     _assert_clean(invalid_job_violations(http, target.parent, body, field.element, (field.path[-1],)))
 
@@ -184,18 +225,70 @@ def _constraint_cases() -> list[Any]:
         schema = f.schema
         label = f"{f.element}@{'.'.join(f.path)}"
         if "maxLength" in schema:
-            cases.append(pytest.param(f.path, "x" * (schema["maxLength"] + 1), f.element, id=f"{label}-too-long", marks=covers(f.element, negative=True)))
+            cases.append(
+                pytest.param(
+                    f.path,
+                    "x" * (schema["maxLength"] + 1),
+                    f.element,
+                    id=f"{label}-too-long",
+                    marks=covers(f.element, negative=True),
+                )
+            )
         names = schema.get("propertyNames", {})
         if "maxLength" in names:
-            cases.append(pytest.param(f.path, {"k" * (names["maxLength"] + 1): "v"}, f.element, id=f"{label}-key-too-long", marks=covers(f.element, negative=True)))
-            cases.append(pytest.param(f.path, {"k": "v" * (schema["additionalProperties"]["maxLength"] + 1)}, f.element, id=f"{label}-value-too-long", marks=covers(f.element, negative=True)))
+            cases.append(
+                pytest.param(
+                    f.path,
+                    {"k" * (names["maxLength"] + 1): "v"},
+                    f.element,
+                    id=f"{label}-key-too-long",
+                    marks=covers(f.element, negative=True),
+                )
+            )
+            cases.append(
+                pytest.param(
+                    f.path,
+                    {"k": "v" * (schema["additionalProperties"]["maxLength"] + 1)},
+                    f.element,
+                    id=f"{label}-value-too-long",
+                    marks=covers(f.element, negative=True),
+                )
+            )
         if "pattern" in names:
-            cases.append(pytest.param(f.path, {"UPPER": "v"}, f.element, id=f"{label}-key-charset", marks=covers(f.element, negative=True)))
-            cases.append(pytest.param(f.path, {"k": "UPPER SPACE"}, f.element, id=f"{label}-value-charset", marks=covers(f.element, negative=True)))
+            cases.append(
+                pytest.param(
+                    f.path, {"UPPER": "v"}, f.element, id=f"{label}-key-charset", marks=covers(f.element, negative=True)
+                )
+            )
+            cases.append(
+                pytest.param(
+                    f.path,
+                    {"k": "UPPER SPACE"},
+                    f.element,
+                    id=f"{label}-value-charset",
+                    marks=covers(f.element, negative=True),
+                )
+            )
         if "gs:" in str(schema.get("pattern", "")):
-            cases.append(pytest.param(f.path, "https://example.com/data.jsonl", f.element, id=f"{label}-not-gcs", marks=covers(f.element, negative=True)))
+            cases.append(
+                pytest.param(
+                    f.path,
+                    "https://example.com/data.jsonl",
+                    f.element,
+                    id=f"{label}-not-gcs",
+                    marks=covers(f.element, negative=True),
+                )
+            )
         if _spec.target_enum(schema):
-            cases.append(pytest.param(f.path, "NOT_A_DOCUMENTED_VALUE", f.element, id=f"{label}-unknown-enum", marks=covers(f.element, negative=True)))
+            cases.append(
+                pytest.param(
+                    f.path,
+                    "NOT_A_DOCUMENTED_VALUE",
+                    f.element,
+                    id=f"{label}-unknown-enum",
+                    marks=covers(f.element, negative=True),
+                )
+            )
     return cases
 
 
@@ -214,7 +307,11 @@ def _missing_required_cases() -> list[Any]:
             continue
         for key in _spec.component(message).get("required", []):
             element = f"{_spec.short(message)}.{key}"
-            cases.append(pytest.param(f.path, key, element, id=f"{element}@{'.'.join(f.path)}", marks=covers(element, negative=True)))
+            cases.append(
+                pytest.param(
+                    f.path, key, element, id=f"{element}@{'.'.join(f.path)}", marks=covers(element, negative=True)
+                )
+            )
     return cases
 
 
@@ -240,53 +337,90 @@ def test_create_without_a_json_body_is_invalid_argument(http: httpx.Client, targ
 def pagination_violations(client: httpx.Client, parent: str, count: int = 5, page_size: int = 2) -> list[Violation]:
     """Pages of at most pageSize jobs, following nextPageToken, list every matching job exactly once."""
     run = f"c{uuid.uuid4().hex[:12]}"
-    names = set()
+    names: set[str] = set()
     found: list[Violation] = []
     for _ in range(count):
         job, violations = probes.created(client, parent, probes.example_job(labels={"contract-run": run}))
         found += violations
-        names.add(job.get("name"))
+        names.add(str(job.get("name")))
     seen: list[str] = []
     token = ""
     for _ in range(count + 2):
-        params = {"filter": f'labels.contract-run="{run}"', "pageSize": page_size, **({"pageToken": token} if token else {})}
+        params = {
+            "filter": f'labels.contract-run="{run}"',
+            "pageSize": page_size,
+            **({"pageToken": token} if token else {}),
+        }
         response = probes.call(client, "ListTuningJobs", parent, params=params)
         if response.status_code != 200:
-            return found + [Violation("ListTuningJobsRequest.pageToken", "", f"list failed: {response.status_code} {response.text[:200]}")]
+            return found + [
+                Violation(
+                    "ListTuningJobsRequest.pageToken", "", f"list failed: {response.status_code} {response.text[:200]}"
+                )
+            ]
         body = response.json()
         found += page_violations(body)
         jobs = body.get("tuningJobs", [])
         if len(jobs) > page_size:
-            found.append(Violation("ListTuningJobsRequest.pageSize", "tuningJobs", f"{len(jobs)} jobs on a page of {page_size}"))
-        seen += [j.get("name") for j in jobs]
+            found.append(
+                Violation("ListTuningJobsRequest.pageSize", "tuningJobs", f"{len(jobs)} jobs on a page of {page_size}")
+            )
+        seen += [str(j.get("name")) for j in jobs]
         token = body.get("nextPageToken", "")
         if not token:
             break
     if len(set(seen)) < len(seen):
-        found.append(Violation("ListTuningJobsRequest.pageToken", "", "a page repeated jobs of an earlier page: the token was not honoured"))
+        found.append(
+            Violation(
+                "ListTuningJobsRequest.pageToken",
+                "",
+                "a page repeated jobs of an earlier page: the token was not honoured",
+            )
+        )
     if sorted(seen) != sorted(names):
-        found.append(Violation("ListTuningJobsResponse.nextPageToken", "", f"pages listed {len(seen)} jobs ({len(set(seen))} distinct), created {len(names)}"))
+        found.append(
+            Violation(
+                "ListTuningJobsResponse.nextPageToken",
+                "",
+                f"pages listed {len(seen)} jobs ({len(set(seen))} distinct), created {len(names)}",
+            )
+        )
     if token:
         found.append(Violation("ListTuningJobsResponse.nextPageToken", "", "still a token after every job was listed"))
     return found
 
 
 @pytest.mark.writes
-@covers("ListTuningJobsRequest.parent", "ListTuningJobsRequest.pageSize", "ListTuningJobsRequest.pageToken",
-        "ListTuningJobsRequest.filter", "ListTuningJobsResponse.nextPageToken", "ListTuningJobsResponse.tuningJobs", "TuningJob.labels")
+@covers(
+    "ListTuningJobsRequest.parent",
+    "ListTuningJobsRequest.pageSize",
+    "ListTuningJobsRequest.pageToken",
+    "ListTuningJobsRequest.filter",
+    "ListTuningJobsResponse.nextPageToken",
+    "ListTuningJobsResponse.tuningJobs",
+    "TuningJob.labels",
+)
 def test_pages_list_every_job_exactly_once(http: httpx.Client, target: Target) -> None:
     _assert_clean(pagination_violations(http, target.parent))
 
 
-@pytest.mark.parametrize(("params", "element"), [
-    ({"pageToken": "not-a-token-this-server-issued"}, "ListTuningJobsRequest.pageToken"),
-    ({"pageSize": -1}, "ListTuningJobsRequest.pageSize"),
-    ({"pageSize": "ten"}, "ListTuningJobsRequest.pageSize"),
-    ({"filter": 'state="'}, "ListTuningJobsRequest.filter"),
-    ({"filter": 'state="JOB_STATE_NOT_DOCUMENTED"'}, "ListTuningJobsRequest.filter"),
-], ids=["token", "negative-size", "size-not-int", "filter-syntax", "filter-unknown-state"])
-@covers("ListTuningJobsRequest.pageToken", "ListTuningJobsRequest.pageSize", "ListTuningJobsRequest.filter", negative=True)
-def test_bad_list_parameters_are_invalid_argument(http: httpx.Client, target: Target, params: dict[str, Any], element: str) -> None:
+@pytest.mark.parametrize(
+    ("params", "element"),
+    [
+        ({"pageToken": "not-a-token-this-server-issued"}, "ListTuningJobsRequest.pageToken"),
+        ({"pageSize": -1}, "ListTuningJobsRequest.pageSize"),
+        ({"pageSize": "ten"}, "ListTuningJobsRequest.pageSize"),
+        ({"filter": 'state="'}, "ListTuningJobsRequest.filter"),
+        ({"filter": 'state="JOB_STATE_NOT_DOCUMENTED"'}, "ListTuningJobsRequest.filter"),
+    ],
+    ids=["token", "negative-size", "size-not-int", "filter-syntax", "filter-unknown-state"],
+)
+@covers(
+    "ListTuningJobsRequest.pageToken", "ListTuningJobsRequest.pageSize", "ListTuningJobsRequest.filter", negative=True
+)
+def test_bad_list_parameters_are_invalid_argument(
+    http: httpx.Client, target: Target, params: dict[str, Any], element: str
+) -> None:
     response = probes.call(http, "ListTuningJobs", target.parent, params=params)
     _assert_clean(probes.expect_error(response, element, ("INVALID_ARGUMENT",)))
 
@@ -295,23 +429,37 @@ def state_filter_violations(client: httpx.Client, parent: str, state: str) -> li
     """`state="X"` is accepted for every documented value and returns only jobs in X."""
     response = probes.call(client, "ListTuningJobs", parent, params={"filter": f'state="{state}"', "pageSize": 50})
     if response.status_code != 200:
-        return [Violation(_state(state), "", f"filter on a documented state rejected: {response.status_code} {response.text[:200]}")]
+        return [
+            Violation(
+                _state(state),
+                "",
+                f"filter on a documented state rejected: {response.status_code} {response.text[:200]}",
+            )
+        ]
     body = response.json()
     found = page_violations(body)
-    found += [Violation(_state(state), f"tuningJobs[{i}].state", f"filter returned a job in {j.get('state')}")
-              for i, j in enumerate(body.get("tuningJobs", [])) if j.get("state") != state]
+    found += [
+        Violation(_state(state), f"tuningJobs[{i}].state", f"filter returned a job in {j.get('state')}")
+        for i, j in enumerate(body.get("tuningJobs", []))
+        if j.get("state") != state
+    ]
     return found
 
 
-@pytest.mark.parametrize("state", [pytest.param(s, marks=covers(_state(s), "ListTuningJobsRequest.filter")) for s in STATES])
+@pytest.mark.parametrize(
+    "state", [pytest.param(s, marks=covers(_state(s), "ListTuningJobsRequest.filter")) for s in STATES]
+)
 def test_state_filter_accepts_every_documented_value(http: httpx.Client, target: Target, state: str) -> None:
     _assert_clean(state_filter_violations(http, target.parent, state))
 
 
 # -- long-running rebase --------------------------------------------------------------------------
 
-REBASE_FIELDS = [f.element for f in _spec.reachable_fields(next(n for n in _spec.ir()["messages"] if n.endswith("RebaseTunedModelRequest")))
-                 if not f.element.startswith("TuningJob.") and f.path[0] != "tuningJob"]
+REBASE_FIELDS = [
+    f.element
+    for f in _spec.reachable_fields(next(n for n in _spec.ir()["messages"] if n.endswith("RebaseTunedModelRequest")))
+    if not f.element.startswith("TuningJob.") and f.path[0] != "tuningJob"
+]
 
 
 def rebase_violations(client: httpx.Client, parent: str, timeout: float) -> list[Violation]:
@@ -320,12 +468,20 @@ def rebase_violations(client: httpx.Client, parent: str, timeout: float) -> list
     if not job:
         return found
     probes.wait_for(client, job["name"], _spec.terminal_states(), timeout)
-    request = probes.example_message(next(n for n in _spec.ir()["messages"] if n.endswith("RebaseTunedModelRequest")), full=True)
+    request = probes.example_message(
+        next(n for n in _spec.ir()["messages"] if n.endswith("RebaseTunedModelRequest")), full=True
+    )
     request["tunedModelRef"] = {"tuningJob": job["name"]}
     request["tuningJob"] = probes.example_job(description="rebased by the contract suite")
     response = probes.call(client, "RebaseTunedModel", parent, request)
     if response.status_code != 200:
-        return found + [Violation("RebaseTunedModelRequest.tunedModelRef", "", f"rebase failed: {response.status_code} {response.text[:300]}")]
+        return found + [
+            Violation(
+                "RebaseTunedModelRequest.tunedModelRef",
+                "",
+                f"rebase failed: {response.status_code} {response.text[:300]}",
+            )
+        ]
     operation = response.json()
     found += operation_violations(operation)
     name = operation.get("name", "")
@@ -337,7 +493,7 @@ def rebase_violations(client: httpx.Client, parent: str, timeout: float) -> list
         operation = got.json()
         found += operation_violations(operation)
         deadline_ops += 1
-        probes.time.sleep(probes.POLL_SECONDS)
+        time.sleep(probes.POLL_SECONDS)
     if not operation.get("done"):
         found.append(Violation("Operation.done", "done", "rebase never finished"))
     if isinstance(operation.get("response"), dict):
@@ -350,7 +506,14 @@ def rebase_violations(client: httpx.Client, parent: str, timeout: float) -> list
 
 
 @pytest.mark.writes
-@covers(*REBASE_FIELDS, "RebaseTunedModelRequest.parent", "Operation.name", "Operation.done", "Operation.metadata", "Operation.response")
+@covers(
+    *REBASE_FIELDS,
+    "RebaseTunedModelRequest.parent",
+    "Operation.name",
+    "Operation.done",
+    "Operation.metadata",
+    "Operation.response",
+)
 def test_rebase_is_an_operation_the_operations_endpoints_finish(http: httpx.Client, target: Target) -> None:
     _assert_clean(rebase_violations(http, target.parent, target.job_seconds * 5 + 10))
 
@@ -359,4 +522,11 @@ def test_rebase_is_an_operation_the_operations_endpoints_finish(http: httpx.Clie
 @covers("RebaseTunedModelRequest.tunedModelRef", "TunedModelRef.tuningJob", "Operation.error", negative=True)
 def test_rebase_without_a_model_reference_is_invalid_argument(http: httpx.Client, target: Target) -> None:
     response = probes.call(http, "RebaseTunedModel", target.parent, {})
-    _assert_clean(probes.expect_error(response, "RebaseTunedModelRequest.tunedModelRef", ("INVALID_ARGUMENT",), ("tunedModelRef", "tuned_model_ref")))
+    _assert_clean(
+        probes.expect_error(
+            response,
+            "RebaseTunedModelRequest.tunedModelRef",
+            ("INVALID_ARGUMENT",),
+            ("tunedModelRef", "tuned_model_ref"),
+        )
+    )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-FORBIDDEN = ("grpc", "google.api_core", "google.protobuf", "vertex_tuning.server", "starlette", "uvicorn", "lark",
-             "typer", "rich", "schemathesis", "hypothesis")
+# Not "rich": httpx itself tries to import its optional CLI (httpx._main → rich) when rich is installed.
+FORBIDDEN = ("grpc", "google.api_core", "google.protobuf", "vertex_tuning.server", "vertex_tuning.cli", "starlette",
+             "uvicorn", "lark", "typer", "schemathesis", "hypothesis")
 
 
 def imported_modules(code: str) -> set[str]:

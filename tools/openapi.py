@@ -133,9 +133,9 @@ class Descriptors:
                 # path [5, e, 2, v]: file.enum_type[e].value[v]
                 if len(path) == 4 and path[0] == 5 and path[2] == 2 and loc.leading_comments:
                     enum = file.enum_type[path[1]]
-                    value_comments.setdefault(f"{file.package}.{enum.name}", {})[
-                        enum.value[path[3]].name
-                    ] = loc.leading_comments
+                    value_comments.setdefault(f"{file.package}.{enum.name}", {})[enum.value[path[3]].name] = (
+                        loc.leading_comments
+                    )
             for service in file.service:
                 services[f"{file.package}.{service.name}"] = (file.package, service)
             for definition in file.options.Extensions[resource_pb2.resource_definition]:
@@ -259,9 +259,10 @@ class Builder:
 
     def property_schema(self, msg_name: str, field: descriptor_pb2.FieldDescriptorProto, resource: str) -> Schema:
         """Schema of a field as a property: value/array/map, plus behaviour annotations."""
-        is_map = field.type == FDP.TYPE_MESSAGE and self.desc.messages.get(
-            field.type_name.lstrip("."), descriptor_pb2.DescriptorProto()
-        ).options.map_entry
+        is_map = (
+            field.type == FDP.TYPE_MESSAGE
+            and self.desc.messages.get(field.type_name.lstrip("."), descriptor_pb2.DescriptorProto()).options.map_entry
+        )
         if is_map:
             schema = self.map_schema(msg_name, field)
         elif field.label == FDP.LABEL_REPEATED:
@@ -511,9 +512,7 @@ def add_links(paths: dict[str, dict[str, Any]], routes: dict[str, Route], ir: di
         links: dict[str, Any] = {}
         for target_id in sorted(templates.get(name_template, [])):
             target = routes[target_id]
-            params = {
-                p: f"$response.body#/name#regex:{regex}" for p, regex in sorted(target.name_regexes().items())
-            }
+            params = {p: f"$response.body#/name#regex:{regex}" for p, regex in sorted(target.name_regexes().items())}
             links[target_id] = {"operationId": target_id, "parameters": params}
         if links:
             op["responses"]["200"]["links"] = links

@@ -1,11 +1,14 @@
 """vertex-tuning: a client for the Vertex AI TuningJobs API, rebuilt from its reference pages.
 
-Users import everything from here: the message types, the JSON codec, and (as they land)
-the clients and errors. Importing it loads neither grpc, google.api_core nor the server.
+Users import everything from here: the clients, errors, resource helpers, message types and
+the JSON codec. Importing it loads neither grpc, google.api_core, google.auth nor the server;
+the clients (and httpx) load on first use of their names.
 """
 
+import importlib
+from typing import TYPE_CHECKING
+
 from vertex_tuning import errors, resources
-from vertex_tuning._client import AsyncTuningJobsClient, TuningJobsClient
 from vertex_tuning._config import DEFAULT_POLLING, DEFAULT_RETRY, NO_RETRY, Retry
 from vertex_tuning._json import JsonFormatError, dumps, from_dict, loads, to_dict
 from vertex_tuning._time import Duration, Timestamp
@@ -31,10 +34,34 @@ from vertex_tuning.errors import (
     ValidationError,
     VertexTuningError,
 )
-from vertex_tuning.operations import AsyncOperation, AsyncOperationsClient, Operation, OperationsClient
 from vertex_tuning.pagination import AsyncPager, Pager
 from vertex_tuning.types import *
 from vertex_tuning.types import __all__ as _types_all
+
+if TYPE_CHECKING:
+    from vertex_tuning._client import AsyncTuningJobsClient, TuningJobsClient
+    from vertex_tuning.operations import AsyncOperation, AsyncOperationsClient, Operation, OperationsClient
+
+# The clients pull in httpx (and, through httpx's CLI hook, rich/click when installed): load them
+# on first use so that code needing only the types and codec (the server, tools) stays light.
+_LAZY = {
+    "AsyncOperation": "vertex_tuning.operations",
+    "AsyncOperationsClient": "vertex_tuning.operations",
+    "AsyncTuningJobsClient": "vertex_tuning._client",
+    "Operation": "vertex_tuning.operations",
+    "OperationsClient": "vertex_tuning.operations",
+    "TuningJobsClient": "vertex_tuning._client",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vertex_tuning' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_POLLING",

@@ -42,7 +42,9 @@ __all__ = ["AsyncTuningJobsClient", "TuningJobsClient"]
 M = TypeVar("M", bound=betterproto2.Message)
 _SERVICE = "GenAiTuningService."
 _LOCATION_TYPE = "aiplatform.googleapis.com/Location"
-_TERMINAL = frozenset(JobState(SCHEMA["enums"]["google.cloud.aiplatform.v1.JobState"][n]) for n in _config.TERMINAL_JOB_STATES)
+_TERMINAL = frozenset(
+    JobState(SCHEMA["enums"]["google.cloud.aiplatform.v1.JobState"][n]) for n in _config.TERMINAL_JOB_STATES
+)
 
 
 def _version() -> str:

@@ -16,7 +16,7 @@ import logging
 import re
 import time
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator
 from typing import Any, TypeVar
 
 import betterproto2
@@ -171,9 +171,11 @@ def transcode(rule: HttpRule, request: betterproto2.Message, *, validate: bool =
     if validate:
         from vertex_tuning.validation import check_request
 
-        violations = [(v.field, v.rule) for v in check_request(rule.method, value)] if rule.input_type in (
-            SCHEMA["messages"]
-        ) else []
+        violations = (
+            [(v.field, v.rule) for v in check_request(rule.method, value)]
+            if rule.input_type in (SCHEMA["messages"])
+            else []
+        )
     path = rule.path
     for var in rule.variables:
         raw = _pop_path(rule.input_type, value, var.field)
@@ -237,9 +239,9 @@ class BaseTransport:
         self.validate = validate
         self.headers = {"user-agent": user_agent, "accept": "application/json"}
 
-    def _build(self, client: httpx.Client | httpx.AsyncClient, method: str, request: betterproto2.Message) -> tuple[
-        HttpRule, httpx.Request
-    ]:
+    def _build(
+        self, client: httpx.Client | httpx.AsyncClient, method: str, request: betterproto2.Message
+    ) -> tuple[HttpRule, httpx.Request]:
         rule = http_rule(method)
         call = transcode(rule, request, validate=self.validate)
         headers = dict(self.headers)
@@ -273,7 +275,9 @@ class BaseTransport:
             try:
                 return _json.loads(rule.output_class, body or b"{}"), None
             except _json.JsonFormatError as exc:
-                raise TransportError(f"malformed {rule.output_type} in response: {exc}", method=request.method, url=url) from None
+                raise TransportError(
+                    f"malformed {rule.output_type} in response: {exc}", method=request.method, url=url
+                ) from None
         request_id = response.headers.get("x-request-id") or response.headers.get("x-goog-request-id")
         error = error_from_response(response.status_code, body, method=request.method, url=url, request_id=request_id)
         log.debug("%s %s -> %s %s", request.method, url, response.status_code, error.code.name)
@@ -282,6 +286,42 @@ class BaseTransport:
     def _on_transport_error(self, request: httpx.Request, exc: httpx.TransportError) -> TransportError:
         kind = "timed out" if isinstance(exc, httpx.TimeoutException) else f"connection failed ({type(exc).__name__})"
         return TransportError(kind, method=request.method, url=redact_url(str(request.url)))
+
+    def _exchange(
+        self,
+        client: httpx.Client | httpx.AsyncClient,
+        method: str,
+        request: betterproto2.Message,
+        timeout: float | None,
+        retry: _config.Retry | None,
+    ) -> Generator[httpx.Request | float, httpx.Response | httpx.TransportError | None, Any]:
+        """The request loop, free of I/O: yields a request to send (and is sent back the response,
+        body read, or the transport error) or seconds to sleep; returns the decoded message.
+        """
+        retry = retry or self.retry
+        rule, http_request = self._build(client, method, request)
+        deadline = time.monotonic() + retry.deadline
+        attempt = 0
+        while True:
+            http_request.extensions["timeout"] = self._attempt_timeout(timeout, deadline)
+            outcome = yield http_request
+            if isinstance(outcome, httpx.TransportError):
+                error: Exception = self._on_transport_error(http_request, outcome)
+                retryable = rule.idempotent or not _request_sent(outcome)
+                delay = self._next_delay(retry, attempt, deadline, retryable, None)
+            else:
+                assert outcome is not None
+                result, api_error = self._on_response(rule, http_request, outcome, outcome.content)
+                if api_error is None:
+                    return result
+                error = api_error
+                retryable = rule.idempotent and outcome.status_code in _config.RETRYABLE_HTTP_STATUS
+                delay = self._next_delay(retry, attempt, deadline, retryable, _retry_after(outcome, api_error))
+            if delay is None:
+                raise error
+            log.debug("retrying %s in %.3fs (attempt %d)", method, delay, attempt + 1)
+            yield delay
+            attempt += 1
 
 
 class SyncTransport(BaseTransport):
@@ -293,34 +333,31 @@ class SyncTransport(BaseTransport):
         self.http_client = http_client or httpx.Client()
 
     def call(
-        self, method: str, request: betterproto2.Message, *, timeout: float | None = None, retry: _config.Retry | None = None
+        self,
+        method: str,
+        request: betterproto2.Message,
+        *,
+        timeout: float | None = None,
+        retry: _config.Retry | None = None,
     ) -> Any:
         """Send ``request`` for ``method`` and return the decoded response message."""
-        retry = retry or self.retry
-        rule, http_request = self._build(self.http_client, method, request)
-        deadline = time.monotonic() + retry.deadline
-        attempt = 0
-        while True:
-            http_request.extensions["timeout"] = self._attempt_timeout(timeout, deadline)
-            try:
-                response = self.http_client.send(http_request, auth=self.auth)
-                body = response.read()
-            except httpx.TransportError as exc:
-                error: Exception = self._on_transport_error(http_request, exc)
-                delay = self._next_delay(retry, attempt, deadline, rule.idempotent or not _request_sent(exc), None)
-                if delay is None:
-                    raise error from None
-            else:
-                result, api_error = self._on_response(rule, http_request, response, body)
-                if api_error is None:
-                    return result
-                retryable = rule.idempotent and response.status_code in _config.RETRYABLE_HTTP_STATUS
-                delay = self._next_delay(retry, attempt, deadline, retryable, _retry_after(response, api_error))
-                if delay is None:
-                    raise api_error
-            log.debug("retrying %s in %.3fs (attempt %d)", method, delay, attempt + 1)
-            time.sleep(delay)
-            attempt += 1
+        loop = self._exchange(self.http_client, method, request, timeout, retry)
+        step = next(loop)
+        try:
+            while True:
+                if isinstance(step, float):
+                    time.sleep(step)
+                    step = loop.send(None)
+                    continue
+                outcome: httpx.Response | httpx.TransportError
+                try:
+                    outcome = self.http_client.send(step, auth=self.auth)
+                    outcome.read()
+                except httpx.TransportError as exc:
+                    outcome = exc
+                step = loop.send(outcome)
+        except StopIteration as done:
+            return done.value
 
     def close(self) -> None:
         """Close the pooled connections (only if this transport created the client)."""
@@ -337,46 +374,35 @@ class AsyncTransport(BaseTransport):
         self.http_client = http_client or httpx.AsyncClient()
 
     async def call(
-        self, method: str, request: betterproto2.Message, *, timeout: float | None = None, retry: _config.Retry | None = None
+        self,
+        method: str,
+        request: betterproto2.Message,
+        *,
+        timeout: float | None = None,
+        retry: _config.Retry | None = None,
     ) -> Any:
         """Send ``request`` for ``method`` and return the decoded response message."""
         import anyio
 
-        retry = retry or self.retry
-        rule, http_request = self._build(self.http_client, method, request)
-        deadline = time.monotonic() + retry.deadline
-        attempt = 0
-        while True:
-            http_request.extensions["timeout"] = self._attempt_timeout(timeout, deadline)
-            try:
-                response = await self.http_client.send(http_request, auth=self.auth)
-                body = await response.aread()
-            except httpx.TransportError as exc:
-                error: Exception = self._on_transport_error(http_request, exc)
-                delay = self._next_delay(retry, attempt, deadline, rule.idempotent or not _request_sent(exc), None)
-                if delay is None:
-                    raise error from None
-            else:
-                result, api_error = self._on_response(rule, http_request, response, body)
-                if api_error is None:
-                    return result
-                retryable = rule.idempotent and response.status_code in _config.RETRYABLE_HTTP_STATUS
-                delay = self._next_delay(retry, attempt, deadline, retryable, _retry_after(response, api_error))
-                if delay is None:
-                    raise api_error
-            log.debug("retrying %s in %.3fs (attempt %d)", method, delay, attempt + 1)
-            await anyio.sleep(delay)
-            attempt += 1
+        loop = self._exchange(self.http_client, method, request, timeout, retry)
+        step = next(loop)
+        try:
+            while True:
+                if isinstance(step, float):
+                    await anyio.sleep(step)
+                    step = loop.send(None)
+                    continue
+                outcome: httpx.Response | httpx.TransportError
+                try:
+                    outcome = await self.http_client.send(step, auth=self.auth)
+                    await outcome.aread()
+                except httpx.TransportError as exc:
+                    outcome = exc
+                step = loop.send(outcome)
+        except StopIteration as done:
+            return done.value
 
     async def aclose(self) -> None:
         """Close the pooled connections (only if this transport created the client)."""
         if self._owns_client:
             await self.http_client.aclose()
-
-
-def query_dict(call: HttpCall) -> Mapping[str, list[str]]:
-    """The query of ``call`` grouped by key (for tests and debugging)."""
-    out: dict[str, list[str]] = {}
-    for key, value in call.query:
-        out.setdefault(key, []).append(value)
-    return out

@@ -256,9 +256,22 @@ class Unauthenticated(APIError):
 _BY_CODE: dict[Code, type[APIError]] = {
     cls.code: cls
     for cls in (
-        Cancelled, Unknown, InvalidArgument, DeadlineExceeded, NotFound, AlreadyExists, PermissionDenied,
-        ResourceExhausted, FailedPrecondition, Aborted, OutOfRange, Unimplemented, Internal, Unavailable,
-        DataLoss, Unauthenticated,
+        Cancelled,
+        Unknown,
+        InvalidArgument,
+        DeadlineExceeded,
+        NotFound,
+        AlreadyExists,
+        PermissionDenied,
+        ResourceExhausted,
+        FailedPrecondition,
+        Aborted,
+        OutOfRange,
+        Unimplemented,
+        Internal,
+        Unavailable,
+        DataLoss,
+        Unauthenticated,
     )
 }
 
@@ -311,8 +324,13 @@ def error_from_status(
     details = [m for m in (_json.unpack(a) for a in status.details) if m is not None]
     cls = _BY_CODE.get(code, Unknown)
     return cls(
-        status.message or code.name, http_status=http_status, method=method, url=redact_url(url),
-        details=details, request_id=request_id, status=status,
+        status.message or code.name,
+        http_status=http_status,
+        method=method,
+        url=redact_url(url),
+        details=details,
+        request_id=request_id,
+        status=status,
     )
 
 

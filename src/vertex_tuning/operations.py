@@ -76,7 +76,9 @@ class OperationsClient:
         self._transport = transport
         self._polling = polling
 
-    def get_operation(self, name: str, *, timeout: float | None = None, retry: _config.Retry | None = None) -> OperationProto:
+    def get_operation(
+        self, name: str, *, timeout: float | None = None, retry: _config.Retry | None = None
+    ) -> OperationProto:
         """The current state of operation ``name``."""
         return self._transport.call(  # type: ignore[no-any-return]
             _SERVICE + "GetOperation", GetOperationRequest(name=name), timeout=timeout, retry=retry
@@ -104,11 +106,15 @@ class OperationsClient:
 
     def cancel_operation(self, name: str, *, timeout: float | None = None, retry: _config.Retry | None = None) -> None:
         """Ask the server to cancel operation ``name`` (best effort)."""
-        self._transport.call(_SERVICE + "CancelOperation", CancelOperationRequest(name=name), timeout=timeout, retry=retry)
+        self._transport.call(
+            _SERVICE + "CancelOperation", CancelOperationRequest(name=name), timeout=timeout, retry=retry
+        )
 
     def delete_operation(self, name: str, *, timeout: float | None = None, retry: _config.Retry | None = None) -> None:
         """Forget operation ``name``; its outcome will no longer be retrievable."""
-        self._transport.call(_SERVICE + "DeleteOperation", DeleteOperationRequest(name=name), timeout=timeout, retry=retry)
+        self._transport.call(
+            _SERVICE + "DeleteOperation", DeleteOperationRequest(name=name), timeout=timeout, retry=retry
+        )
 
     def wait_operation(
         self,

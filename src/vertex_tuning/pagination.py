@@ -87,4 +87,3 @@ def with_page_token(request: R, token: str) -> R:
     copied = copy.copy(request)  # keeps unknown fields, unlike dataclasses.replace
     copied.page_token = token  # type: ignore[attr-defined]
     return copied
-

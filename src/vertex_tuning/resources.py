@@ -58,7 +58,8 @@ class PathTemplate:
             raise ValueError(f"no bound variable in {http_path!r}")
         segments = match.group(1).split("/")
         named = [
-            "{" + _snake(segments[i - 1]).removesuffix("s") + "}" if seg == "*" else seg for i, seg in enumerate(segments)
+            "{" + _snake(segments[i - 1]).removesuffix("s") + "}" if seg == "*" else seg
+            for i, seg in enumerate(segments)
         ]
         return cls("/".join(named))
 

@@ -97,6 +97,7 @@ class RecordingServer:
 def serve(app: Any) -> Iterator[str]:
     """Run ``app`` on 127.0.0.1 with an OS-chosen port; yields its base URL."""
     sock = socket.socket()
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted sockets inherit it: no 40 ms stalls
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))

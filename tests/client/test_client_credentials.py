@@ -75,3 +75,27 @@ def test_anonymous_credentials_send_no_authorization(server: RecordingServer) ->
 def test_credentials_and_api_key_together_are_refused() -> None:
     with pytest.raises(ValueError, match="not both"):
         TuningJobsClient(PROJECT, credentials=ga_credentials.AnonymousCredentials(), api_key="k")
+
+
+@pytest.mark.anyio
+async def test_async_client_refreshes_credentials_too(server: RecordingServer) -> None:
+    from vertex_tuning import AsyncTuningJobsClient
+
+    creds = TokenFromServer(f"{server.base_url}/token")
+    async with AsyncTuningJobsClient(PROJECT, LOCATION, base_url=server.base_url, credentials=creds) as c:
+        await c.get_tuning_job(name=JOB)
+    assert [r.path for r in server.requests] == ["/token", f"/v1/{JOB}"]
+    assert server.last.headers["authorization"] == "Bearer token-1"
+
+
+def test_tokens_and_keys_never_reach_the_logs(server: RecordingServer, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    server.reply(200, {})  # the token endpoint
+    server.reply(503, {"error": {"code": 503, "status": "UNAVAILABLE", "message": "later"}})
+    creds = TokenFromServer(f"{server.base_url}/token")
+    with TuningJobsClient(PROJECT, LOCATION, base_url=server.base_url, credentials=creds) as c:
+        c.get_tuning_job(name=JOB)
+    assert "token-1" not in caplog.text
+    assert "retrying" in caplog.text

@@ -37,8 +37,9 @@ def test_every_error_code_of_google_rpc_has_a_class() -> None:
 def test_status_body_maps_to_its_exception(
     client: TuningJobsClient, server: RecordingServer, status: str, http: int, cls: type[APIError]
 ) -> None:
-    server.reply(http, {"error": {"code": http, "message": f"it is {status}", "status": status}},
-                 {"x-request-id": "req-42"})
+    server.reply(
+        http, {"error": {"code": http, "message": f"it is {status}", "status": status}}, {"x-request-id": "req-42"}
+    )
     with pytest.raises(cls) as info:
         client.get_tuning_job(name=JOB, retry=NO_RETRY)
     err = info.value
@@ -51,14 +52,30 @@ def test_status_body_maps_to_its_exception(
 def test_details_error_info_retry_info_and_field_violations_are_decoded(
     client: TuningJobsClient, server: RecordingServer
 ) -> None:
-    server.reply(400, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "bad", "details": [
-        {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "BAD_LABEL", "domain": "aiplatform.googleapis.com",
-         "metadata": {"key": "Team"}},
-        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "2.500s"},
-        {"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [
-            {"field": "tuning_job.labels", "description": "uppercase key"}]},
-        {"@type": "type.googleapis.com/some.Unknown", "x": 1},
-    ]}})
+    server.reply(
+        400,
+        {
+            "error": {
+                "code": 400,
+                "status": "INVALID_ARGUMENT",
+                "message": "bad",
+                "details": [
+                    {
+                        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                        "reason": "BAD_LABEL",
+                        "domain": "aiplatform.googleapis.com",
+                        "metadata": {"key": "Team"},
+                    },
+                    {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "2.500s"},
+                    {
+                        "@type": "type.googleapis.com/google.rpc.BadRequest",
+                        "fieldViolations": [{"field": "tuning_job.labels", "description": "uppercase key"}],
+                    },
+                    {"@type": "type.googleapis.com/some.Unknown", "x": 1},
+                ],
+            }
+        },
+    )
     with pytest.raises(errors.InvalidArgument) as info:
         client.get_tuning_job(name=JOB)
     err = info.value

@@ -46,7 +46,9 @@ def async_client(server: RecordingServer) -> AsyncTuningJobsClient:
 
 
 # ---------------------------------------------------------------- create
-def test_create_posts_the_job_as_body_to_the_parent_collection(client: TuningJobsClient, server: RecordingServer) -> None:
+def test_create_posts_the_job_as_body_to_the_parent_collection(
+    client: TuningJobsClient, server: RecordingServer
+) -> None:
     server.reply(200, SERVER_JOB)
     job = client.create_tuning_job(tuning_job=NEW_JOB)
     sent = server.last
@@ -97,7 +99,9 @@ def test_display_name_over_128_characters_is_refused(client: TuningJobsClient, s
     assert server.requests == []
 
 
-def test_unknown_fields_from_the_server_are_sent_back_unchanged(client: TuningJobsClient, server: RecordingServer) -> None:
+def test_unknown_fields_from_the_server_are_sent_back_unchanged(
+    client: TuningJobsClient, server: RecordingServer
+) -> None:
     server.reply(200, {**SERVER_JOB, "newerField": {"x": [1, 2]}})
     job = client.get_tuning_job(name=JOB)
     job.description = "copy"
@@ -155,7 +159,9 @@ def test_list_sends_filter_page_size_and_token_as_camel_case_query(
     assert first.raw_body == b""
 
 
-def test_list_never_puts_empty_or_path_bound_fields_in_the_query(client: TuningJobsClient, server: RecordingServer) -> None:
+def test_list_never_puts_empty_or_path_bound_fields_in_the_query(
+    client: TuningJobsClient, server: RecordingServer
+) -> None:
     list(client.list_tuning_jobs(ListTuningJobsRequest(parent=PARENT, filter="", page_size=0)))
     assert server.last.query == {}
 
@@ -187,8 +193,9 @@ def test_wait_polls_until_a_terminal_state(client: TuningJobsClient, server: Rec
     assert len(server.requests) == 4
 
 
-@pytest.mark.parametrize("terminal", ["JOB_STATE_FAILED", "JOB_STATE_CANCELLED", "JOB_STATE_EXPIRED",
-                                      "JOB_STATE_PARTIALLY_SUCCEEDED"])
+@pytest.mark.parametrize(
+    "terminal", ["JOB_STATE_FAILED", "JOB_STATE_CANCELLED", "JOB_STATE_EXPIRED", "JOB_STATE_PARTIALLY_SUCCEEDED"]
+)
 def test_wait_stops_at_every_terminal_state(client: TuningJobsClient, server: RecordingServer, terminal: str) -> None:
     server.reply(200, {"name": JOB, "state": "JOB_STATE_CANCELLING"})
     server.reply(200, {"name": JOB, "state": terminal})
@@ -220,7 +227,9 @@ def test_env_base_url_overrides_endpoint_and_loopback_means_no_credentials(
     assert server.last.headers["user-agent"].startswith("vertex-tuning/")
 
 
-def test_missing_project_is_a_clear_error_before_sending(server: RecordingServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_project_is_a_clear_error_before_sending(
+    server: RecordingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
     with TuningJobsClient(base_url=server.base_url) as c, pytest.raises(ValueError, match="project"):
         c.list_tuning_jobs()

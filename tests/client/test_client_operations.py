@@ -20,8 +20,12 @@ DONE = {
     "name": OPERATION,
     "done": True,
     "metadata": {"@type": TUNING_JOB_URL, "name": JOB, "state": "JOB_STATE_RUNNING"},
-    "response": {"@type": TUNING_JOB_URL, "name": JOB, "state": "JOB_STATE_SUCCEEDED",
-                 "createTime": "2024-05-01T10:00:00.000000001Z"},
+    "response": {
+        "@type": TUNING_JOB_URL,
+        "name": JOB,
+        "state": "JOB_STATE_SUCCEEDED",
+        "createTime": "2024-05-01T10:00:00.000000001Z",
+    },
 }
 PENDING = {"name": OPERATION, "done": False}
 
@@ -63,7 +67,9 @@ def test_operation_resumes_from_its_name_alone(client: TuningJobsClient, server:
     assert (server.last.method, server.last.path) == ("GET", f"/v1/{OPERATION}")
 
 
-def test_operation_cancel_posts_to_the_cancel_verb_without_body(client: TuningJobsClient, server: RecordingServer) -> None:
+def test_operation_cancel_posts_to_the_cancel_verb_without_body(
+    client: TuningJobsClient, server: RecordingServer
+) -> None:
     server.reply(200, PENDING)
     op = client.operation(OPERATION)
     op.cancel()

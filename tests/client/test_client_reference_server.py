@@ -74,8 +74,21 @@ def test_cli_jobs_create_get_list_cancel(reference_server: str, fast_clock: Manu
     register(app)
     runner = CliRunner(env={"COLUMNS": "250"})
     common = ["--project", "p", "--base-url", reference_server]
-    created = runner.invoke(app, ["jobs", "create", "--base-model", "gemini-1.0-pro-002",
-                                  "--training-dataset-uri", "gs://b/t.jsonl", "--label", "team=ml", "--json", *common])
+    created = runner.invoke(
+        app,
+        [
+            "jobs",
+            "create",
+            "--base-model",
+            "gemini-1.0-pro-002",
+            "--training-dataset-uri",
+            "gs://b/t.jsonl",
+            "--label",
+            "team=ml",
+            "--json",
+            *common,
+        ],
+    )
     assert created.exit_code == 0, created.output
     name = orjson.loads(created.output)["name"]
     got = runner.invoke(app, ["jobs", "get", name, "--json", *common])

@@ -14,7 +14,10 @@ def test_format_and_parse_round_trip_for_every_documented_resource() -> None:
     assert resources.endpoint_path("p", "l", "e") == "projects/p/locations/l/endpoints/e"
     assert resources.operation_path("p", "l", "j", "o") == "projects/p/locations/l/tuningJobs/j/operations/o"
     assert resources.parse_tuning_job_path("projects/p/locations/l/tuningJobs/9") == {
-        "project": "p", "location": "l", "tuning_job": "9"}
+        "project": "p",
+        "location": "l",
+        "tuning_job": "9",
+    }
     assert resources.parse_location_path("projects/p/locations/l") == {"project": "p", "location": "l"}
     assert resources.parse_model_path("projects/p/locations/l/models/m")["model"] == "m"
     assert resources.parse_endpoint_path("projects/p/locations/l/endpoints/e")["endpoint"] == "e"

@@ -69,8 +69,17 @@ def test_non_retryable_errors_are_not_retried(client: TuningJobsClient, server: 
 
 
 def test_retry_info_delay_is_honoured(client: TuningJobsClient, server: RecordingServer) -> None:
-    server.reply(429, {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": "slow down", "details": [
-        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "0.300s"}]}})
+    server.reply(
+        429,
+        {
+            "error": {
+                "code": 429,
+                "status": "RESOURCE_EXHAUSTED",
+                "message": "slow down",
+                "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "0.300s"}],
+            }
+        },
+    )
     server.reply(200, JOB_JSON)
     started = time.monotonic()
     client.get_tuning_job(name=JOB)

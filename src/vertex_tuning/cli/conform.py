@@ -45,9 +45,9 @@ class _Results:
                 self.methods[item.nodeid] = str(params["operation_id"]).rsplit(".", 1)[-1]
 
     def pytest_runtest_logreport(self, report: Any) -> None:
-        if report.when == "call" or report.outcome != "passed":
-            if report.nodeid not in self.outcomes or report.outcome == "failed":
-                self.outcomes[report.nodeid] = report.outcome
+        counted = report.when == "call" or report.outcome != "passed"
+        if counted and (report.nodeid not in self.outcomes or report.outcome == "failed"):
+            self.outcomes[report.nodeid] = report.outcome
 
     def by_element(self) -> dict[str, _Tally]:
         tallies: dict[str, _Tally] = defaultdict(_Tally)
@@ -107,8 +107,20 @@ def run_conformance(
             allow_writes = True  # a throwaway in-memory server: nothing to protect
         if not base_url:
             raise typer.BadParameter("give --base-url or --serve-reference")
-        args = [str(Path(contract_tests.__file__).parent), "-q", "-p", "no:cacheprovider",
-                "--base-url", base_url, "--project", project, "--location", location, "--credentials", credentials]
+        args = [
+            str(Path(contract_tests.__file__).parent),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--base-url",
+            base_url,
+            "--project",
+            project,
+            "--location",
+            location,
+            "--credentials",
+            credentials,
+        ]
         if allow_writes:
             args.append("--allow-writes")
         if job_seconds:
@@ -123,20 +135,30 @@ def run_conformance(
     console.print(_table("Checks per documented element", results.by_element()))
     rows, unknown = coverage.table()
     counts = coverage.summary(rows)
-    console.print(f"coverage: {counts['covered']}/{counts['total']} documented elements have a check "
-                  f"({counts['with_positive']} positive, {counts['with_negative']} negative)")
+    console.print(
+        f"coverage: {counts['covered']}/{counts['total']} documented elements have a check "
+        f"({counts['with_positive']} positive, {counts['with_negative']} negative)"
+    )
     conforms = exit_code == 0 and not counts["uncovered"] and not unknown
     console.print("[green]server conforms[/]" if conforms else "[red]server does not conform[/]")
     if report:
-        report.write_text(json.dumps({
-            "base_url": base_url,
-            "pytest_exit_code": exit_code,
-            "conforms": conforms,
-            "tests": results.outcomes,
-            "by_method": {k: vars(v) for k, v in results.by_method(rpcs).items()},
-            "by_element": {k: vars(v) for k, v in results.by_element().items()},
-            "coverage": counts,
-        }, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        report.write_text(
+            json.dumps(
+                {
+                    "base_url": base_url,
+                    "pytest_exit_code": exit_code,
+                    "conforms": conforms,
+                    "tests": results.outcomes,
+                    "by_method": {k: vars(v) for k, v in results.by_method(rpcs).items()},
+                    "by_element": {k: vars(v) for k, v in results.by_element().items()},
+                    "coverage": counts,
+                },
+                indent=1,
+                sort_keys=True,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
     return 0 if conforms else 1
 
 
@@ -145,13 +167,19 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def conform(
-        base_url: str = typer.Option(None, "--base-url", help="Server to check, e.g. https://us-central1-aiplatform.googleapis.com."),
+        base_url: str | None = typer.Option(
+            None, "--base-url", help="Server to check, e.g. https://us-central1-aiplatform.googleapis.com."
+        ),
         project: str = typer.Option("contract-tests", help="Project of the parent location."),
         location: str = typer.Option("us-central1", help="Location of the parent."),
         credentials: str = typer.Option("none", help="ADC (google-auth default credentials) or none."),
-        allow_writes: bool = typer.Option(False, "--allow-writes", help="Also create and cancel jobs and rebase models."),
-        report: Path = typer.Option(None, "--report", help="Write PATH (JSON) and PATH with .xml (JUnit)."),
-        serve_reference: bool = typer.Option(False, "--serve-reference", help="Check a reference server started on a free loopback port."),
+        allow_writes: bool = typer.Option(
+            False, "--allow-writes", help="Also create and cancel jobs and rebase models."
+        ),
+        report: str | None = typer.Option(None, "--report", help="Write PATH (JSON) and PATH with .xml (JUnit)."),
+        serve_reference: bool = typer.Option(
+            False, "--serve-reference", help="Check a reference server started on a free loopback port."
+        ),
     ) -> None:
         """Check a server against the documented contract; exit 0 only if it conforms.
 
@@ -159,4 +187,7 @@ def register(app: typer.Typer) -> None:
         """
         if credentials not in ("ADC", "none"):
             raise typer.BadParameter("--credentials must be ADC or none")
-        raise typer.Exit(run_conformance(base_url, project, location, credentials, allow_writes, report, serve_reference))
+        report_path = Path(report) if report else None
+        raise typer.Exit(
+            run_conformance(base_url, project, location, credentials, allow_writes, report_path, serve_reference)
+        )

@@ -11,7 +11,9 @@ if TYPE_CHECKING:
 
 _PROJECT = typer.Option(None, "--project", envvar="GOOGLE_CLOUD_PROJECT", help="Google Cloud project id.")
 _LOCATION = typer.Option("us-central1", "--location", help="Region, e.g. us-central1.")
-_BASE_URL = typer.Option(None, "--base-url", envvar="VERTEX_TUNING_BASE_URL", help="Server URL (default: regional host).")
+_BASE_URL = typer.Option(
+    None, "--base-url", envvar="VERTEX_TUNING_BASE_URL", help="Server URL (default: regional host)."
+)
 _JSON = typer.Option(False, "--json", help="Print proto3 JSON instead of a table.")
 _LABELS = typer.Option(None, "--label", help="Label as key=value; repeatable.")
 
