@@ -143,7 +143,7 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _cancelled_code() -> tuple[int, str]:
+def cancelled_code() -> tuple[int, str]:
     """The error code a cancelled job carries, from CancelTuningJob's description ("code of 1 ... CANCELLED")."""
     summary = _spec.operation(_spec.method_of("CancelTuningJob"))[2]["summary"]
     match = re.search(r"code of (\d+), corresponding to `?Code\.([A-Z_]+)", summary)
@@ -169,7 +169,7 @@ def job_violations(job: Any, path: str = "") -> list[Violation]:
         found.append(Violation(f"{owner}.endTime", _join(path, "endTime"), f"set in non-terminal state {state}"))
     if "error" in job and state not in _spec.error_states():
         found.append(Violation(f"{owner}.error", _join(path, "error"), f"set in state {state}"))
-    code, code_name = _cancelled_code()
+    code, code_name = cancelled_code()
     error = job.get("error")
     if state == f"JOB_STATE_{code_name}" and isinstance(error, dict) and error.get("code") != code:
         found.append(Violation(f"{owner}.error", _join(path, "error.code"), f"cancelled job's code is not {code}"))

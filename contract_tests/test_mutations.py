@@ -9,11 +9,12 @@ from __future__ import annotations
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
 
-from contract_tests import _spec, probes, test_scenarios
+from contract_tests import _spec, probes, scenarios
 from contract_tests.checks import Violation, describe, job_violations
 from contract_tests.conftest import FAST_JOB_SECONDS
 from contract_tests.mutants import MUTANTS, Mutant
@@ -34,7 +35,7 @@ def missing_required_violations(client: httpx.Client) -> list[Violation]:
     """Create without the required training dataset URI."""
     body = probes.example_job()
     body["supervisedTuningSpec"] = {}
-    return test_scenarios.invalid_job_violations(
+    return scenarios.invalid_job_violations(
         client, PARENT, body, "SupervisedTuningSpec.trainingDatasetUri", ("trainingDatasetUri",)
     )
 
@@ -43,7 +44,7 @@ def too_long_display_name_violations(client: httpx.Client) -> list[Violation]:
     """Create with a display name one past its documented maxLength."""
     limit = _spec.component(probes.JOB)["properties"]["tunedModelDisplayName"]["maxLength"]
     body = probes.example_job(tunedModelDisplayName="x" * (limit + 1))
-    return test_scenarios.invalid_job_violations(
+    return scenarios.invalid_job_violations(
         client, PARENT, body, "TuningJob.tunedModelDisplayName", ("tunedModelDisplayName",)
     )
 
@@ -55,13 +56,15 @@ PROBES: dict[str, Probe] = {
     "timestamp_without_format": created_job_violations,
     "snake_case_names": created_job_violations,
     "required_not_enforced": missing_required_violations,
-    "page_token_ignored": lambda c: test_scenarios.pagination_violations(c, PARENT, count=3, page_size=1),
+    "page_token_ignored": lambda c: scenarios.pagination_violations(c, PARENT, count=3, page_size=1),
     "server_error_on_bad_input": too_long_display_name_violations,
-    "error_not_status": lambda c: test_scenarios.not_found_violations(c, PARENT),
+    "error_not_status": lambda c: scenarios.not_found_violations(c, PARENT),
 }
 
 
+@contextmanager
 def _client(app: object) -> Iterator[httpx.Client]:
+    """An in-process httpx client of an ASGI app."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # starlette's TestClient warns about httpx; it is an httpx.Client all the same
         from starlette.testclient import TestClient
@@ -84,14 +87,14 @@ CONTROLS = {probe.__name__ if probe.__name__ != "<lambda>" else name: probe for 
 
 @pytest.mark.parametrize("name", sorted(CONTROLS))
 def test_probe_passes_on_the_reference_server(reference_app: object, name: str) -> None:
-    for client in _client(reference_app):
+    with _client(reference_app) as client:
         found = CONTROLS[name](client)
         assert not found, describe(found)
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_mutant_is_caught_naming_the_broken_element(reference_app: object, mutant: Mutant) -> None:
-    for client in _client(mutant.wrap(reference_app)):  # type: ignore[arg-type]
+    with _client(mutant.wrap(reference_app)) as client:  # type: ignore[arg-type]
         found = PROBES[mutant.name](client)
     assert found, f"{mutant.name}: no check failed"
     assert any(v.element == mutant.element for v in found), (

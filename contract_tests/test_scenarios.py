@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
 import httpx
 import pytest
 
-from contract_tests import _spec, probes
+from contract_tests import _spec, probes, scenarios
 from contract_tests.checks import (
     Violation,
     describe,
-    job_violations,
-    operation_violations,
-    page_violations,
 )
 from contract_tests.conftest import Target
 from contract_tests.marks import covers
 
 pytestmark = pytest.mark.conform
-STATES = _spec.enum_values(_spec.state_enum())
-SHORT_STATE = _spec.short(_spec.state_enum())
 CREATE_BODY = "CreateTuningJobRequest.tuningJob"
-
-
-def _state(value: str) -> str:
-    return f"{SHORT_STATE}.{value}"
 
 
 def _assert_clean(violations: list[Violation]) -> None:
@@ -35,23 +25,6 @@ def _assert_clean(violations: list[Violation]) -> None:
 
 
 # -- lifecycle and cancellation ----------------------------------------------------------------
-
-
-def lifecycle_violations(client: httpx.Client, parent: str, timeout: float) -> list[Violation]:
-    """A created job walks the documented states in order to a terminal one, with its timestamps."""
-    job, found = probes.created(client, parent, probes.example_job())
-    if not job:
-        return found
-    last, seen = probes.wait_for(client, job["name"], _spec.terminal_states(), timeout)
-    found += job_violations(last)
-    order = [s for s in seen if s in STATES]
-    if order != sorted(order, key=STATES.index):
-        found.append(Violation("TuningJob.state", "state", f"states went backwards: {seen}"))
-    if last.get("state") not in _spec.terminal_states():
-        found.append(Violation("TuningJob.state", "state", f"no terminal state within {timeout:.0f}s: {seen}"))
-    if "JOB_STATE_RUNNING" in seen and "startTime" not in last:
-        found.append(Violation("TuningJob.startTime", "startTime", "ran but has no startTime"))
-    return found
 
 
 @pytest.mark.writes
@@ -65,48 +38,26 @@ def lifecycle_violations(client: httpx.Client, parent: str, timeout: float) -> l
     "CreateTuningJobRequest.parent",
     "CreateTuningJobRequest.tuningJob",
     "GetTuningJobRequest.name",
-    *(_state(s) for s in ("JOB_STATE_QUEUED", "JOB_STATE_PENDING", "JOB_STATE_RUNNING", "JOB_STATE_SUCCEEDED")),
+    *(
+        scenarios.state_element(s)
+        for s in ("JOB_STATE_QUEUED", "JOB_STATE_PENDING", "JOB_STATE_RUNNING", "JOB_STATE_SUCCEEDED")
+    ),
 )
 def test_job_walks_documented_states_to_a_terminal_one(http: httpx.Client, target: Target) -> None:
-    _assert_clean(lifecycle_violations(http, target.parent, target.job_seconds * 5 + 10))
-
-
-def cancel_violations(client: httpx.Client, parent: str, timeout: float) -> list[Violation]:
-    """Cancel answers Empty; the job ends CANCELLED with error code 1, or finished despite it."""
-    job, found = probes.created(client, parent, probes.example_job())
-    if not job:
-        return found
-    response = probes.call(client, "CancelTuningJob", job["name"], {})
-    if response.status_code != 200:
-        return found + [
-            Violation("CancelTuningJobRequest.name", "", f"cancel failed: {response.status_code} {response.text[:200]}")
-        ]
-    if response.json() != {}:
-        found.append(
-            Violation(
-                "CancelTuningJobRequest.name", "", f"cancel answers google.protobuf.Empty, got {response.text[:100]}"
-            )
-        )
-    last, seen = probes.wait_for(client, job["name"], _spec.terminal_states(), timeout)
-    found += job_violations(last)
-    if last.get("state") != "JOB_STATE_CANCELLED":
-        found.append(Violation(_state("JOB_STATE_CANCELLED"), "state", f"cancelled job ended {seen}"))
-    elif "error" not in last:
-        found.append(Violation("TuningJob.error", "error", "a cancelled job carries an error"))
-    return found
+    _assert_clean(scenarios.lifecycle_violations(http, target.parent, target.job_seconds * 5 + 10))
 
 
 @pytest.mark.writes
 @covers(
     "CancelTuningJobRequest.name",
-    _state("JOB_STATE_CANCELLING"),
-    _state("JOB_STATE_CANCELLED"),
+    scenarios.state_element("JOB_STATE_CANCELLING"),
+    scenarios.state_element("JOB_STATE_CANCELLED"),
     "TuningJob.error",
     "Status.code",
     "Status.message",
 )
 def test_cancelled_job_ends_cancelled_with_code_1(http: httpx.Client, target: Target) -> None:
-    _assert_clean(cancel_violations(http, target.parent, target.job_seconds * 5 + 10))
+    _assert_clean(scenarios.cancel_violations(http, target.parent, target.job_seconds * 5 + 10))
 
 
 @pytest.mark.writes
@@ -121,18 +72,10 @@ def test_cancel_of_succeeded_job_is_failed_precondition(http: httpx.Client, targ
 # -- errors -------------------------------------------------------------------------------------
 
 
-def not_found_violations(client: httpx.Client, parent: str) -> list[Violation]:
-    """Get, cancel and operations of a job that does not exist are NOT_FOUND with a Status body."""
-    name = f"{parent}/tuningJobs/{uuid.uuid4().int % 10**18}"
-    found = probes.expect_error(probes.get(client, name), "GetTuningJobRequest.name", ("NOT_FOUND",))
-    found += probes.expect_error(probes.call(client, "ListOperations", name), "Operation.name", ("NOT_FOUND",))
-    return found
-
-
 @covers("GetTuningJobRequest.name", "Operation.name", negative=True)
 @covers("Status.code", "Status.message", "Status.details")
 def test_unknown_job_is_not_found_with_status_body(http: httpx.Client, target: Target) -> None:
-    _assert_clean(not_found_violations(http, target.parent))
+    _assert_clean(scenarios.not_found_violations(http, target.parent))
 
 
 @pytest.mark.writes
@@ -173,49 +116,33 @@ def test_error_format_parameter_keeps_status_shape(http: httpx.Client, target: T
 # -- invalid bodies -----------------------------------------------------------------------------
 
 
-def _wrong_type(schema: dict[str, Any]) -> Any:
-    """A JSON value of the wrong type for a property (proto3 JSON rejects it in every parser)."""
-    message = _spec.target_message(schema)
-    kind = schema.get("type")
-    if message or kind == "object":
-        return "not-an-object"
-    if kind == "array":
-        return {"not": "a list"}
-    if kind in ("integer", "number") or "anyOf" in schema:
-        return {"not": "a number"}
-    if kind == "boolean":
-        return {"not": "a bool"}
-    return {"not": "a string"}
-
-
-def _nest(path: tuple[str, ...], value: Any) -> dict[str, Any]:
-    body: dict[str, Any] = probes.example_job()
-    node = body
-    for key in path[:-1]:
-        node = node.setdefault(key, {})
-    node[path[-1]] = value
-    return body
-
-
 WRITABLE = [f for f in _spec.reachable_fields(probes.JOB) if not f.output_only and not f.schema.get("deprecated")]
 
 
-def invalid_job_violations(
-    client: httpx.Client, parent: str, body: Any, element: str, names: tuple[str, ...]
-) -> list[Violation]:
-    """Create with a bad job: INVALID_ARGUMENT, a Status body, the field named."""
-    return probes.expect_error(probes.create(client, parent, body), element, ("INVALID_ARGUMENT",), names)
+def _union_member(field: _spec.FieldPath) -> list[str]:
+    """`TuningJob.source_model:baseModel` if the field is a union member."""
+    unions = _spec.component(field.message).get("x-oneof", {})
+    return [
+        f"{_spec.short(field.message)}.{g}:{field.path[-1]}"
+        for g, members in unions.items()
+        if field.path[-1] in members
+    ]
 
 
 @pytest.mark.parametrize(
     "field",
-    [pytest.param(f, id=f.element + "@" + ".".join(f.path), marks=covers(f.element, negative=True)) for f in WRITABLE],
+    [
+        pytest.param(
+            f, id=f.element + "@" + ".".join(f.path), marks=covers(f.element, *_union_member(f), negative=True)
+        )
+        for f in WRITABLE
+    ],
 )
 def test_wrong_json_type_is_invalid_argument_naming_the_field(
     http: httpx.Client, target: Target, field: _spec.FieldPath
 ) -> None:
-    body = _nest(field.path, _wrong_type(field.schema))
-    _assert_clean(invalid_job_violations(http, target.parent, body, field.element, (field.path[-1],)))
+    body = scenarios.nest(field.path, scenarios.wrong_type(field.schema))
+    _assert_clean(scenarios.invalid_job_violations(http, target.parent, body, field.element, (field.path[-1],)))
 
 
 def _constraint_cases() -> list[Any]:
@@ -296,7 +223,9 @@ def _constraint_cases() -> list[Any]:
 def test_documented_constraint_violation_is_invalid_argument(
     http: httpx.Client, target: Target, path: tuple[str, ...], value: Any, element: str
 ) -> None:
-    _assert_clean(invalid_job_violations(http, target.parent, _nest(path, value), element, (path[-1],)))
+    _assert_clean(
+        scenarios.invalid_job_violations(http, target.parent, scenarios.nest(path, value), element, (path[-1],))
+    )
 
 
 def _missing_required_cases() -> list[Any]:
@@ -321,7 +250,7 @@ def test_missing_required_field_is_invalid_argument(
 ) -> None:
     message = _spec.target_message(next(f.schema for f in WRITABLE if f.path == path)) or ""
     value = {k: v for k, v in probes.example_message(message, full=True).items() if k != key}
-    _assert_clean(invalid_job_violations(http, target.parent, _nest(path, value), element, (key,)))
+    _assert_clean(scenarios.invalid_job_violations(http, target.parent, scenarios.nest(path, value), element, (key,)))
 
 
 @covers(CREATE_BODY, negative=True)
@@ -332,62 +261,6 @@ def test_create_without_a_json_body_is_invalid_argument(http: httpx.Client, targ
 
 
 # -- pagination and filters ----------------------------------------------------------------------
-
-
-def pagination_violations(client: httpx.Client, parent: str, count: int = 5, page_size: int = 2) -> list[Violation]:
-    """Pages of at most pageSize jobs, following nextPageToken, list every matching job exactly once."""
-    run = f"c{uuid.uuid4().hex[:12]}"
-    names: set[str] = set()
-    found: list[Violation] = []
-    for _ in range(count):
-        job, violations = probes.created(client, parent, probes.example_job(labels={"contract-run": run}))
-        found += violations
-        names.add(str(job.get("name")))
-    seen: list[str] = []
-    token = ""
-    for _ in range(count + 2):
-        params = {
-            "filter": f'labels.contract-run="{run}"',
-            "pageSize": page_size,
-            **({"pageToken": token} if token else {}),
-        }
-        response = probes.call(client, "ListTuningJobs", parent, params=params)
-        if response.status_code != 200:
-            return found + [
-                Violation(
-                    "ListTuningJobsRequest.pageToken", "", f"list failed: {response.status_code} {response.text[:200]}"
-                )
-            ]
-        body = response.json()
-        found += page_violations(body)
-        jobs = body.get("tuningJobs", [])
-        if len(jobs) > page_size:
-            found.append(
-                Violation("ListTuningJobsRequest.pageSize", "tuningJobs", f"{len(jobs)} jobs on a page of {page_size}")
-            )
-        seen += [str(j.get("name")) for j in jobs]
-        token = body.get("nextPageToken", "")
-        if not token:
-            break
-    if len(set(seen)) < len(seen):
-        found.append(
-            Violation(
-                "ListTuningJobsRequest.pageToken",
-                "",
-                "a page repeated jobs of an earlier page: the token was not honoured",
-            )
-        )
-    if sorted(seen) != sorted(names):
-        found.append(
-            Violation(
-                "ListTuningJobsResponse.nextPageToken",
-                "",
-                f"pages listed {len(seen)} jobs ({len(set(seen))} distinct), created {len(names)}",
-            )
-        )
-    if token:
-        found.append(Violation("ListTuningJobsResponse.nextPageToken", "", "still a token after every job was listed"))
-    return found
 
 
 @pytest.mark.writes
@@ -401,7 +274,7 @@ def pagination_violations(client: httpx.Client, parent: str, count: int = 5, pag
     "TuningJob.labels",
 )
 def test_pages_list_every_job_exactly_once(http: httpx.Client, target: Target) -> None:
-    _assert_clean(pagination_violations(http, target.parent))
+    _assert_clean(scenarios.pagination_violations(http, target.parent))
 
 
 @pytest.mark.parametrize(
@@ -425,84 +298,24 @@ def test_bad_list_parameters_are_invalid_argument(
     _assert_clean(probes.expect_error(response, element, ("INVALID_ARGUMENT",)))
 
 
-def state_filter_violations(client: httpx.Client, parent: str, state: str) -> list[Violation]:
-    """`state="X"` is accepted for every documented value and returns only jobs in X."""
-    response = probes.call(client, "ListTuningJobs", parent, params={"filter": f'state="{state}"', "pageSize": 50})
-    if response.status_code != 200:
-        return [
-            Violation(
-                _state(state),
-                "",
-                f"filter on a documented state rejected: {response.status_code} {response.text[:200]}",
-            )
-        ]
-    body = response.json()
-    found = page_violations(body)
-    found += [
-        Violation(_state(state), f"tuningJobs[{i}].state", f"filter returned a job in {j.get('state')}")
-        for i, j in enumerate(body.get("tuningJobs", []))
-        if j.get("state") != state
-    ]
-    return found
-
-
 @pytest.mark.parametrize(
-    "state", [pytest.param(s, marks=covers(_state(s), "ListTuningJobsRequest.filter")) for s in STATES]
+    "state",
+    [
+        pytest.param(s, marks=covers(scenarios.state_element(s), "ListTuningJobsRequest.filter"))
+        for s in scenarios.STATES
+    ],
 )
 def test_state_filter_accepts_every_documented_value(http: httpx.Client, target: Target, state: str) -> None:
-    _assert_clean(state_filter_violations(http, target.parent, state))
+    _assert_clean(scenarios.state_filter_violations(http, target.parent, state))
 
 
 # -- long-running rebase --------------------------------------------------------------------------
 
 REBASE_FIELDS = [
     f.element
-    for f in _spec.reachable_fields(next(n for n in _spec.ir()["messages"] if n.endswith("RebaseTunedModelRequest")))
+    for f in _spec.reachable_fields(scenarios.REBASE_REQUEST)
     if not f.element.startswith("TuningJob.") and f.path[0] != "tuningJob"
 ]
-
-
-def rebase_violations(client: httpx.Client, parent: str, timeout: float) -> list[Violation]:
-    """Rebase of a succeeded job is an Operation that the operations endpoints get, list and finish."""
-    job, found = probes.created(client, parent, probes.example_job())
-    if not job:
-        return found
-    probes.wait_for(client, job["name"], _spec.terminal_states(), timeout)
-    request = probes.example_message(
-        next(n for n in _spec.ir()["messages"] if n.endswith("RebaseTunedModelRequest")), full=True
-    )
-    request["tunedModelRef"] = {"tuningJob": job["name"]}
-    request["tuningJob"] = probes.example_job(description="rebased by the contract suite")
-    response = probes.call(client, "RebaseTunedModel", parent, request)
-    if response.status_code != 200:
-        return found + [
-            Violation(
-                "RebaseTunedModelRequest.tunedModelRef",
-                "",
-                f"rebase failed: {response.status_code} {response.text[:300]}",
-            )
-        ]
-    operation = response.json()
-    found += operation_violations(operation)
-    name = operation.get("name", "")
-    deadline_ops = 0
-    while not operation.get("done") and deadline_ops < timeout / probes.POLL_SECONDS:
-        got = probes.call(client, "GetOperation", name)
-        if got.status_code != 200:
-            return found + [Violation("Operation.name", "", f"GetOperation failed: {got.status_code} {got.text[:200]}")]
-        operation = got.json()
-        found += operation_violations(operation)
-        deadline_ops += 1
-        time.sleep(probes.POLL_SECONDS)
-    if not operation.get("done"):
-        found.append(Violation("Operation.done", "done", "rebase never finished"))
-    if isinstance(operation.get("response"), dict):
-        body = {k: v for k, v in operation["response"].items() if k != "@type"}
-        found += [Violation(v.element, f"response.{v.path}", v.problem) for v in job_violations(body)]
-    listing = probes.call(client, "ListOperations", "/".join(name.split("/")[:-2]))
-    if listing.status_code != 200 or name not in [o.get("name") for o in listing.json().get("operations", [])]:
-        found.append(Violation("Operation.name", "", f"ListOperations does not list {name}: {listing.status_code}"))
-    return found
 
 
 @pytest.mark.writes
@@ -515,7 +328,7 @@ def rebase_violations(client: httpx.Client, parent: str, timeout: float) -> list
     "Operation.response",
 )
 def test_rebase_is_an_operation_the_operations_endpoints_finish(http: httpx.Client, target: Target) -> None:
-    _assert_clean(rebase_violations(http, target.parent, target.job_seconds * 5 + 10))
+    _assert_clean(scenarios.rebase_violations(http, target.parent, target.job_seconds * 5 + 10))
 
 
 @pytest.mark.writes
@@ -530,3 +343,58 @@ def test_rebase_without_a_model_reference_is_invalid_argument(http: httpx.Client
             ("tunedModelRef", "tuned_model_ref"),
         )
     )
+
+
+def _short_enum_cases() -> list[Any]:
+    """Each input enum value by its short name (`EIGHT` for `ADAPTER_SIZE_EIGHT`): proto3 JSON wants full names."""
+    cases = []
+    for f in WRITABLE:
+        enum = _spec.target_enum(f.schema)
+        if not enum:
+            continue
+        values = _spec.component(enum)["enum"]
+        prefix = values[0].removesuffix("UNSPECIFIED")
+        for value in values[1:]:
+            element = f"{_spec.short(enum)}.{value}"
+            cases.append(
+                pytest.param(
+                    f.path, value.removeprefix(prefix), element, id=element, marks=covers(element, negative=True)
+                )
+            )
+    return cases
+
+
+@pytest.mark.parametrize(("path", "value", "element"), _short_enum_cases())
+def test_enum_value_by_short_name_is_invalid_argument(
+    http: httpx.Client, target: Target, path: tuple[str, ...], value: str, element: str
+) -> None:
+    _assert_clean(
+        scenarios.invalid_job_violations(http, target.parent, scenarios.nest(path, value), element, (path[-1],))
+    )
+
+
+@pytest.mark.parametrize("rpc", ["CreateTuningJob", "RebaseTunedModel"])
+@covers("CreateTuningJobRequest.parent", "RebaseTunedModelRequest.parent", negative=True)
+def test_parent_without_location_is_not_found(http: httpx.Client, target: Target, rpc: str) -> None:
+    method, path = probes.url_for(rpc, target.parent)
+    response = http.request(method, path.replace(f"/locations/{target.location}", ""), json=probes.example_job())
+    _assert_clean(probes.expect_error(response, f"{rpc}Request.parent", ("NOT_FOUND", "INVALID_ARGUMENT")))
+
+
+@pytest.mark.writes
+@covers("GcsDestination.outputUriPrefix", "RebaseTunedModelRequest.artifactDestination", negative=True)
+def test_rebase_with_a_non_gcs_destination_is_invalid_argument(http: httpx.Client, target: Target) -> None:
+    request = {
+        "tunedModelRef": {"tuningJob": f"{target.parent}/tuningJobs/1"},
+        "artifactDestination": {"outputUriPrefix": "https://example.com/out/"},
+    }
+    response = probes.call(http, "RebaseTunedModel", target.parent, request)
+    _assert_clean(
+        probes.expect_error(response, "GcsDestination.outputUriPrefix", ("INVALID_ARGUMENT",), ("outputUriPrefix",))
+    )
+
+
+@pytest.mark.writes
+@covers("Operation.error", "Operation.done")
+def test_cancelled_operation_finishes_with_cancelled_error(http: httpx.Client, target: Target) -> None:
+    _assert_clean(scenarios.cancelled_operation_violations(http, target.parent, target.job_seconds * 5 + 10))

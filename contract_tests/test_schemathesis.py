@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from vertex_tuning_protos.message_pool import default_message_pool
 
 from contract_tests import _spec, probes
 from contract_tests.checks import (
@@ -30,11 +31,13 @@ from contract_tests.checks import (
     describe,
     error_violations,
     job_violations,
+    message_violations,
     operation_violations,
     page_violations,
 )
 from contract_tests.conftest import Target
 from contract_tests.marks import covers
+from vertex_tuning import _json
 
 pytestmark = pytest.mark.conform
 # Small on purpose: the whole suite stays under 3 minutes on 2 cores; raise for deeper runs.
@@ -81,8 +84,6 @@ def body_violations(operation_id: str, status: int, body: Any) -> list[Violation
         return page_violations(body)
     if output == "google.longrunning.Operation":
         return operation_violations(body)
-    from contract_tests.checks import message_violations
-
     return message_violations(output, body)
 
 
@@ -102,10 +103,6 @@ def accepted_negative_violations(operation_id: str, body: Any) -> list[Violation
     message = _request_message(operation_id)
     if message is None or body is None:
         return []
-    from vertex_tuning_protos.message_pool import default_message_pool
-
-    from vertex_tuning import _json
-
     cls = default_message_pool.url_to_type.get(f"type.googleapis.com/{message}")
     if cls is None:
         return []
@@ -113,8 +110,6 @@ def accepted_negative_violations(operation_id: str, body: Any) -> list[Violation
         canonical = _json.to_dict(_json.from_dict(cls, body))
     except Exception as exc:  # noqa: BLE001 - any decode failure means the server should have said 400
         return [Violation(_spec.short(message), "", f"accepted a body proto3 JSON rejects: {exc}")]
-    from contract_tests.checks import message_violations
-
     found = message_violations(message, canonical, output=False)
     return [Violation(v.element, v.path, f"accepted invalid input: {v.problem}") for v in found]
 

@@ -382,7 +382,7 @@ def expand(path: str, segment_names: dict[str, str]) -> Route:
     for i, segment in enumerate(segments):
         if segment == "*":
             literal = segments[i - 1] if i else variable
-            name = segment_names.get(literal) or lower_camel(literal.rstrip("s"))
+            name = segment_names.get(literal) or lower_camel(literal.removesuffix("s"))
             params.append(name)
             parts.append("{" + name + "}")
         elif segment == "**":

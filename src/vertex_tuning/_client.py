@@ -132,6 +132,9 @@ class TuningJobsClient(_ClientBase):
 
     Credentials: ``credentials=`` (google-auth), ``api_key=``, or Application Default
     Credentials; a loopback ``base_url`` (or ``VERTEX_TUNING_BASE_URL``) means anonymous.
+    ``timeout`` bounds each HTTP attempt (per call: ``timeout=``); ``retry`` (per call:
+    ``retry=``) sets backoff and the total deadline of all attempts; ``polling`` paces ``wait``
+    and ``Operation.result``. One pooled ``httpx.Client`` serves every call (or pass ``http_client``).
     """
 
     def __init__(
@@ -247,18 +250,10 @@ class TuningJobsClient(_ClientBase):
         Terminal: SUCCEEDED, FAILED, CANCELLED, EXPIRED, PARTIALLY_SUCCEEDED. Returns the job
         (inspect ``state`` and ``error``); raises ``TimeoutError`` after ``timeout`` seconds.
         """
-        polling = polling or self._polling
-        deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
-        attempt = 0
-        while True:
-            job = self.get_tuning_job(name=name)
-            if job.state in _TERMINAL:
-                return job
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"tuning job {name} still {job.state.proto_name} after {timeout}s")
-            time.sleep(min(polling.delay(attempt), left))
-            attempt += 1
+        delays = (polling or self._polling).poll_delays(timeout, f"tuning job {name} not in a terminal state")
+        while (job := self.get_tuning_job(name=name)).state not in _TERMINAL:
+            time.sleep(next(delays))
+        return job
 
     def close(self) -> None:
         """Release pooled connections (an injected ``http_client`` is left open)."""
@@ -388,18 +383,10 @@ class AsyncTuningJobsClient(_ClientBase):
         """Poll job ``name`` with capped, jittered backoff until it reaches a terminal state."""
         import anyio
 
-        polling = polling or self._polling
-        deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
-        attempt = 0
-        while True:
-            job = await self.get_tuning_job(name=name)
-            if job.state in _TERMINAL:
-                return job
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"tuning job {name} still {job.state.proto_name} after {timeout}s")
-            await anyio.sleep(min(polling.delay(attempt), left))
-            attempt += 1
+        delays = (polling or self._polling).poll_delays(timeout, f"tuning job {name} not in a terminal state")
+        while (job := await self.get_tuning_job(name=name)).state not in _TERMINAL:
+            await anyio.sleep(next(delays))
+        return job
 
     async def aclose(self) -> None:
         """Release pooled connections (an injected ``http_client`` is left open)."""

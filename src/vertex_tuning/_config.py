@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import time
+from collections.abc import Iterator
 
 DEFAULT_LOCATION = "us-central1"
 DEFAULT_TIMEOUT = 60.0
@@ -48,6 +50,15 @@ class Retry:
         """Seconds to wait before retry number ``attempt`` (0-based)."""
         base = min(self.maximum, self.initial * self.multiplier**attempt)
         return base * (1.0 - self.jitter * (rng or random).random())
+
+    def poll_delays(self, timeout: float | None, what: str) -> Iterator[float]:
+        """Sleeps between polls, never past ``timeout`` seconds from now; then ``TimeoutError``."""
+        deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
+        attempt = 0
+        while (left := deadline - time.monotonic()) > 0:
+            yield min(self.delay(attempt), left)
+            attempt += 1
+        raise TimeoutError(f"{what} after {timeout} s")
 
 
 DEFAULT_RETRY = Retry()

@@ -80,6 +80,7 @@ class HttpxAuthRequest:
         """Close the client this adapter opened itself."""
         if self._owned is not None:
             self._owned.close()
+            self._owned = None
 
 
 class CredentialsAuth(httpx.Auth):
@@ -90,6 +91,10 @@ class CredentialsAuth(httpx.Auth):
         self.quota_project = quota_project or getattr(credentials, "quota_project_id", None)
         self._request = HttpxAuthRequest()
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the connections used for token refreshes."""
+        self._request.close()
 
     def _apply(self, request: httpx.Request) -> None:
         from google.auth.credentials import AnonymousCredentials

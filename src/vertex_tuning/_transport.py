@@ -171,20 +171,17 @@ def transcode(rule: HttpRule, request: betterproto2.Message, *, validate: bool =
     if validate:
         from vertex_tuning.validation import check_request
 
-        violations = (
-            [(v.field, v.rule) for v in check_request(rule.method, value)]
-            if rule.input_type in (SCHEMA["messages"])
-            else []
-        )
-    path = rule.path
+        violations = [(v.field, v.rule) for v in check_request(rule.method, value)]
+    segments: dict[str, str] = {}
     for var in rule.variables:
         raw = _pop_path(rule.input_type, value, var.field)
         text = raw if isinstance(raw, str) else ""
-        if not var.regex.fullmatch(text) or ".." in text.split("/") or "." in text.split("/"):
-            rule_text = f"must match {var.pattern}"
-            if not any(field == var.field or field == _camel(var.field) for field, _ in violations):
-                violations.append((_camel(var.field), rule_text if text else f"is required ({rule_text})"))
-        path = path.replace(_BINDING.search(path).group(0), urllib.parse.quote(text, safe="/"), 1)  # type: ignore[union-attr]
+        if not var.regex.fullmatch(text) or {".", ".."} & set(text.split("/")):
+            key = ".".join(_camel(part) for part in var.field.split("."))
+            if key not in (field for field, _ in violations):  # the schema check may have said it already
+                violations.append((key, f"must match {var.pattern}" if text else "is required"))
+        segments[var.field] = urllib.parse.quote(text, safe="/")
+    path = _BINDING.sub(lambda m: segments[m.group(1)], rule.path)
     if violations:
         raise ValidationError(rule.method, violations)
     body: bytes | None = None
@@ -270,18 +267,24 @@ class BaseTransport:
     def _on_response(
         self, rule: HttpRule, request: httpx.Request, response: httpx.Response, body: bytes
     ) -> tuple[betterproto2.Message | None, APIError | None]:
-        url = redact_url(str(request.url))
         if response.is_success:
             try:
                 return _json.loads(rule.output_class, body or b"{}"), None
             except _json.JsonFormatError as exc:
+                url = redact_url(str(request.url))
                 raise TransportError(
                     f"malformed {rule.output_type} in response: {exc}", method=request.method, url=url
                 ) from None
         request_id = response.headers.get("x-request-id") or response.headers.get("x-goog-request-id")
+        url = str(request.url)
         error = error_from_response(response.status_code, body, method=request.method, url=url, request_id=request_id)
-        log.debug("%s %s -> %s %s", request.method, url, response.status_code, error.code.name)
+        log.debug("%s %s -> %s %s", request.method, error.url, response.status_code, error.code.name)
         return None, error
+
+    def _close_auth(self) -> None:
+        close = getattr(self.auth, "close", None)
+        if close is not None:
+            close()
 
     def _on_transport_error(self, request: httpx.Request, exc: httpx.TransportError) -> TransportError:
         kind = "timed out" if isinstance(exc, httpx.TimeoutException) else f"connection failed ({type(exc).__name__})"
@@ -363,6 +366,7 @@ class SyncTransport(BaseTransport):
         """Close the pooled connections (only if this transport created the client)."""
         if self._owns_client:
             self.http_client.close()
+        self._close_auth()
 
 
 class AsyncTransport(BaseTransport):
@@ -406,3 +410,4 @@ class AsyncTransport(BaseTransport):
         """Close the pooled connections (only if this transport created the client)."""
         if self._owns_client:
             await self.http_client.aclose()
+        self._close_auth()

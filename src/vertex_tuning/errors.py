@@ -253,27 +253,7 @@ class Unauthenticated(APIError):
     code = Code.UNAUTHENTICATED
 
 
-_BY_CODE: dict[Code, type[APIError]] = {
-    cls.code: cls
-    for cls in (
-        Cancelled,
-        Unknown,
-        InvalidArgument,
-        DeadlineExceeded,
-        NotFound,
-        AlreadyExists,
-        PermissionDenied,
-        ResourceExhausted,
-        FailedPrecondition,
-        Aborted,
-        OutOfRange,
-        Unimplemented,
-        Internal,
-        Unavailable,
-        DataLoss,
-        Unauthenticated,
-    )
-}
+_BY_CODE: dict[Code, type[APIError]] = {cls.code: cls for cls in APIError.__subclasses__()}
 
 
 def redact_url(url: str) -> str:

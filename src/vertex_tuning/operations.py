@@ -158,15 +158,10 @@ class Operation(_OperationView):
 
         Raises ``TimeoutError`` if ``timeout`` seconds pass first (the operation keeps running).
         """
-        polling = self._client._polling
-        deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
-        attempt = 0
+        delays = self._client._polling.poll_delays(timeout, f"operation {self.name} not done")
         while not self.done:
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"operation {self.name} not done after {timeout}s")
-            time.sleep(min(polling.delay(attempt), max(0.0, deadline - time.monotonic())))
+            time.sleep(next(delays))
             self.refresh()
-            attempt += 1
         return self._outcome()
 
 
@@ -262,13 +257,8 @@ class AsyncOperation(_OperationView):
         """Poll with backoff until done; return the decoded response or raise its typed error."""
         import anyio
 
-        polling = self._client._polling
-        deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
-        attempt = 0
+        delays = self._client._polling.poll_delays(timeout, f"operation {self.name} not done")
         while not self.done:
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"operation {self.name} not done after {timeout}s")
-            await anyio.sleep(min(polling.delay(attempt), max(0.0, deadline - time.monotonic())))
+            await anyio.sleep(next(delays))
             await self.refresh()
-            attempt += 1
         return self._outcome()

@@ -10,13 +10,14 @@ from google.auth import credentials as ga_credentials
 from recording_server import JOB, LOCATION, PROJECT, RecordingServer
 
 from vertex_tuning import TransportError, TuningJobsClient
+from vertex_tuning._credentials import anonymous
 
 
-class TokenFromServer(ga_credentials.Credentials):  # type: ignore[misc]
+class TokenFromServer(ga_credentials.Credentials):
     """Credentials whose refresh fetches a token over the adapter, like a real token endpoint."""
 
     def __init__(self, token_url: str) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.token_url = token_url
         self.refreshes = 0
 
@@ -43,7 +44,12 @@ def test_bearer_token_is_never_sent_over_plain_http_to_a_remote_host() -> None:
     import httpx
 
     sent: list[httpx.Request] = []
-    http = httpx.Client(transport=httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(200, json={})))
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={})
+
+    http = httpx.Client(transport=httpx.MockTransport(record))
     creds = TokenFromServer("http://127.0.0.1:9/token")
     creds.token = "secret"
     creds.expiry = datetime.datetime(2999, 1, 1)
@@ -65,16 +71,14 @@ def test_api_key_and_quota_project_headers(server: RecordingServer) -> None:
 
 
 def test_anonymous_credentials_send_no_authorization(server: RecordingServer) -> None:
-    with TuningJobsClient(
-        PROJECT, LOCATION, base_url=server.base_url, credentials=ga_credentials.AnonymousCredentials()
-    ) as c:
+    with TuningJobsClient(PROJECT, LOCATION, base_url=server.base_url, credentials=anonymous()) as c:
         c.get_tuning_job(name=JOB)
     assert "authorization" not in server.last.headers
 
 
 def test_credentials_and_api_key_together_are_refused() -> None:
     with pytest.raises(ValueError, match="not both"):
-        TuningJobsClient(PROJECT, credentials=ga_credentials.AnonymousCredentials(), api_key="k")
+        TuningJobsClient(PROJECT, credentials=anonymous(), api_key="k")
 
 
 @pytest.mark.anyio

@@ -80,7 +80,8 @@ def test_details_error_info_retry_info_and_field_violations_are_decoded(
         client.get_tuning_job(name=JOB)
     err = info.value
     assert err.reason == "BAD_LABEL" and err.error_info is not None and err.error_info.metadata == {"key": "Team"}
-    assert err.retry_info is not None and err.retry_info.retry_delay.total_seconds() == 2.5
+    assert err.retry_info is not None and err.retry_info.retry_delay is not None
+    assert err.retry_info.retry_delay.total_seconds() == 2.5
     assert [(v.field, v.description) for v in err.field_violations] == [("tuning_job.labels", "uppercase key")]
 
 

@@ -101,3 +101,28 @@ def test_cli_jobs_create_get_list_cancel(reference_server: str, fast_clock: Manu
     assert waited.exit_code == 1 and orjson.loads(waited.output)["state"] == "JOB_STATE_CANCELLED"
     bad = runner.invoke(app, ["jobs", "get", "projects/p/nope", *common])
     assert bad.exit_code == 1 and "must match" in bad.output
+
+
+def test_reads_survive_the_reference_servers_injected_faults_and_creates_never_duplicate() -> None:
+    from vertex_tuning import Retry, Unavailable
+    from vertex_tuning.server import create_app
+    from vertex_tuning.server.testing import serve
+
+    faults = (
+        "GetTuningJob.503=0.3,GetTuningJob.drop=0.2,ListTuningJobs.429=0.4,CreateTuningJob.503=0.4,"
+        "retry_delay=0.01,seed=7"
+    )
+    retry = Retry(initial=0.005, maximum=0.02, jitter=0.0, deadline=30.0, max_attempts=20)
+    with serve(create_app(faults=faults)) as url, TuningJobsClient("p", "us-central1", base_url=url, retry=retry) as c:
+        created, refused = [], 0
+        for _ in range(12):
+            try:
+                created.append(c.create_tuning_job(tuning_job=NEW_JOB).name)
+            except Unavailable:
+                refused += 1
+        assert refused > 0 and created  # the seed gives both outcomes
+        for name in created:
+            assert c.get_tuning_job(name=name).name == name
+        listed = sorted(j.name for j in c.list_tuning_jobs(page_size=2))
+    # Each create was sent once: no job exists that the client does not know about.
+    assert listed == sorted(created)
