@@ -14,9 +14,12 @@ GENERATED_ENV = "VERTEX_TUNING_GENERATED"
 
 
 def generated_dir() -> Path:
-    """Where openapi.json and ir.json live (``$VERTEX_TUNING_GENERATED`` or the source tree's generated/)."""
+    """Where openapi.json and ir.json live: ``$VERTEX_TUNING_GENERATED``, the wheel's copy, or generated/."""
     override = os.environ.get(GENERATED_ENV)
-    return Path(override) if override else Path(__file__).resolve().parent.parent / "generated"
+    if override:
+        return Path(override)
+    shipped = Path(__file__).resolve().parent / "_generated"  # inside an installed wheel
+    return shipped if shipped.is_dir() else Path(__file__).resolve().parent.parent / "generated"
 
 
 @cache

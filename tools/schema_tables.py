@@ -29,8 +29,16 @@ def descriptor_tables(data: bytes, ir: dict[str, Any]) -> dict[str, Any]:
     enums: dict[str, Any] = {}
     methods: dict[str, Any] = {}
     resources: dict[str, str] = {}
+    # Our package, plus the common request messages our services take (google.longrunning.*Request).
+    inputs = {
+        m.input_type.lstrip(".")
+        for file in fds.file if file.package == PACKAGE for svc in file.service for m in svc.method
+    }
     for file in fds.file:
         if file.package != PACKAGE:
+            for msg in file.message_type:
+                if f"{file.package}.{msg.name}" in inputs:
+                    messages[f"{file.package}.{msg.name}"] = {"fields": _fields(msg, file.package, {})}
             continue
         for rd in file.options.Extensions[resource_pb2.resource_definition]:
             resources[rd.type] = rd.pattern[0]
@@ -38,34 +46,7 @@ def descriptor_tables(data: bytes, ir: dict[str, Any]) -> dict[str, Any]:
             enums[f"{PACKAGE}.{enum.name}"] = {v.name: v.number for v in enum.value}
         for msg in file.message_type:
             full = f"{PACKAGE}.{msg.name}"
-            maps = {n.name for n in msg.nested_type if n.options.map_entry}
-            fields = []
-            for f in msg.field:
-                entry: dict[str, Any] = {
-                    "name": f.name,
-                    "json": f.json_name,
-                    "number": f.number,
-                    "type": _TYPES[f.type],
-                    "repeated": f.label == descriptor_pb2.FieldDescriptorProto.LABEL_REPEATED,
-                    "behaviors": [_BEHAVIOR_NAMES(b) for b in f.options.Extensions[field_behavior_pb2.field_behavior]],
-                }
-                if f.type_name:
-                    entry["type_name"] = f.type_name.lstrip(".")
-                    if entry["type_name"].rsplit(".", 1)[1] in maps:
-                        entry["type"], entry["repeated"] = "map", False
-                if f.HasField("oneof_index") and not f.proto3_optional:
-                    entry["oneof"] = msg.oneof_decl[f.oneof_index].name
-                if f.options.deprecated:
-                    entry["deprecated"] = True
-                ref = f.options.Extensions[resource_pb2.resource_reference]
-                if ref.type:
-                    entry["resource_type"] = ref.type
-                source = ir_fields.get((full, f.name), {})
-                if source.get("constraints"):
-                    entry["constraints"] = source["constraints"]
-                if source.get("resource_pattern"):
-                    entry["resource_pattern"] = source["resource_pattern"]
-                fields.append(entry)
+            fields = _fields(msg, PACKAGE, ir_fields)
             info: dict[str, Any] = {"fields": fields}
             res = msg.options.Extensions[resource_pb2.resource]
             if res.type:
@@ -84,6 +65,40 @@ def descriptor_tables(data: bytes, ir: dict[str, Any]) -> dict[str, Any]:
                     "http": {"method": verb.upper(), "path": getattr(rule, verb), "body": rule.body or None},
                 }
     return {"messages": messages, "enums": enums, "methods": methods, "resources": dict(sorted(resources.items()))}
+
+
+def _fields(msg: descriptor_pb2.DescriptorProto, package: str, ir_fields: dict[tuple[str, str], Any]) -> list[Any]:
+    """The field table of one message."""
+    full = f"{package}.{msg.name}"
+    maps = {n.name for n in msg.nested_type if n.options.map_entry}
+    fields = []
+    for f in msg.field:
+        entry: dict[str, Any] = {
+            "name": f.name,
+            "json": f.json_name,
+            "number": f.number,
+            "type": _TYPES[f.type],
+            "repeated": f.label == descriptor_pb2.FieldDescriptorProto.LABEL_REPEATED,
+            "behaviors": [_BEHAVIOR_NAMES(b) for b in f.options.Extensions[field_behavior_pb2.field_behavior]],
+        }
+        if f.type_name:
+            entry["type_name"] = f.type_name.lstrip(".")
+            if entry["type_name"].rsplit(".", 1)[1] in maps:
+                entry["type"], entry["repeated"] = "map", False
+        if f.HasField("oneof_index") and not f.proto3_optional:
+            entry["oneof"] = msg.oneof_decl[f.oneof_index].name
+        if f.options.deprecated:
+            entry["deprecated"] = True
+        ref = f.options.Extensions[resource_pb2.resource_reference]
+        if ref.type:
+            entry["resource_type"] = ref.type
+        source = ir_fields.get((full, f.name), {})
+        if source.get("constraints"):
+            entry["constraints"] = source["constraints"]
+        if source.get("resource_pattern"):
+            entry["resource_pattern"] = source["resource_pattern"]
+        fields.append(entry)
+    return fields
 
 
 def render(data: bytes, ir: dict[str, Any]) -> str:

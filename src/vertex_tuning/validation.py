@@ -104,6 +104,8 @@ def _check_scalar(field: Mapping[str, Any], raw: Any, path: str, input_only: boo
         bad = _enum_violation(field["type_name"], raw, path)
         return [] if bad is None else [bad]
     if kind == "message":
+        if field["type_name"] not in SCHEMA["messages"]:
+            return []  # a well-known type (Timestamp, Duration, Struct, ...): its own JSON shape, checked by the codec
         if not isinstance(raw, Mapping):
             return [Violation(path, "must be a JSON object")]
         return check_message(field["type_name"], raw, path=path, input_only=input_only)

@@ -79,6 +79,17 @@ def test_list_operations_of_a_job_newest_first_with_pages(http: httpx.Client, fa
     assert "nextPageToken" not in second
 
 
+def test_boolean_query_parameters_are_read_as_proto3_json_booleans(http: httpx.Client, fast_clock: ManualClock) -> None:
+    source = _succeeded_job(http, fast_clock)
+    name = _rebase(http, source).json()["name"]
+    for flag in ("true", "false"):
+        listed = http.get(f"/v1/{source}/operations", params={"returnPartialSuccess": flag})
+        assert listed.status_code == 200, listed.text
+        assert [o["name"] for o in listed.json()["operations"]] == [name]
+    bad = http.get(f"/v1/{source}/operations", params={"returnPartialSuccess": "yes"})
+    assert bad.status_code == 400 and "returnPartialSuccess" in bad.text
+
+
 def test_list_operations_of_unknown_job_is_not_found(http: httpx.Client) -> None:
     assert http.get(f"/v1/{PARENT}/tuningJobs/5/operations").status_code == 404
 

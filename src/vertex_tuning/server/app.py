@@ -101,10 +101,40 @@ async def _read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+def query_to_json(type_name: str, items: list[tuple[str, str]]) -> dict[str, Any]:
+    """Proto3 JSON from query parameters: dotted names nest, repeated fields collect, bools parse."""
+    message: dict[str, Any] = {}
+    for key, value in items:
+        if key in _SYSTEM_PARAMETERS:
+            continue
+        target, fields, parts = message, _fields_by_name(type_name), key.split(".")
+        for part in parts[:-1]:
+            spec = fields.get(part)
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict) or spec is None or "type_name" not in spec:
+                raise ApiError(Code.INVALID_ARGUMENT, f"Query parameter {key!r} is not a field of the request.")
+            fields = _fields_by_name(spec["type_name"])
+        spec = fields.get(parts[-1])
+        converted: Any = value
+        if spec is not None and spec["type"] == "bool":
+            converted = {"true": True, "false": False}.get(value, value)
+        if spec is not None and spec["repeated"]:
+            target.setdefault(parts[-1], []).append(converted)
+        else:
+            target[parts[-1]] = converted
+    return message
+
+
+def _fields_by_name(type_name: str) -> dict[str, Any]:
+    info = SCHEMA["messages"].get(type_name)
+    fields = info["fields"] if info else []
+    return {f["json"]: f for f in fields} | {f["name"]: f for f in fields}
+
+
 async def _request_json(request: Request, route: RouteTemplate, path_values: Mapping[str, str]) -> dict[str, Any]:
     """The proto3 JSON of the whole request message: query parameters, body (per the rule) and path variables."""
     spec = SCHEMA["methods"][route.method]
-    message: dict[str, Any] = {k: v for k, v in request.query_params.items() if k not in _SYSTEM_PARAMETERS}
+    message = query_to_json(spec["input"], request.query_params.multi_items())
     body = await _read_body(request) if route.verb in ("POST", "PATCH", "PUT") else b""
     if body.strip():
         try:
