@@ -136,7 +136,7 @@ def run_conformance(
     rows, unknown = coverage.table()
     counts = coverage.summary(rows)
     console.print(
-        f"coverage: {counts['covered']}/{counts['total']} documented elements have a check "
+        f"coverage: {counts['covered']}/{counts['total']} documented elements have a positive and a negative check "
         f"({counts['with_positive']} positive, {counts['with_negative']} negative)"
     )
     conforms = exit_code == 0 and not counts["uncovered"] and not unknown
