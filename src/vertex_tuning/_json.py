@@ -17,6 +17,7 @@ import dataclasses
 import math
 import re
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import betterproto2
@@ -61,6 +62,14 @@ class JsonFormatError(ValueError):
         self.path = (name, *self.path)
         self.args = (self._text(),)
         return self
+
+
+class UnknownEnumValueError(JsonFormatError):
+    """An enum name this schema does not know: a newer server, or a typo."""
+
+
+# Set while reading a server's response: unknown enum names are kept, not fatal (see ``from_dict``).
+_KEEP_UNKNOWN_ENUMS: ContextVar[bool] = ContextVar("keep_unknown_enums", default=False)
 
 
 def _json_name(proto_name: str) -> str:
@@ -191,7 +200,7 @@ def _enum_codec(cls: type[betterproto2.Enum]) -> tuple[Decoder, Encoder]:
         if type(raw) is str:
             member = by_name.get(raw)
             if member is None:
-                raise JsonFormatError(f"{raw!r} is not a {type_name} value")
+                raise UnknownEnumValueError(f"{raw!r} is not a {type_name} value")
             return member
         if type(raw) is int:
             return cls(raw)
@@ -521,6 +530,13 @@ def _decode_message(cls: type[M], raw: Any) -> M:
                 raise JsonFormatError(f"union '{f.group}' takes at most one member; got both '{other}' and '{key}'")
         try:
             values[f.name] = f.decode(item)
+        except UnknownEnumValueError as exc:
+            if not _KEEP_UNKNOWN_ENUMS.get():
+                raise exc.within(f.json) from None
+            # A newer server's enum value: keep the member as sent, so it round-trips unchanged.
+            if unknown is None:
+                unknown = {}
+            unknown[key] = item
         except JsonFormatError as exc:
             raise exc.within(f.json) from None
     obj = cls.__new__(cls)
@@ -570,12 +586,20 @@ def to_dict(message: betterproto2.Message) -> Any:
         raise exc.within(type(message).__name__) from None
 
 
-def from_dict(cls: type[M], value: Any) -> M:
-    """Build a ``cls`` from its proto3 JSON value; unknown keys are kept for the round trip."""
+def from_dict(cls: type[M], value: Any, *, keep_unknown_enums: bool = False) -> M:
+    """Build a ``cls`` from its proto3 JSON value; unknown keys are kept for the round trip.
+
+    With ``keep_unknown_enums`` (how the client reads responses), an enum name this schema does
+    not know leaves the field at its default and is kept like an unknown field; otherwise it is
+    an error, as in ``json_format``.
+    """
+    token = _KEEP_UNKNOWN_ENUMS.set(keep_unknown_enums)
     try:
         return _plan(cls).from_value(value)  # type: ignore[no-any-return]
     except JsonFormatError as exc:
         raise exc.within(cls.__name__) from None
+    finally:
+        _KEEP_UNKNOWN_ENUMS.reset(token)
 
 
 def dumps(message: betterproto2.Message) -> bytes:
@@ -583,13 +607,13 @@ def dumps(message: betterproto2.Message) -> bytes:
     return orjson.dumps(to_dict(message))
 
 
-def loads(cls: type[M], data: bytes | str) -> M:
-    """Parse proto3 JSON bytes or text into a ``cls``."""
+def loads(cls: type[M], data: bytes | str, *, keep_unknown_enums: bool = False) -> M:
+    """Parse proto3 JSON bytes or text into a ``cls`` (``keep_unknown_enums`` as in ``from_dict``)."""
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise JsonFormatError(f"not valid JSON: {exc}") from None
-    return from_dict(cls, value)
+    return from_dict(cls, value, keep_unknown_enums=keep_unknown_enums)
 
 
 def unknown_fields(message: betterproto2.Message) -> dict[str, Any]:

@@ -269,7 +269,7 @@ class BaseTransport:
     ) -> tuple[betterproto2.Message | None, APIError | None]:
         if response.is_success:
             try:
-                return _json.loads(rule.output_class, body or b"{}"), None
+                return _json.loads(rule.output_class, body or b"{}", keep_unknown_enums=True), None
             except _json.JsonFormatError as exc:
                 url = redact_url(str(request.url))
                 raise TransportError(

@@ -149,3 +149,11 @@ def test_struct_is_plain_json() -> None:
 def test_negative_zero_double_is_written_as_json_format_writes_it() -> None:
     params = SupervisedHyperParameters(learning_rate_multiplier=-0.0)
     assert to_dict(params) == {"learningRateMultiplier": -0.0}
+
+
+def test_unknown_enum_name_is_kept_only_when_reading_a_servers_response() -> None:
+    with pytest.raises(JsonFormatError, match="'JOB_STATE_NEW' is not a JobState value"):
+        loads(TuningJob, b'{"state": "JOB_STATE_NEW"}')
+    job = loads(TuningJob, b'{"state": "JOB_STATE_NEW"}', keep_unknown_enums=True)
+    assert job.state == JobState.UNSPECIFIED
+    assert to_dict(job) == {"state": "JOB_STATE_NEW"}
