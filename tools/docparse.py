@@ -436,7 +436,7 @@ class IRBuilder:
         fields = []
         for f in msg["fields"]:
             behaviors, desc, notes = _description(f["paragraphs"])
-            entry = self._field(f["json_name"], behaviors, desc, {"rest": f["line"]})
+            entry = self._field(f"{PACKAGE}.{msg['name']}", f["json_name"], behaviors, desc, {"rest": f["line"]})
             entry.update(repeated=f["repeated"], deprecated=f["deprecated"], oneof=f["oneof"], type=f["type"])
             if f["type"] == "map":
                 entry.update(key_type=f["key"], value_type=f["value"])
@@ -459,11 +459,13 @@ class IRBuilder:
                 "pattern": name_field["resource_pattern"],
             }
 
-    def _field(self, json_name: str, behaviors: list[str], desc: str, sources: dict[str, int]) -> dict[str, Any]:
+    def _field(
+        self, owner: str, json_name: str, behaviors: list[str], desc: str, sources: dict[str, int]
+    ) -> dict[str, Any]:
         if "OPTIONAL" in behaviors and "REQUIRED" in behaviors:
             # "Optional. Required." (FunctionCall.args): the leading marker is the field's behavior.
             self.discrepancies.append({
-                "kind": "contradictory_behavior", "field": json_name, "sources": sources,
+                "kind": "contradictory_behavior", "message": owner, "field": json_name, "sources": sources,
                 "detail": f"markers {behaviors}; kept the first"})
             first = next(b for b in behaviors if b in ("OPTIONAL", "REQUIRED"))
             behaviors = [b for b in behaviors if b not in ("OPTIONAL", "REQUIRED") or b == first]
@@ -546,7 +548,7 @@ class IRBuilder:
             ptype = self._py_type(f["value"], f["key"], existing)
             if existing is None:
                 behaviors, desc = split_behaviors(comment)
-                entry = self._field(f["key"], behaviors, desc, {"python": f["line"]})
+                entry = self._field(full, f["key"], behaviors, desc, {"python": f["line"]})
                 entry.update(deprecated=False, oneof=None, **ptype)
                 msg["fields"].append(entry)
                 by_json[f["key"]] = entry
@@ -592,7 +594,7 @@ class IRBuilder:
             if arg == "x__xgafv":
                 continue
             behaviors, desc = split_behaviors(info["text"].removesuffix(" (required)"))
-            entry = self._field(arg, behaviors, desc, {"python": info["line"]})
+            entry = self._field(f"{PACKAGE}.{rpc or verb}Request", arg, behaviors, desc, {"python": info["line"]})
             entry.update(type={"string": "string", "integer": "int32"}[info["type"]], repeated=False,
                          deprecated=False, oneof=None)
             request_fields.append(entry)
