@@ -10,17 +10,18 @@ from __future__ import annotations
 import json
 import sys
 import timeit
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import orjson  # noqa: E402
-from fixtures import full_tuning_job, protobuf_classes  # noqa: E402
-from google.protobuf import json_format  # noqa: E402
-from google.protobuf.internal import api_implementation  # noqa: E402
+import orjson
+from fixtures import full_tuning_job, protobuf_classes
+from google.protobuf import json_format
+from google.protobuf.internal import api_implementation
 
-from vertex_tuning import TuningJob, _json  # noqa: E402
+from vertex_tuning import TuningJob, _json
 
 
 def best_of(fn: Callable[[], Any], repeat: int = 7, number: int = 20) -> float:
@@ -55,7 +56,7 @@ def main() -> None:
     for name, fn in cases.items():
         try:
             times[name] = best_of(fn)
-        except Exception as exc:  # betterproto2's own codec may reject what the API sends
+        except Exception as exc:  # noqa: BLE001 - betterproto2's own codec may reject what the API sends
             print(f"{name:58s}  failed: {type(exc).__name__}: {exc}")
     base = times[baseline_name]
     print(f"protobuf backend: {api_implementation.Type()}; document: {len(raw):,} bytes")

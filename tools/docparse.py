@@ -582,7 +582,7 @@ class IRBuilder:
     # methods -------------------------------------------------------
     def _method(self, m: dict[str, Any]) -> dict[str, Any]:
         resource = self.rest["collection"].split(".")[-1]
-        singular = pascal(resource[:-1] if resource.endswith("s") else resource)
+        singular = pascal(resource.removesuffix("s"))
         verb = m["name"]
         path_param = m["params"][0]
         out = self._py_message(m["returns"], None, "")
@@ -622,7 +622,8 @@ class IRBuilder:
                 "description": f"Request message for {self.service}.{rpc}.", "sources": {"python": m["line"]},
                 "fields": request_fields, "oneofs": []}
         pattern = next(f["resource_pattern"] for f in request_fields if f["name"] == path_param)
-        template = "/v1/{%s=%s}" % (path_param, re.sub(r"\{\w+\}", "*", pattern))
+        wildcards = re.sub(r"\{\w+\}", "*", pattern)
+        template = f"/v1/{{{path_param}={wildcards}}}"
         if verb in ("list", "create") or (path_param == "parent" and verb not in standard):
             template += f"/{resource}"
         if verb not in standard:

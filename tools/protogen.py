@@ -121,7 +121,7 @@ def resource_definitions(ir: dict[str, Any]) -> dict[str, str]:
             pattern = f.get("resource_pattern")
             if pattern:
                 collection = pattern.rstrip("}").split("/")[-2]
-                singular = collection[:-1] if collection.endswith("s") else collection
+                singular = collection.removesuffix("s")
                 types[pattern] = f"{ir['host']}/{singular[:1].upper()}{singular[1:]}"
     return dict(sorted(types.items()))
 

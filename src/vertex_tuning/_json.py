@@ -22,11 +22,11 @@ from typing import Any, TypeVar
 
 import betterproto2
 import orjson
-
-from vertex_tuning import _time
 from vertex_tuning_protos._schema import SCHEMA
 from vertex_tuning_protos.google import protobuf as wkt
 from vertex_tuning_protos.message_pool import default_message_pool
+
+from vertex_tuning import _time
 
 M = TypeVar("M", bound=betterproto2.Message)
 Decoder = Callable[[Any], Any]
@@ -89,9 +89,7 @@ def _integer(lo: int, hi: int) -> Decoder:
     def decode(raw: Any) -> int:
         if type(raw) is int:
             value = raw
-        elif type(raw) is str and _INT_TEXT.fullmatch(raw):
-            value = int(raw)
-        elif type(raw) is float and raw.is_integer():
+        elif type(raw) is str and _INT_TEXT.fullmatch(raw) or type(raw) is float and raw.is_integer():
             value = int(raw)
         elif type(raw) is str:
             try:
@@ -281,7 +279,7 @@ def _decode_any(raw: Any) -> wkt.Any:
             raise JsonFormatError(f"an Any holding {url} takes only 'value'")
         inner = _plan(cls).from_value(body.get("value"))
     else:
-        inner = _decode_message(cls, body)
+        inner = _plan(cls).decode(body)
     return pack(inner, url)
 
 
@@ -388,10 +386,11 @@ class _Field:
 class _Plan:
     """How to read and write one message class."""
 
-    __slots__ = ("cls", "fields", "by_key", "defaults", "factories", "groups", "from_value", "to_value")
+    __slots__ = ("by_key", "cls", "defaults", "factories", "fields", "from_value", "to_value")
 
     def __init__(self, cls: type[betterproto2.Message]) -> None:
         self.cls = cls
+        _PLANS[cls] = self  # registered before its fields, so a recursive message finds this plan
         classes: dict[str, type] = cls._betterproto.cls_by_field  # type: ignore[arg-type]
         json_names = _schema_json_names(cls)
         self.fields: list[_Field] = []
@@ -411,10 +410,53 @@ class _Plan:
                 fm.proto_type == betterproto2.TYPE_MESSAGE and not fm.repeated,
             ))
         self.by_key = {f.json: f for f in self.fields} | {f.name: f for f in self.fields}
-        self.groups = {f.group for f in self.fields if f.group}
         codec = _WKT_JSON.get(cls)
-        self.from_value: Decoder = codec[0] if codec else (lambda raw: _decode_message(cls, raw))
+        self.from_value: Decoder = codec[0] if codec else self.decode
         self.to_value: Encoder = codec[1] if codec else _encode_message
+
+    def decode(self, raw: Any) -> Any:
+        """A message of this plan's class from its JSON object."""
+        if not isinstance(raw, dict):
+            raise JsonFormatError(f"expected a JSON object for {self.cls.__name__}, got {raw!r}")
+        values = dict(self.defaults)
+        for name, factory in self.factories:
+            values[name] = factory()
+        seen: dict[str, str] | None = None
+        unknown: dict[str, Any] | None = None
+        by_key = self.by_key
+        for key, item in raw.items():
+            f = by_key.get(key)
+            if f is None:
+                if unknown is None:
+                    unknown = {}
+                unknown[key] = item
+                continue
+            if item is None and f.decode is not _decode_value:
+                continue
+            if f.group is not None:
+                if seen is None:
+                    seen = {}
+                other = seen.setdefault(f.group, key)
+                if other != key:
+                    raise JsonFormatError(
+                        f"union '{f.group}' takes at most one member; got both '{other}' and '{key}'"
+                    )
+            try:
+                values[f.name] = f.decode(item)
+            except UnknownEnumValueError as exc:
+                if not _KEEP_UNKNOWN_ENUMS.get():
+                    raise exc.within(f.json) from None
+                # A newer server's enum value: keep the member as sent, so it round-trips unchanged.
+                if unknown is None:
+                    unknown = {}
+                unknown[key] = item
+            except JsonFormatError as exc:
+                raise exc.within(f.json) from None
+        obj = self.cls.__new__(self.cls)
+        obj.__dict__ = values
+        if unknown:
+            values[UNKNOWN_ATTR] = unknown
+        return obj
 
 
 _PLANS: dict[type, _Plan] = {}
@@ -422,9 +464,7 @@ _PLANS: dict[type, _Plan] = {}
 
 def _plan(cls: type[betterproto2.Message]) -> _Plan:
     plan = _PLANS.get(cls)
-    if plan is None:
-        plan = _PLANS[cls] = _Plan(cls)
-    return plan
+    return _Plan(cls) if plan is None else plan
 
 
 def _schema_json_names(cls: type) -> dict[str, str]:
@@ -436,7 +476,7 @@ def _schema_json_names(cls: type) -> dict[str, str]:
 def _message_codec(sub: type[betterproto2.Message]) -> tuple[Decoder, Encoder]:
     if sub in _WKT_JSON:
         return _WKT_JSON[sub]
-    return (lambda raw: _decode_message(sub, raw)), (lambda v: _encode_message(v))
+    return _plan(sub).decode, _encode_message
 
 
 def _field_codec(
@@ -503,49 +543,6 @@ def _map_codec(key_decode: Decoder, value_decode: Decoder, value_encode: Encoder
 
 
 # ---------------------------------------------------------------- messages
-def _decode_message(cls: type[M], raw: Any) -> M:
-    if not isinstance(raw, dict):
-        raise JsonFormatError(f"expected a JSON object for {cls.__name__}, got {raw!r}")
-    plan = _plan(cls)
-    values = dict(plan.defaults)
-    for name, factory in plan.factories:
-        values[name] = factory()
-    seen: dict[str, str] | None = None
-    unknown: dict[str, Any] | None = None
-    by_key = plan.by_key
-    for key, item in raw.items():
-        f = by_key.get(key)
-        if f is None:
-            if unknown is None:
-                unknown = {}
-            unknown[key] = item
-            continue
-        if item is None and f.decode is not _decode_value:
-            continue
-        if f.group is not None:
-            if seen is None:
-                seen = {}
-            other = seen.setdefault(f.group, key)
-            if other != key:
-                raise JsonFormatError(f"union '{f.group}' takes at most one member; got both '{other}' and '{key}'")
-        try:
-            values[f.name] = f.decode(item)
-        except UnknownEnumValueError as exc:
-            if not _KEEP_UNKNOWN_ENUMS.get():
-                raise exc.within(f.json) from None
-            # A newer server's enum value: keep the member as sent, so it round-trips unchanged.
-            if unknown is None:
-                unknown = {}
-            unknown[key] = item
-        except JsonFormatError as exc:
-            raise exc.within(f.json) from None
-    obj = cls.__new__(cls)
-    obj.__dict__ = values
-    if unknown:
-        values[UNKNOWN_ATTR] = unknown
-    return obj
-
-
 def _encode_message(msg: betterproto2.Message) -> dict[str, Any]:
     plan = _plan(type(msg))
     values = msg.__dict__

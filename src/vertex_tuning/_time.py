@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import Any
+from typing import Any, Self
 
-UTC = _dt.timezone.utc
+UTC = _dt.UTC
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=UTC)
 _MIN_SECONDS = -62135596800  # 0001-01-01T00:00:00Z
 _MAX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z
@@ -27,7 +27,7 @@ class Timestamp(_dt.datetime):
 
     _nanosecond: int
 
-    def __new__(cls, *args: Any, nanosecond: int = 0, **kwargs: Any) -> Timestamp:
+    def __new__(cls, *args: Any, nanosecond: int = 0, **kwargs: Any) -> Self:
         self = super().__new__(cls, *args, **kwargs)
         if not 0 <= nanosecond <= 999:
             raise ValueError("nanosecond must be in 0..999")
@@ -74,7 +74,7 @@ class Duration(_dt.timedelta):
 
     _nanoseconds: int
 
-    def __new__(cls, *args: Any, nanoseconds: int = 0, **kwargs: Any) -> Duration:
+    def __new__(cls, *args: Any, nanoseconds: int = 0, **kwargs: Any) -> Self:
         self = super().__new__(cls, *args, **kwargs)
         self._nanoseconds = nanoseconds
         return self

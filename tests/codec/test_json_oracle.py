@@ -16,10 +16,10 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message as PbMessage
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from oracle import pb2_modules
-from vertex_tuning import _json
 from vertex_tuning_protos.message_pool import default_message_pool
+
+from vertex_tuning import _json
 
 F = FieldDescriptor
 INT_RANGES = {

@@ -42,12 +42,12 @@ def test_timestamp_with_offset_is_normalised_to_utc_zulu() -> None:
 
 
 def test_plain_datetime_set_by_user_is_written_as_rfc3339_utc() -> None:
-    job = TuningJob(create_time=dt.datetime(2024, 1, 2, 3, 4, 5, 6000, tzinfo=dt.timezone.utc))
+    job = TuningJob(create_time=dt.datetime(2024, 1, 2, 3, 4, 5, 6000, tzinfo=dt.UTC))
     assert to_dict(job)["createTime"] == "2024-01-02T03:04:05.006Z"
 
 
 def test_nanosecond_timestamp_constructed_by_user_is_written_exactly() -> None:
-    ts = Timestamp(2024, 1, 2, 3, 4, 5, 6, tzinfo=dt.timezone.utc, nanosecond=7)
+    ts = Timestamp(2024, 1, 2, 3, 4, 5, 6, tzinfo=dt.UTC, nanosecond=7)
     assert to_dict(TuningJob(create_time=ts))["createTime"] == "2024-01-02T03:04:05.000006007Z"
 
 

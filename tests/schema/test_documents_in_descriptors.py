@@ -81,7 +81,7 @@ def rest_enums() -> list[tuple[str, str]]:
         (name, value)
         for name, text in rest_sections()
         if text.lstrip().split("\n\n")[-1].startswith(("Enums", "")) and "\nEnums\n" in "\n" + text
-        for value in re.findall(r"^([A-Z][A-Z0-9_]+) ", text.split("Enums\n", 1)[1], re.M)
+        for value in re.findall(r"^([A-Z][A-Z0-9_]+) ", text.split("Enums\n", 1)[1], re.MULTILINE)
     ]
 
 
@@ -142,7 +142,7 @@ def test_every_enum_value_is_in_the_descriptors_in_documented_order(enum: str, v
 
 
 def python_template_keys() -> set[str]:
-    return set(re.findall(r'^\s*"([a-zA-Z]\w*)": ', PYTHON, re.M)) - {"a_key"}
+    return set(re.findall(r'^\s*"([a-zA-Z]\w*)": ', PYTHON, re.MULTILINE)) - {"a_key"}
 
 
 def test_every_key_of_the_python_page_templates_is_a_json_name_in_the_descriptors() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -297,7 +297,7 @@ def _rfc3339(ns: int, offset_minutes: int, full_digits: bool) -> str:
     """Independent formatter: ns since epoch -> RFC 3339 in the given offset."""
     seconds, frac = divmod(ns, 10**9)
     zone = timezone(timedelta(minutes=offset_minutes))
-    local = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=seconds)
+    local = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds)
     text = local.astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S")
     digits = f"{frac:09d}" if full_digits else f"{frac:09d}".rstrip("0")
     sign, minutes = ("-", -offset_minutes) if offset_minutes < 0 else ("+", offset_minutes)

@@ -118,7 +118,7 @@ def _literal(token: Token) -> tuple[str, bool]:
     trailing_backslashes = len(raw[:-1]) - len(raw[:-1].rstrip("\\"))
     wildcard = raw.endswith("*") and trailing_backslashes % 2 == 0
     body = raw[:-1] if wildcard else raw
-    return re.sub(r"\\(.)", lambda e: _ESCAPES.get(e[1], e[1]), body, flags=re.S), wildcard
+    return re.sub(r"\\(.)", lambda e: _ESCAPES.get(e[1], e[1]), body, flags=re.DOTALL), wildcard
 
 
 def _syntax_error(text: str, err: UnexpectedInput) -> FilterError:
