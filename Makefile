@@ -23,6 +23,9 @@ test: install
 typecheck: install
 	$(BIN)/mypy
 
+lint: install
+	$(BIN)/ruff check src tools contract_tests tests benchmarks examples
+
 demo: install
 	$(BIN)/python examples/demo.py
 
