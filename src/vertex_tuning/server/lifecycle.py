@@ -91,13 +91,28 @@ def render_job(
     if started is not None:
         job["startTime"] = timestamp_text(started)
         job["tuningDataStats"] = {"supervisedTuningDataStats": data_stats(job["name"], _epochs(job))}
+        job["experiment"] = experiment(job["name"])
     if state in TERMINAL_STATES:
         job["endTime"] = timestamp_text(entered)
     if state == "JOB_STATE_SUCCEEDED":
         job["tunedModel"] = tuned_model(job["name"])
     if state == "JOB_STATE_CANCELLED":
-        job["error"] = {"code": Code.CANCELLED.value, "message": CANCELLED_MESSAGE}
+        job["error"] = {"code": Code.CANCELLED.value, "message": CANCELLED_MESSAGE, "details": [_CANCELLED_INFO]}
     return job
+
+
+_CANCELLED_INFO = {
+    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+    "reason": "JOB_CANCELLED",
+    "domain": "aiplatform.googleapis.com",
+}
+
+
+def experiment(job_name: str) -> str:
+    """The Vertex AI Experiment a running job reports its metrics to (a metadata context of its location)."""
+    parts = parse_name("TuningJob", job_name) or {}
+    location = f"projects/{parts.get('project', '-')}/locations/{parts.get('location', '-')}"
+    return f"{location}/metadataStores/default/contexts/tuning-experiment-{parts.get('tuning_job', '0')}"
 
 
 def tuned_model(job_name: str) -> dict[str, str]:
@@ -171,18 +186,39 @@ def data_stats(seed: str, epochs: int) -> dict[str, Any]:
     inputs = _distribution(rng, examples, rng.randint(5, 40), rng.randint(400, 2000))
     outputs = _distribution(rng, examples, rng.randint(1, 20), rng.randint(100, 800))
     messages = _distribution(rng, examples, 2, 12, buckets=5)
-    user = [{"role": "user", "parts": [{"text": f"Summarise example {i} in one sentence."}]} for i in range(3)]
-    model = [{"role": "model", "parts": [{"text": f"Example {i} is about tuning."}]} for i in range(3)]
+    characters = 4 * (inputs.total + outputs.total)
+    truncated = sorted(rng.sample(range(1, examples + 1), rng.randint(1, 5)))
     return {
         "tuningDatasetExampleCount": str(examples),
-        "totalTuningCharacterCount": str(4 * (inputs.total + outputs.total)),
+        "totalTuningCharacterCount": str(characters),
+        "totalBillableCharacterCount": str(characters),  # deprecated, still filled as the service does
         "totalBillableTokenCount": str(epochs * (inputs.total + outputs.total)),
         "tuningStepCount": str(math.ceil(examples * epochs / _BATCH_SIZE)),
         "userInputTokenDistribution": inputs.json,
         "userOutputTokenDistribution": outputs.json,
         "userMessagePerExampleDistribution": messages.json,
-        "userDatasetExamples": [turn for pair in zip(user, model) for turn in pair],
+        "userDatasetExamples": _SAMPLE_EXAMPLES,
+        "totalTruncatedExampleCount": str(len(truncated)),
+        "truncatedExampleIndices": [str(i) for i in truncated],
     }
+
+
+# Sample turns of a multimodal dataset: every kind of Part the documents describe appears once.
+_SAMPLE_EXAMPLES: list[dict[str, Any]] = [
+    {"role": "user", "parts": [
+        {"text": "What is in this picture?"},
+        {"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="}},
+    ]},
+    {"role": "model", "parts": [{"text": "A single white pixel."}]},
+    {"role": "user", "parts": [
+        {"fileData": {"mimeType": "video/mp4", "fileUri": "gs://cloud-samples-data/video/animals.mp4"},
+         "videoMetadata": {"startOffset": "1.500s", "endOffset": "10s"}},
+    ]},
+    {"role": "model", "parts": [{"functionCall": {"name": "lookup_species", "args": {"animal": "fox", "limit": 3}}}]},
+    {"role": "user", "parts": [
+        {"functionResponse": {"name": "lookup_species", "response": {"output": ["Vulpes vulpes"]}}},
+    ]},
+]
 
 
 def system_clock() -> float:
