@@ -4,15 +4,20 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install generate test demo conform bench lint typecheck clean
+.PHONY: install constraints generate test demo conform bench lint typecheck clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+# Re-pin constraints.txt to what the current venv resolved (after changing pyproject.toml's ranges).
+constraints: install
+	{ echo "# Exact versions CI and 'make install' use (pip freeze of a working .venv); refresh with 'make constraints'."; \
+	  $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt
 
 generate: install
 	PATH=$(BIN):$$PATH $(BIN)/python -m tools.regen
