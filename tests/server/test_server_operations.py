@@ -52,12 +52,33 @@ def test_rebase_of_running_job_is_failed_precondition(http: httpx.Client, fast_c
     assert response.status_code == 400 and error_of(response)["status"] == "FAILED_PRECONDITION"
 
 
-def test_rebase_needs_a_tuning_job_reference(http: httpx.Client) -> None:
+def test_rebase_needs_exactly_one_model_reference(http: httpx.Client) -> None:
     response = http.post(REBASE, json={})
     assert response.status_code == 400
     assert "tunedModelRef" in field_violations(response)
-    response = http.post(REBASE, json={"tunedModelRef": {"tunedModel": "projects/p/locations/l/models/1"}})
-    assert "tunedModelRef.tuningJob" in field_violations(response)
+    both = {"tunedModelRef": {"tuningJob": f"{PARENT}/tuningJobs/1", "tunedModel": f"{PARENT}/models/1"}}
+    assert "tunedModelRef" in field_violations(http.post(REBASE, json=both))
+
+
+def test_rebase_by_tuned_model_name_starts_from_the_job_that_produced_it(
+    http: httpx.Client, fast_clock: ManualClock
+) -> None:
+    source = _succeeded_job(http, fast_clock)
+    model = get(http, source)["tunedModel"]["model"]
+    op = http.post(REBASE, json={"tunedModelRef": {"tunedModel": model}}).json()
+    assert op["name"].startswith(f"{source}/operations/")
+
+
+def test_rebase_of_a_model_that_does_not_exist_yet_is_not_found(http: httpx.Client, fast_clock: ManualClock) -> None:
+    running = create(http)["name"]
+    model = running.replace("/tuningJobs/", "/models/")
+    assert http.post(REBASE, json={"tunedModelRef": {"tunedModel": model}}).status_code == 404
+    assert http.post(REBASE, json={"tunedModelRef": {"tunedModel": "not-a-model"}}).status_code == 400
+
+
+def test_rebase_of_a_legacy_pipeline_job_is_not_found_here(http: httpx.Client) -> None:
+    response = http.post(REBASE, json={"tunedModelRef": {"pipelineJob": f"{PARENT}/pipelineJobs/7"}})
+    assert response.status_code == 404 and error_of(response)["status"] == "NOT_FOUND"
 
 
 def test_rebase_of_unknown_job_is_not_found(http: httpx.Client) -> None:

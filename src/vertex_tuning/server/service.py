@@ -34,6 +34,8 @@ _JOB_URL = default_message_pool.type_to_url[TuningJob]
 _STRUCT_URL = default_message_pool.type_to_url[Struct]
 _OPERATIONS_COLLECTION = SCHEMA["methods"]["TuningJobOperations.GetOperation"]["http"]["path"].split("/")[-2]
 _WAIT_CAP_SECONDS = 30.0
+_REF_KEYS = {"tuningJob": ("tuningJob", "tuning_job"), "tunedModel": ("tunedModel", "tuned_model"),
+             "pipelineJob": ("pipelineJob", "pipeline_job")}
 Row = TypeVar("Row", JobRow, OperationRow)
 
 
@@ -193,8 +195,11 @@ class TuningService:
         """This server's rules for ``method``'s raw request, beyond the documented ones (checked together)."""
         if method.endswith(".CreateTuningJob"):
             return creation_policy(_lookup(raw, ("tuningJob", "tuning_job")) or {}, "tuningJob")
-        if method.endswith(".RebaseTunedModel") and not _lookup(raw, ("tunedModelRef", "tuned_model_ref"), ("tuningJob", "tuning_job")):
-            return [Violation("tunedModelRef.tuningJob", "is required: this server rebases models it tuned itself")]
+        if method.endswith(".RebaseTunedModel"):
+            ref = _lookup(raw, ("tunedModelRef", "tuned_model_ref")) or {}
+            given = [k for k in _REF_KEYS if isinstance(ref, Mapping) and any(ref.get(a) for a in _REF_KEYS[k])]
+            if len(given) != 1:
+                return [Violation("tunedModelRef", "needs exactly one of tuningJob, tunedModel, pipelineJob")]
         return []
 
     def create_tuning_job(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -249,11 +254,13 @@ class TuningService:
         return {}  # a second cancel of a CANCELLING job is accepted and changes nothing
 
     def rebase_tuned_model(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
-        """RebaseTunedModel: an operation on the source job whose result is a new job on the same data."""
-        source_name = request["tunedModelRef"]["tuningJob"]
-        if parse_name("TuningJob", source_name) is None:
-            raise invalid_argument([Violation("tunedModelRef.tuningJob", "is not a tuning job name")])
-        source = self._job(source_name)
+        """RebaseTunedModel: an operation on the source job whose result is a new job on the same data.
+
+        The source is the referenced tuning job, or the job that produced the referenced tuned
+        model; legacy pipeline jobs are not held by this server (NOT_FOUND).
+        """
+        source = self._job(self._rebase_source(request["tunedModelRef"]))
+        source_name = source.name
         now = lifecycle.now_ns(self.clock)
         state = self.render(source, now)["state"]
         if state != "JOB_STATE_SUCCEEDED":
@@ -266,6 +273,25 @@ class TuningService:
             lambda ident: f"{source_name}/{_OPERATIONS_COLLECTION}/{ident}",
         )
         return self.render_operation(row, now)
+
+    def _rebase_source(self, ref: Mapping[str, Any]) -> str:
+        """The name of the tuning job a ``TunedModelRef`` points at."""
+        if ref.get("tuningJob"):
+            if parse_name("TuningJob", ref["tuningJob"]) is None:
+                raise invalid_argument([Violation("tunedModelRef.tuningJob", "is not a tuning job name")])
+            return str(ref["tuningJob"])
+        if ref.get("tunedModel"):
+            model = parse_name("Model", ref["tunedModel"])
+            if model is None:
+                raise invalid_argument([Violation("tunedModelRef.tunedModel", "is not a model name")])
+            # This server names a tuned model after the job that produced it (see lifecycle.tuned_model).
+            job = format_name("TuningJob", project=model["project"], location=model["location"],
+                              tuning_job=model["model"])
+            row = self.store.get_job(job)
+            if row is None or self.render(row, lifecycle.now_ns(self.clock))["state"] != "JOB_STATE_SUCCEEDED":
+                raise not_found(ref["tunedModel"])  # a job's model exists once the job has succeeded
+            return job
+        raise not_found(f"pipeline job {ref.get('pipelineJob')!r} (this server holds no legacy pipeline jobs)")
 
     # ------------------------------------------------------------ operations
     def render_operation(self, row: OperationRow, at_ns: int | None = None) -> dict[str, Any]:
