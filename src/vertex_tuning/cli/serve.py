@@ -15,6 +15,9 @@ def register(app: typer.Typer) -> None:
         db: str | None = typer.Option(None, "--db", help="SQLite file that keeps jobs across restarts (memory if omitted)."),
         job_duration: float = typer.Option(60.0, help="Seconds a job takes from QUEUED to SUCCEEDED."),
         faults: str | None = typer.Option(None, help="Fault spec, e.g. 'latency=0.2:0.5,429=0.1,503=0.1,drop=0.05'."),
+        job_failure_rate: float = typer.Option(
+            0.0, min=0.0, max=1.0, help="Share of jobs (picked by name) that end FAILED instead of SUCCEEDED."
+        ),
     ) -> None:
         """Run the reference TuningJobs server (same URLs, JSON and errors as the real service)."""
         import uvicorn
@@ -27,4 +30,5 @@ def register(app: typer.Typer) -> None:
                 parse_faults(faults)
             except ValueError as exc:
                 raise typer.BadParameter(str(exc), param_hint="--faults") from None
-        uvicorn.run(create_app(db_path=db, job_duration=job_duration, faults=faults), host=host, port=port)
+        app_ = create_app(db_path=db, job_duration=job_duration, faults=faults, job_failure_rate=job_failure_rate)
+        uvicorn.run(app_, host=host, port=port)

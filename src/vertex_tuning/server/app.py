@@ -174,14 +174,20 @@ def create_app(
     clock: Callable[[], float] | None = None,
     page_size_default: int = 50,
     page_size_max: int = 1000,
+    job_failure_rate: float = 0.0,
 ) -> Starlette:
     """The reference server as an ASGI app: SQLite at ``db_path`` (memory when None), jobs lasting ``job_duration`` s.
 
-    ``clock`` (Unix seconds) drives the lifecycle; ``faults`` is an opt-in fault spec (see ``faults.py``).
+    ``clock`` (Unix seconds) drives the lifecycle; ``faults`` is an opt-in fault spec (see ``faults.py``);
+    ``job_failure_rate`` (0..1) makes that share of jobs, picked by name, end FAILED instead of SUCCEEDED.
     The store and service are reachable as ``app.state.store`` and ``app.state.service``.
     """
     store = Store(db_path)
-    service = TuningService(store, clock or lifecycle.system_clock, job_duration, page_size_default, page_size_max)
+    if not 0.0 <= job_failure_rate <= 1.0:
+        raise ValueError("job_failure_rate must be within 0..1")
+    service = TuningService(
+        store, clock or lifecycle.system_clock, job_duration, page_size_default, page_size_max, job_failure_rate
+    )
     handlers = {name: _handler(service, name) for name in SCHEMA["methods"]}
 
     async def endpoint(request: Request) -> Response:

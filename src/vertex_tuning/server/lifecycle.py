@@ -1,12 +1,14 @@
 """Job and operation lifecycles computed from timestamps, so a read at a given clock time is deterministic.
 
 A job is QUEUED at creation, PENDING after 5% of ``job_duration``, RUNNING after 15%
-and SUCCEEDED at 100%. A cancel request at time c moves a live job to CANCELLING at c
+and SUCCEEDED at 100% (FAILED instead, with an INTERNAL error, for the jobs the server's
+opt-in failure rate picks). A cancel request at time c moves a live job to CANCELLING at c
 and CANCELLED 5% of ``job_duration`` later, with error code 1 (``Code.CANCELLED``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 import threading
@@ -30,6 +32,15 @@ _OPERATION_SPAN = 0.1
 _DEFAULT_EPOCHS = 3
 _BATCH_SIZE = 8
 CANCELLED_MESSAGE = "The tuning job was cancelled."
+FAILED_MESSAGE = "The tuning job failed (the reference server's --job-failure-rate picked it)."
+
+
+def picked_to_fail(name: str, rate: float) -> bool:
+    """Whether the job ``name`` fails under failure ``rate``: fixed per name, so every read agrees."""
+    if rate <= 0.0:
+        return False
+    fraction = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") / 2**64
+    return fraction < rate
 
 
 class ManualClock:
@@ -59,9 +70,13 @@ def timestamp_text(ns: int) -> str:
     return format_timestamp(Timestamp.from_epoch(ns // 1_000_000_000, ns % 1_000_000_000))
 
 
-def transitions(create_ns: int, cancel_ns: int | None, duration_ns: int) -> list[tuple[str, int]]:
+def transitions(
+    create_ns: int, cancel_ns: int | None, duration_ns: int, fails: bool = False
+) -> list[tuple[str, int]]:
     """Every (state, entered at) of a job created at ``create_ns``, in time order, given its cancel request."""
     steps = [(state, create_ns + round(share * duration_ns)) for state, share in _PHASES]
+    if fails:
+        steps[-1] = ("JOB_STATE_FAILED", steps[-1][1])
     if cancel_ns is None or cancel_ns >= steps[-1][1]:
         return steps
     kept = [step for step in steps if step[1] <= cancel_ns]
@@ -69,21 +84,13 @@ def transitions(create_ns: int, cancel_ns: int | None, duration_ns: int) -> list
     return [*kept, ("JOB_STATE_CANCELLING", cancel_ns), ("JOB_STATE_CANCELLED", cancelled_at)]
 
 
-def state_at(create_ns: int, cancel_ns: int | None, duration_ns: int, at_ns: int) -> str:
-    """The job's state at ``at_ns``."""
-    current = "JOB_STATE_QUEUED"
-    for state, entered in transitions(create_ns, cancel_ns, duration_ns):
-        if entered <= at_ns:
-            current = state
-    return current
-
-
 def render_job(
-    body: Mapping[str, Any], create_ns: int, cancel_ns: int | None, duration_ns: int, at_ns: int
+    body: Mapping[str, Any], create_ns: int, cancel_ns: int | None, duration_ns: int, at_ns: int,
+    fails: bool = False,
 ) -> dict[str, Any]:
     """The job's proto3 JSON as seen at ``at_ns``: the stored input plus every output-only field."""
     job = dict(body)
-    passed = [(s, t) for s, t in transitions(create_ns, cancel_ns, duration_ns) if t <= at_ns]
+    passed = [(s, t) for s, t in transitions(create_ns, cancel_ns, duration_ns, fails) if t <= at_ns]
     state, entered = passed[-1]
     job["state"] = state
     job["updateTime"] = timestamp_text(entered)
@@ -96,6 +103,8 @@ def render_job(
         job["endTime"] = timestamp_text(entered)
     if state == "JOB_STATE_SUCCEEDED":
         job["tunedModel"] = tuned_model(job["name"])
+    if state == "JOB_STATE_FAILED":
+        job["error"] = {"code": Code.INTERNAL.value, "message": FAILED_MESSAGE}
     if state == "JOB_STATE_CANCELLED":
         job["error"] = {"code": Code.CANCELLED.value, "message": CANCELLED_MESSAGE, "details": [_CANCELLED_INFO]}
     return job

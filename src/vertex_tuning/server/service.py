@@ -156,11 +156,13 @@ class TuningService:
     """The API methods, each taking the proto3 JSON request and returning the proto3 JSON response."""
 
     def __init__(
-        self, store: Store, clock: lifecycle.Clock, job_duration: float, page_size_default: int, page_size_max: int
+        self, store: Store, clock: lifecycle.Clock, job_duration: float, page_size_default: int, page_size_max: int,
+        job_failure_rate: float = 0.0,
     ) -> None:
         self.store = store
         self.clock = clock
         self.duration_ns = max(1, round(job_duration * 1e9))
+        self.job_failure_rate = job_failure_rate
         self.page_size_default = page_size_default
         self.page_size_max = page_size_max
 
@@ -168,7 +170,8 @@ class TuningService:
     def render(self, row: JobRow, at_ns: int | None = None) -> dict[str, Any]:
         """The job as clients see it now (or at ``at_ns``)."""
         at = lifecycle.now_ns(self.clock) if at_ns is None else at_ns
-        return lifecycle.render_job(row.body, row.create_ns, row.cancel_ns, self.duration_ns, at)
+        fails = lifecycle.picked_to_fail(row.name, self.job_failure_rate)
+        return lifecycle.render_job(row.body, row.create_ns, row.cancel_ns, self.duration_ns, at, fails)
 
     def create_job(self, parent: str, job: Mapping[str, Any]) -> dict[str, Any]:
         """Store a new job under ``parent`` from its (already validated) proto3 JSON; returns it rendered."""
