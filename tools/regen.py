@@ -8,6 +8,7 @@ derived from the descriptors. Run as ``python -m tools.regen`` (``make generate`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import sys
@@ -75,7 +76,11 @@ def run_protoc(proto_files: list[str], out_dir: Path) -> Path:
     import os
 
     os.environ["PATH"] = env_path + os.pathsep + os.environ.get("PATH", "")
-    if protoc.main(args) != 0:
+    # betterproto2's plugin formats with `ruff format -`, which reads the ruff settings of the current
+    # directory: run from the project root so the output never depends on where regen was started.
+    with contextlib.chdir(ROOT):
+        status = protoc.main(args)
+    if status != 0:
         raise SystemExit("protoc failed")
     return descriptor
 

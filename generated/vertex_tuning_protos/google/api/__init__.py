@@ -350,24 +350,18 @@ class BatchingConfigProto(betterproto2.Message):
     `BatchingConfigProto` defines the batching configuration for an API method.
     """
 
-    thresholds: "BatchingSettingsProto | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    thresholds: "BatchingSettingsProto | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
     """
     The thresholds which trigger a batched request to be sent.
     """
 
-    batch_descriptor: "BatchingDescriptorProto | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    batch_descriptor: "BatchingDescriptorProto | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
     """
     The request and response fields used in batching.
     """
 
 
-default_message_pool.register_message(
-    "google.api", "BatchingConfigProto", BatchingConfigProto
-)
+default_message_pool.register_message("google.api", "BatchingConfigProto", BatchingConfigProto)
 
 
 @dataclass(eq=False, repr=False)
@@ -383,9 +377,7 @@ class BatchingDescriptorProto(betterproto2.Message):
     The repeated field in the request message to be aggregated by batching.
     """
 
-    discriminator_fields: "list[str]" = betterproto2.field(
-        2, betterproto2.TYPE_STRING, repeated=True
-    )
+    discriminator_fields: "list[str]" = betterproto2.field(2, betterproto2.TYPE_STRING, repeated=True)
     """
     A list of the fields in the request message. Two requests will be batched
     together only if the values of every field specified in
@@ -401,9 +393,7 @@ class BatchingDescriptorProto(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.api", "BatchingDescriptorProto", BatchingDescriptorProto
-)
+default_message_pool.register_message("google.api", "BatchingDescriptorProto", BatchingDescriptorProto)
 
 
 @dataclass(eq=False, repr=False)
@@ -456,21 +446,15 @@ class BatchingSettingsProto(betterproto2.Message):
     The maximum size of data allowed by flow control.
     """
 
-    flow_control_limit_exceeded_behavior: "FlowControlLimitExceededBehaviorProto" = (
-        betterproto2.field(
-            8,
-            betterproto2.TYPE_ENUM,
-            default_factory=lambda: FlowControlLimitExceededBehaviorProto(0),
-        )
+    flow_control_limit_exceeded_behavior: "FlowControlLimitExceededBehaviorProto" = betterproto2.field(
+        8, betterproto2.TYPE_ENUM, default_factory=lambda: FlowControlLimitExceededBehaviorProto(0)
     )
     """
     The behavior to take when the flow control limit is exceeded.
     """
 
 
-default_message_pool.register_message(
-    "google.api", "BatchingSettingsProto", BatchingSettingsProto
-)
+default_message_pool.register_message("google.api", "BatchingSettingsProto", BatchingSettingsProto)
 
 
 @dataclass(eq=False, repr=False)
@@ -486,9 +470,7 @@ class ClientLibrarySettings(betterproto2.Message):
     Examples: "google.cloud.speech.v1" and "google.spanner.admin.database.v1".
     """
 
-    launch_stage: "LaunchStage" = betterproto2.field(
-        2, betterproto2.TYPE_ENUM, default_factory=lambda: LaunchStage(0)
-    )
+    launch_stage: "LaunchStage" = betterproto2.field(2, betterproto2.TYPE_ENUM, default_factory=lambda: LaunchStage(0))
     """
     Launch stage of this version of the API.
     """
@@ -499,66 +481,48 @@ class ClientLibrarySettings(betterproto2.Message):
     numbers rather than strings.
     """
 
-    java_settings: "JavaSettings | None" = betterproto2.field(
-        21, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    java_settings: "JavaSettings | None" = betterproto2.field(21, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Settings for legacy Java features, supported in the Service YAML.
     """
 
-    cpp_settings: "CppSettings | None" = betterproto2.field(
-        22, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    cpp_settings: "CppSettings | None" = betterproto2.field(22, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Settings for C++ client libraries.
     """
 
-    php_settings: "PhpSettings | None" = betterproto2.field(
-        23, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    php_settings: "PhpSettings | None" = betterproto2.field(23, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Settings for PHP client libraries.
     """
 
-    python_settings: "PythonSettings | None" = betterproto2.field(
-        24, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    python_settings: "PythonSettings | None" = betterproto2.field(24, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Settings for Python client libraries.
     """
 
-    node_settings: "NodeSettings | None" = betterproto2.field(
-        25, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    node_settings: "NodeSettings | None" = betterproto2.field(25, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Settings for Node client libraries.
     """
 
-    dotnet_settings: "DotnetSettings | None" = betterproto2.field(
-        26, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    dotnet_settings: "DotnetSettings | None" = betterproto2.field(26, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Settings for .NET client libraries.
     """
 
-    ruby_settings: "RubySettings | None" = betterproto2.field(
-        27, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    ruby_settings: "RubySettings | None" = betterproto2.field(27, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Settings for Ruby client libraries.
     """
 
-    go_settings: "GoSettings | None" = betterproto2.field(
-        28, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    go_settings: "GoSettings | None" = betterproto2.field(28, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Settings for Go client libraries.
     """
 
 
-default_message_pool.register_message(
-    "google.api", "ClientLibrarySettings", ClientLibrarySettings
-)
+default_message_pool.register_message("google.api", "ClientLibrarySettings", ClientLibrarySettings)
 
 
 @dataclass(eq=False, repr=False)
@@ -573,9 +537,7 @@ class CommonLanguageSettings(betterproto2.Message):
     https://cloud.google.com/nodejs/docs/reference/asset/latest
     """
 
-    destinations: "list[ClientLibraryDestination]" = betterproto2.field(
-        2, betterproto2.TYPE_ENUM, repeated=True
-    )
+    destinations: "list[ClientLibraryDestination]" = betterproto2.field(2, betterproto2.TYPE_ENUM, repeated=True)
     """
     The destination where API teams want this client library to be published.
     """
@@ -592,15 +554,10 @@ class CommonLanguageSettings(betterproto2.Message):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.is_set("reference_docs_uri"):
-            warnings.warn(
-                "CommonLanguageSettings.reference_docs_uri is deprecated",
-                DeprecationWarning,
-            )
+            warnings.warn("CommonLanguageSettings.reference_docs_uri is deprecated", DeprecationWarning)
 
 
-default_message_pool.register_message(
-    "google.api", "CommonLanguageSettings", CommonLanguageSettings
-)
+default_message_pool.register_message("google.api", "CommonLanguageSettings", CommonLanguageSettings)
 
 
 @dataclass(eq=False, repr=False)
@@ -609,9 +566,7 @@ class CppSettings(betterproto2.Message):
     Settings for C++ client libraries.
     """
 
-    common: "CommonLanguageSettings | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    common: "CommonLanguageSettings | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Some settings.
     """
@@ -637,9 +592,7 @@ class CustomHttpPattern(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.api", "CustomHttpPattern", CustomHttpPattern
-)
+default_message_pool.register_message("google.api", "CustomHttpPattern", CustomHttpPattern)
 
 
 @dataclass(eq=False, repr=False)
@@ -648,19 +601,13 @@ class DotnetSettings(betterproto2.Message):
     Settings for Dotnet client libraries.
     """
 
-    common: "CommonLanguageSettings | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    common: "CommonLanguageSettings | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Some settings.
     """
 
     renamed_services: "dict[str, str]" = betterproto2.field(
-        2,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        2, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
     """
     Map from original service names to renamed versions.
@@ -671,11 +618,7 @@ class DotnetSettings(betterproto2.Message):
     """
 
     renamed_resources: "dict[str, str]" = betterproto2.field(
-        3,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        3, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
     """
     Map from full resource types to the effective short name
@@ -685,9 +628,7 @@ class DotnetSettings(betterproto2.Message):
     "datalabeling.googleapis.com/Dataset": "DataLabelingDataset"
     """
 
-    ignored_resources: "list[str]" = betterproto2.field(
-        4, betterproto2.TYPE_STRING, repeated=True
-    )
+    ignored_resources: "list[str]" = betterproto2.field(4, betterproto2.TYPE_STRING, repeated=True)
     """
     List of full resource types to ignore during generation.
     This is typically used for API-specific Location resources,
@@ -696,17 +637,13 @@ class DotnetSettings(betterproto2.Message):
     Example entry: "documentai.googleapis.com/Location"
     """
 
-    forced_namespace_aliases: "list[str]" = betterproto2.field(
-        5, betterproto2.TYPE_STRING, repeated=True
-    )
+    forced_namespace_aliases: "list[str]" = betterproto2.field(5, betterproto2.TYPE_STRING, repeated=True)
     """
     Namespaces which must be aliased in snippets due to
     a known (but non-generator-predictable) naming collision
     """
 
-    handwritten_signatures: "list[str]" = betterproto2.field(
-        6, betterproto2.TYPE_STRING, repeated=True
-    )
+    handwritten_signatures: "list[str]" = betterproto2.field(6, betterproto2.TYPE_STRING, repeated=True)
     """
     Method signatures (in the form "service.method(signature)")
     which are provided separately, so shouldn't be generated.
@@ -723,19 +660,13 @@ class GoSettings(betterproto2.Message):
     Settings for Go client libraries.
     """
 
-    common: "CommonLanguageSettings | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    common: "CommonLanguageSettings | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Some settings.
     """
 
     renamed_services: "dict[str, str]" = betterproto2.field(
-        2,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        2, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
     """
     Map of service names to renamed services. Keys are the package relative
@@ -762,18 +693,14 @@ class Http(betterproto2.Message):
     to one or more HTTP REST API methods.
     """
 
-    rules: "list[HttpRule]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    rules: "list[HttpRule]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
     """
     A list of HTTP configuration rules that apply to individual API methods.
 
     **NOTE:** All service configuration rules follow "last one wins" order.
     """
 
-    fully_decode_reserved_expansion: "bool" = betterproto2.field(
-        2, betterproto2.TYPE_BOOL
-    )
+    fully_decode_reserved_expansion: "bool" = betterproto2.field(2, betterproto2.TYPE_BOOL)
     """
     When set to true, URL path parameters will be fully URI-decoded except in
     cases of single segment matches in reserved expansion, where "%2F" will be
@@ -1068,38 +995,28 @@ class HttpRule(betterproto2.Message):
     details.
     """
 
-    get: "str | None" = betterproto2.field(
-        2, betterproto2.TYPE_STRING, optional=True, group="pattern"
-    )
+    get: "str | None" = betterproto2.field(2, betterproto2.TYPE_STRING, optional=True, group="pattern")
     """
     Maps to HTTP GET. Used for listing and getting information about
     resources.
     """
 
-    put: "str | None" = betterproto2.field(
-        3, betterproto2.TYPE_STRING, optional=True, group="pattern"
-    )
+    put: "str | None" = betterproto2.field(3, betterproto2.TYPE_STRING, optional=True, group="pattern")
     """
     Maps to HTTP PUT. Used for replacing a resource.
     """
 
-    post: "str | None" = betterproto2.field(
-        4, betterproto2.TYPE_STRING, optional=True, group="pattern"
-    )
+    post: "str | None" = betterproto2.field(4, betterproto2.TYPE_STRING, optional=True, group="pattern")
     """
     Maps to HTTP POST. Used for creating a resource or performing an action.
     """
 
-    delete: "str | None" = betterproto2.field(
-        5, betterproto2.TYPE_STRING, optional=True, group="pattern"
-    )
+    delete: "str | None" = betterproto2.field(5, betterproto2.TYPE_STRING, optional=True, group="pattern")
     """
     Maps to HTTP DELETE. Used for deleting a resource.
     """
 
-    patch: "str | None" = betterproto2.field(
-        6, betterproto2.TYPE_STRING, optional=True, group="pattern"
-    )
+    patch: "str | None" = betterproto2.field(6, betterproto2.TYPE_STRING, optional=True, group="pattern")
     """
     Maps to HTTP PATCH. Used for updating a resource.
     """
@@ -1134,9 +1051,7 @@ class HttpRule(betterproto2.Message):
     message type.
     """
 
-    additional_bindings: "list[HttpRule]" = betterproto2.field(
-        11, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    additional_bindings: "list[HttpRule]" = betterproto2.field(11, betterproto2.TYPE_MESSAGE, repeated=True)
     """
     Additional HTTP bindings for the selector. Nested bindings must
     not contain an `additional_bindings` field themselves (that is,
@@ -1170,11 +1085,7 @@ class JavaSettings(betterproto2.Message):
     """
 
     service_class_names: "dict[str, str]" = betterproto2.field(
-        2,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        2, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
     """
     Configure the Java class name to use instead of the service's for its
@@ -1193,9 +1104,7 @@ class JavaSettings(betterproto2.Message):
               - google.pubsub.v1.Subscriber: SubscriptionAdmin
     """
 
-    common: "CommonLanguageSettings | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    common: "CommonLanguageSettings | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Some settings.
     """
@@ -1223,9 +1132,7 @@ class MethodSettings(betterproto2.Message):
             # method settings for CreateFolder...
     """
 
-    long_running: "MethodSettingsLongRunning | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    long_running: "MethodSettingsLongRunning | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Describes settings to use for long-running operations when generating
     API methods for RPCs. Complements RPCs that use the annotations in
@@ -1243,9 +1150,7 @@ class MethodSettings(betterproto2.Message):
               total_poll_timeout: 54000s # 90 minutes
     """
 
-    auto_populated_fields: "list[str]" = betterproto2.field(
-        3, betterproto2.TYPE_STRING, repeated=True
-    )
+    auto_populated_fields: "list[str]" = betterproto2.field(3, betterproto2.TYPE_STRING, repeated=True)
     """
     List of top-level fields of the request message, that should be
     automatically populated by the client libraries based on their
@@ -1260,9 +1165,7 @@ class MethodSettings(betterproto2.Message):
             - request_id
     """
 
-    batching: "BatchingConfigProto | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    batching: "BatchingConfigProto | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Batching configuration for an API method in client libraries.
 
@@ -1323,9 +1226,7 @@ class MethodSettingsLongRunning(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.api", "MethodSettings.LongRunning", MethodSettingsLongRunning
-)
+default_message_pool.register_message("google.api", "MethodSettings.LongRunning", MethodSettingsLongRunning)
 
 
 @dataclass(eq=False, repr=False)
@@ -1334,9 +1235,7 @@ class NodeSettings(betterproto2.Message):
     Settings for Node client libraries.
     """
 
-    common: "CommonLanguageSettings | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    common: "CommonLanguageSettings | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Some settings.
     """
@@ -1351,9 +1250,7 @@ class PhpSettings(betterproto2.Message):
     Settings for Php client libraries.
     """
 
-    common: "CommonLanguageSettings | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    common: "CommonLanguageSettings | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Some settings.
     """
@@ -1386,9 +1283,7 @@ class Publishing(betterproto2.Message):
     generated from the service config.
     """
 
-    method_settings: "list[MethodSettings]" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    method_settings: "list[MethodSettings]" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, repeated=True)
     """
     A list of API method settings, e.g. the behavior for methods that use the
     long-running operation pattern.
@@ -1418,9 +1313,7 @@ class Publishing(betterproto2.Message):
     GitHub label to apply to issues and pull requests opened for this API.
     """
 
-    codeowner_github_teams: "list[str]" = betterproto2.field(
-        105, betterproto2.TYPE_STRING, repeated=True
-    )
+    codeowner_github_teams: "list[str]" = betterproto2.field(105, betterproto2.TYPE_STRING, repeated=True)
     """
     GitHub teams to be added to CODEOWNERS in the directory in GitHub
     containing source code for the client libraries for this API.
@@ -1433,34 +1326,26 @@ class Publishing(betterproto2.Message):
     """
 
     organization: "ClientLibraryOrganization" = betterproto2.field(
-        107,
-        betterproto2.TYPE_ENUM,
-        default_factory=lambda: ClientLibraryOrganization(0),
+        107, betterproto2.TYPE_ENUM, default_factory=lambda: ClientLibraryOrganization(0)
     )
     """
     For whom the client library is being published.
     """
 
-    library_settings: "list[ClientLibrarySettings]" = betterproto2.field(
-        109, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    library_settings: "list[ClientLibrarySettings]" = betterproto2.field(109, betterproto2.TYPE_MESSAGE, repeated=True)
     """
     Client library settings.  If the same version string appears multiple
     times in this list, then the last one wins.  Settings from earlier
     settings with the same version string are discarded.
     """
 
-    proto_reference_documentation_uri: "str" = betterproto2.field(
-        110, betterproto2.TYPE_STRING
-    )
+    proto_reference_documentation_uri: "str" = betterproto2.field(110, betterproto2.TYPE_STRING)
     """
     Optional link to proto reference documentation.  Example:
     https://cloud.google.com/pubsub/lite/docs/reference/rpc
     """
 
-    rest_reference_documentation_uri: "str" = betterproto2.field(
-        111, betterproto2.TYPE_STRING
-    )
+    rest_reference_documentation_uri: "str" = betterproto2.field(111, betterproto2.TYPE_STRING)
     """
     Optional link to REST reference documentation.  Example:
     https://cloud.google.com/pubsub/lite/docs/reference/rest
@@ -1476,15 +1361,13 @@ class PythonSettings(betterproto2.Message):
     Settings for Python client libraries.
     """
 
-    common: "CommonLanguageSettings | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    common: "CommonLanguageSettings | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Some settings.
     """
 
-    experimental_features: "PythonSettingsExperimentalFeatures | None" = (
-        betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    experimental_features: "PythonSettingsExperimentalFeatures | None" = betterproto2.field(
+        2, betterproto2.TYPE_MESSAGE, optional=True
     )
     """
     Experimental features to be included during client library generation.
@@ -1510,9 +1393,7 @@ class PythonSettingsExperimentalFeatures(betterproto2.Message):
     feature in preview packages.
     """
 
-    protobuf_pythonic_types_enabled: "bool" = betterproto2.field(
-        2, betterproto2.TYPE_BOOL
-    )
+    protobuf_pythonic_types_enabled: "bool" = betterproto2.field(2, betterproto2.TYPE_BOOL)
     """
     Enables generation of protobuf code using new types that are more
     Pythonic which are included in `protobuf>=5.29.x`. This feature will be
@@ -1530,9 +1411,7 @@ class PythonSettingsExperimentalFeatures(betterproto2.Message):
 
 
 default_message_pool.register_message(
-    "google.api",
-    "PythonSettings.ExperimentalFeatures",
-    PythonSettingsExperimentalFeatures,
+    "google.api", "PythonSettings.ExperimentalFeatures", PythonSettingsExperimentalFeatures
 )
 
 
@@ -1602,9 +1481,7 @@ class ResourceDescriptor(betterproto2.Message):
     characters allowed for the `resource_type_kind` is 100.
     """
 
-    pattern: "list[str]" = betterproto2.field(
-        2, betterproto2.TYPE_STRING, repeated=True
-    )
+    pattern: "list[str]" = betterproto2.field(2, betterproto2.TYPE_STRING, repeated=True)
     """
     Optional. The relative resource name pattern associated with this resource
     type. The DNS prefix of the full resource name shouldn't be specified here.
@@ -1678,9 +1555,7 @@ class ResourceDescriptor(betterproto2.Message):
     Such as "project" for the `resourcemanager.googleapis.com/Project` type.
     """
 
-    style: "list[ResourceDescriptorStyle]" = betterproto2.field(
-        10, betterproto2.TYPE_ENUM, repeated=True
-    )
+    style: "list[ResourceDescriptorStyle]" = betterproto2.field(10, betterproto2.TYPE_ENUM, repeated=True)
     """
     Style flag(s) for this resource.
     These indicate that a resource is expected to conform to a given
@@ -1688,9 +1563,7 @@ class ResourceDescriptor(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.api", "ResourceDescriptor", ResourceDescriptor
-)
+default_message_pool.register_message("google.api", "ResourceDescriptor", ResourceDescriptor)
 
 
 @dataclass(eq=False, repr=False)
@@ -1740,9 +1613,7 @@ class ResourceReference(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.api", "ResourceReference", ResourceReference
-)
+default_message_pool.register_message("google.api", "ResourceReference", ResourceReference)
 
 
 @dataclass(eq=False, repr=False)
@@ -1751,9 +1622,7 @@ class RubySettings(betterproto2.Message):
     Settings for Ruby client libraries.
     """
 
-    common: "CommonLanguageSettings | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    common: "CommonLanguageSettings | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Some settings.
     """
@@ -1771,9 +1640,7 @@ class SelectiveGapicGeneration(betterproto2.Message):
     Note: This feature should not be used in most cases.
     """
 
-    methods: "list[str]" = betterproto2.field(
-        1, betterproto2.TYPE_STRING, repeated=True
-    )
+    methods: "list[str]" = betterproto2.field(1, betterproto2.TYPE_STRING, repeated=True)
     """
     An allowlist of the fully qualified names of RPCs that should be included
     on public client surfaces.
@@ -1790,9 +1657,7 @@ class SelectiveGapicGeneration(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.api", "SelectiveGapicGeneration", SelectiveGapicGeneration
-)
+default_message_pool.register_message("google.api", "SelectiveGapicGeneration", SelectiveGapicGeneration)
 
 
 from .. import protobuf as _protobuf__

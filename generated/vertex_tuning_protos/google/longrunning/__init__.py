@@ -38,9 +38,7 @@ class CancelOperationRequest(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.longrunning", "CancelOperationRequest", CancelOperationRequest
-)
+default_message_pool.register_message("google.longrunning", "CancelOperationRequest", CancelOperationRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -56,9 +54,7 @@ class DeleteOperationRequest(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.longrunning", "DeleteOperationRequest", DeleteOperationRequest
-)
+default_message_pool.register_message("google.longrunning", "DeleteOperationRequest", DeleteOperationRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -74,9 +70,7 @@ class GetOperationRequest(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.longrunning", "GetOperationRequest", GetOperationRequest
-)
+default_message_pool.register_message("google.longrunning", "GetOperationRequest", GetOperationRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -121,9 +115,7 @@ class ListOperationsRequest(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.longrunning", "ListOperationsRequest", ListOperationsRequest
-)
+default_message_pool.register_message("google.longrunning", "ListOperationsRequest", ListOperationsRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -133,9 +125,7 @@ class ListOperationsResponse(betterproto2.Message):
     [Operations.ListOperations][google.longrunning.Operations.ListOperations].
     """
 
-    operations: "list[Operation]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    operations: "list[Operation]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
     """
     A list of operations that matches the specified filter in the request.
     """
@@ -145,9 +135,7 @@ class ListOperationsResponse(betterproto2.Message):
     The standard List next-page token.
     """
 
-    unreachable: "list[str]" = betterproto2.field(
-        3, betterproto2.TYPE_STRING, repeated=True
-    )
+    unreachable: "list[str]" = betterproto2.field(3, betterproto2.TYPE_STRING, repeated=True)
     """
     Unordered list. Unreachable resources. Populated when the request sets
     `ListOperationsRequest.return_partial_success` and reads across
@@ -156,9 +144,7 @@ class ListOperationsResponse(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.longrunning", "ListOperationsResponse", ListOperationsResponse
-)
+default_message_pool.register_message("google.longrunning", "ListOperationsResponse", ListOperationsResponse)
 
 
 @dataclass(eq=False, repr=False)
@@ -181,9 +167,7 @@ class Operation(betterproto2.Message):
     `name` should be a resource name ending with `operations/{unique_id}`.
     """
 
-    metadata: "_protobuf__.Any | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    metadata: "_protobuf__.Any | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Service-specific metadata associated with the operation.  It typically
     contains progress information and common metadata such as create time.
@@ -198,16 +182,12 @@ class Operation(betterproto2.Message):
     available.
     """
 
-    error: "_rpc__.Status | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True, group="result"
-    )
+    error: "_rpc__.Status | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True, group="result")
     """
     The error result of the operation in case of failure or cancellation.
     """
 
-    response: "_protobuf__.Any | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True, group="result"
-    )
+    response: "_protobuf__.Any | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True, group="result")
     """
     The normal, successful response of the operation.  If the original
     method returns no data on success, such as `Delete`, the response is
@@ -262,9 +242,7 @@ class OperationInfo(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.longrunning", "OperationInfo", OperationInfo
-)
+default_message_pool.register_message("google.longrunning", "OperationInfo", OperationInfo)
 
 
 @dataclass(eq=False, repr=False)
@@ -289,9 +267,7 @@ class WaitOperationRequest(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.longrunning", "WaitOperationRequest", WaitOperationRequest
-)
+default_message_pool.register_message("google.longrunning", "WaitOperationRequest", WaitOperationRequest)
 
 
 from .. import protobuf as _protobuf__

@@ -239,9 +239,7 @@ class BadRequest(betterproto2.Message):
     syntactic aspects of the request.
     """
 
-    field_violations: "list[BadRequestFieldViolation]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    field_violations: "list[BadRequestFieldViolation]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
     """
     Describes all violations in a client request.
     """
@@ -312,18 +310,14 @@ class BadRequestFieldViolation(betterproto2.Message):
     which represents UPPER_SNAKE_CASE.
     """
 
-    localized_message: "LocalizedMessage | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    localized_message: "LocalizedMessage | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Provides a localized error message for field-level errors that is safe to
     return to the API consumer.
     """
 
 
-default_message_pool.register_message(
-    "google.rpc", "BadRequest.FieldViolation", BadRequestFieldViolation
-)
+default_message_pool.register_message("google.rpc", "BadRequest.FieldViolation", BadRequestFieldViolation)
 
 
 @dataclass(eq=False, repr=False)
@@ -332,9 +326,7 @@ class DebugInfo(betterproto2.Message):
     Describes additional debugging info.
     """
 
-    stack_entries: "list[str]" = betterproto2.field(
-        1, betterproto2.TYPE_STRING, repeated=True
-    )
+    stack_entries: "list[str]" = betterproto2.field(1, betterproto2.TYPE_STRING, repeated=True)
     """
     The stack trace entries indicating where the error occurred.
     """
@@ -397,11 +389,7 @@ class ErrorInfo(betterproto2.Message):
     """
 
     metadata: "dict[str, str]" = betterproto2.field(
-        3,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        3, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
     """
     Additional structured details about this error.
@@ -429,9 +417,7 @@ class Help(betterproto2.Message):
     directly to the right place in the developer console to flip the bit.
     """
 
-    links: "list[HelpLink]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    links: "list[HelpLink]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
     """
     URL(s) pointing to additional information on handling the current error.
     """
@@ -480,9 +466,7 @@ class LocalizedMessage(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.rpc", "LocalizedMessage", LocalizedMessage
-)
+default_message_pool.register_message("google.rpc", "LocalizedMessage", LocalizedMessage)
 
 
 @dataclass(eq=False, repr=False)
@@ -495,17 +479,13 @@ class PreconditionFailure(betterproto2.Message):
     PreconditionFailure message.
     """
 
-    violations: "list[PreconditionFailureViolation]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    violations: "list[PreconditionFailureViolation]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
     """
     Describes all precondition violations.
     """
 
 
-default_message_pool.register_message(
-    "google.rpc", "PreconditionFailure", PreconditionFailure
-)
+default_message_pool.register_message("google.rpc", "PreconditionFailure", PreconditionFailure)
 
 
 @dataclass(eq=False, repr=False)
@@ -537,9 +517,7 @@ class PreconditionFailureViolation(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.rpc", "PreconditionFailure.Violation", PreconditionFailureViolation
-)
+default_message_pool.register_message("google.rpc", "PreconditionFailure.Violation", PreconditionFailureViolation)
 
 
 @dataclass(eq=False, repr=False)
@@ -558,9 +536,7 @@ class QuotaFailure(betterproto2.Message):
     quota failure.
     """
 
-    violations: "list[QuotaFailureViolation]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    violations: "list[QuotaFailureViolation]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
     """
     Describes all quota violations.
     """
@@ -631,11 +607,7 @@ class QuotaFailureViolation(betterproto2.Message):
     """
 
     quota_dimensions: "dict[str, str]" = betterproto2.field(
-        6,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        6, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
     """
     The dimensions of the violated quota. Every non-global quota is enforced
@@ -665,9 +637,7 @@ class QuotaFailureViolation(betterproto2.Message):
     field would reflect this quantity.
     """
 
-    future_quota_value: "int | None" = betterproto2.field(
-        8, betterproto2.TYPE_INT64, optional=True
-    )
+    future_quota_value: "int | None" = betterproto2.field(8, betterproto2.TYPE_INT64, optional=True)
     """
     The new quota value being rolled out at the time of the violation. At the
     completion of the rollout, this value will be enforced in place of
@@ -680,9 +650,7 @@ class QuotaFailureViolation(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.rpc", "QuotaFailure.Violation", QuotaFailureViolation
-)
+default_message_pool.register_message("google.rpc", "QuotaFailure.Violation", QuotaFailureViolation)
 
 
 @dataclass(eq=False, repr=False)
@@ -802,9 +770,7 @@ class Status(betterproto2.Message):
     by the client.
     """
 
-    details: "list[_protobuf__.Any]" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    details: "list[_protobuf__.Any]" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, repeated=True)
     """
     A list of messages that carry the error details.  There is a common set of
     message types for APIs to use.

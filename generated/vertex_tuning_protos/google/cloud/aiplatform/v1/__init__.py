@@ -239,9 +239,7 @@ class CancelTuningJobRequest(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.cloud.aiplatform.v1", "CancelTuningJobRequest", CancelTuningJobRequest
-)
+default_message_pool.register_message("google.cloud.aiplatform.v1", "CancelTuningJobRequest", CancelTuningJobRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -260,9 +258,7 @@ class Content(betterproto2.Message):
     Useful to set for multi-turn conversations, otherwise can be left blank or unset.
     """
 
-    parts: "list[Part]" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    parts: "list[Part]" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, repeated=True)
     """
     Ordered Parts that constitute a single message. Parts may have different IANA MIME types.
     """
@@ -283,17 +279,13 @@ class CreateTuningJobRequest(betterproto2.Message):
     `projects/{project}/locations/{location}`
     """
 
-    tuning_job: "TuningJob | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    tuning_job: "TuningJob | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
     """
     The TuningJob to create.
     """
 
 
-default_message_pool.register_message(
-    "google.cloud.aiplatform.v1", "CreateTuningJobRequest", CreateTuningJobRequest
-)
+default_message_pool.register_message("google.cloud.aiplatform.v1", "CreateTuningJobRequest", CreateTuningJobRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -318,9 +310,7 @@ class DatasetBucket(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.cloud.aiplatform.v1", "DatasetBucket", DatasetBucket
-)
+default_message_pool.register_message("google.cloud.aiplatform.v1", "DatasetBucket", DatasetBucket)
 
 
 @dataclass(eq=False, repr=False)
@@ -338,9 +328,7 @@ class EncryptionSpec(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.cloud.aiplatform.v1", "EncryptionSpec", EncryptionSpec
-)
+default_message_pool.register_message("google.cloud.aiplatform.v1", "EncryptionSpec", EncryptionSpec)
 
 
 @dataclass(eq=False, repr=False)
@@ -360,9 +348,7 @@ class FileData(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.cloud.aiplatform.v1", "FileData", FileData
-)
+default_message_pool.register_message("google.cloud.aiplatform.v1", "FileData", FileData)
 
 
 @dataclass(eq=False, repr=False)
@@ -378,18 +364,14 @@ class FunctionCall(betterproto2.Message):
     The name of the function to call. Matches [FunctionDeclaration.name].
     """
 
-    args: "___protobuf__.Struct | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    args: "___protobuf__.Struct | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
     """
     The function parameters and values in JSON object format. See [FunctionDeclaration.parameters]
     for parameter details.
     """
 
 
-default_message_pool.register_message(
-    "google.cloud.aiplatform.v1", "FunctionCall", FunctionCall
-)
+default_message_pool.register_message("google.cloud.aiplatform.v1", "FunctionCall", FunctionCall)
 
 
 @dataclass(eq=False, repr=False)
@@ -406,9 +388,7 @@ class FunctionResponse(betterproto2.Message):
     The name of the function to call. Matches [FunctionDeclaration.name] and [FunctionCall.name].
     """
 
-    response: "___protobuf__.Struct | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    response: "___protobuf__.Struct | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
     """
     The function response in JSON object format. Use "output" key to specify function output and
     "error" key to specify error details (if any). If "output" and "error" keys are not specified,
@@ -416,9 +396,7 @@ class FunctionResponse(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.cloud.aiplatform.v1", "FunctionResponse", FunctionResponse
-)
+default_message_pool.register_message("google.cloud.aiplatform.v1", "FunctionResponse", FunctionResponse)
 
 
 @dataclass(eq=False, repr=False)
@@ -434,9 +412,7 @@ class GcsDestination(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.cloud.aiplatform.v1", "GcsDestination", GcsDestination
-)
+default_message_pool.register_message("google.cloud.aiplatform.v1", "GcsDestination", GcsDestination)
 
 
 @dataclass(eq=False, repr=False)
@@ -452,9 +428,7 @@ class GetTuningJobRequest(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.cloud.aiplatform.v1", "GetTuningJobRequest", GetTuningJobRequest
-)
+default_message_pool.register_message("google.cloud.aiplatform.v1", "GetTuningJobRequest", GetTuningJobRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -486,9 +460,7 @@ class ListTuningJobsRequest(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.cloud.aiplatform.v1", "ListTuningJobsRequest", ListTuningJobsRequest
-)
+default_message_pool.register_message("google.cloud.aiplatform.v1", "ListTuningJobsRequest", ListTuningJobsRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -503,17 +475,13 @@ class ListTuningJobsResponse(betterproto2.Message):
     that page.
     """
 
-    tuning_jobs: "list[TuningJob]" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    tuning_jobs: "list[TuningJob]" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, repeated=True)
     """
     List of TuningJobs in the requested page.
     """
 
 
-default_message_pool.register_message(
-    "google.cloud.aiplatform.v1", "ListTuningJobsResponse", ListTuningJobsResponse
-)
+default_message_pool.register_message("google.cloud.aiplatform.v1", "ListTuningJobsResponse", ListTuningJobsResponse)
 
 
 @dataclass(eq=False, repr=False)
@@ -532,30 +500,22 @@ class Part(betterproto2.Message):
         - metadata:
     """
 
-    text: "str | None" = betterproto2.field(
-        1, betterproto2.TYPE_STRING, optional=True, group="data"
-    )
+    text: "str | None" = betterproto2.field(1, betterproto2.TYPE_STRING, optional=True, group="data")
     """
     Text part (can be code).
     """
 
-    inline_data: "Blob | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True, group="data"
-    )
+    inline_data: "Blob | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True, group="data")
     """
     Inlined bytes data.
     """
 
-    file_data: "FileData | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True, group="data"
-    )
+    file_data: "FileData | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True, group="data")
     """
     URI based data.
     """
 
-    function_call: "FunctionCall | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True, group="data"
-    )
+    function_call: "FunctionCall | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True, group="data")
     """
     A predicted [FunctionCall] returned from the model that contains a string representing the
     [FunctionDeclaration.name] with the parameters and their values.
@@ -594,9 +554,7 @@ class RebaseTunedModelRequest(betterproto2.Message):
     `projects/{project}/locations/{location}`
     """
 
-    artifact_destination: "GcsDestination | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    artifact_destination: "GcsDestination | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
     """
     The Google Cloud Storage location to write the artifacts.
     """
@@ -607,24 +565,18 @@ class RebaseTunedModelRequest(betterproto2.Message):
     to gemini-1.5 migration, we default deploy to the same endpoint. See details in this Section.
     """
 
-    tuned_model_ref: "TunedModelRef | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    tuned_model_ref: "TunedModelRef | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
     """
     TunedModel reference to retrieve the legacy model information.
     """
 
-    tuning_job: "TuningJob | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    tuning_job: "TuningJob | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
     """
     The TuningJob to be updated. Users can use this TuningJob field to overwrite tuning configs.
     """
 
 
-default_message_pool.register_message(
-    "google.cloud.aiplatform.v1", "RebaseTunedModelRequest", RebaseTunedModelRequest
-)
+default_message_pool.register_message("google.cloud.aiplatform.v1", "RebaseTunedModelRequest", RebaseTunedModelRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -643,9 +595,7 @@ class SupervisedHyperParameters(betterproto2.Message):
     Multiplier for adjusting the default learning rate.
     """
 
-    adapter_size: "AdapterSize" = betterproto2.field(
-        3, betterproto2.TYPE_ENUM, default_factory=lambda: AdapterSize(0)
-    )
+    adapter_size: "AdapterSize" = betterproto2.field(3, betterproto2.TYPE_ENUM, default_factory=lambda: AdapterSize(0))
     """
     Adapter size for tuning.
     """
@@ -702,18 +652,14 @@ class SupervisedTuningDatasetDistribution(betterproto2.Message):
     The 95th percentile of the values in the population.
     """
 
-    buckets: "list[DatasetBucket]" = betterproto2.field(
-        9, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    buckets: "list[DatasetBucket]" = betterproto2.field(9, betterproto2.TYPE_MESSAGE, repeated=True)
     """
     Defines the histogram bucket.
     """
 
 
 default_message_pool.register_message(
-    "google.cloud.aiplatform.v1",
-    "SupervisedTuningDatasetDistribution",
-    SupervisedTuningDatasetDistribution,
+    "google.cloud.aiplatform.v1", "SupervisedTuningDatasetDistribution", SupervisedTuningDatasetDistribution
 )
 
 
@@ -733,9 +679,7 @@ class SupervisedTuningDataStats(betterproto2.Message):
     Number of tuning characters in the tuning dataset.
     """
 
-    total_billable_character_count: "int" = betterproto2.field(
-        3, betterproto2.TYPE_INT64
-    )
+    total_billable_character_count: "int" = betterproto2.field(3, betterproto2.TYPE_INT64)
     """
     Number of billable characters in the tuning dataset.
     """
@@ -750,15 +694,15 @@ class SupervisedTuningDataStats(betterproto2.Message):
     Number of tuning steps for this Tuning Job.
     """
 
-    user_input_token_distribution: "SupervisedTuningDatasetDistribution | None" = (
-        betterproto2.field(6, betterproto2.TYPE_MESSAGE, optional=True)
+    user_input_token_distribution: "SupervisedTuningDatasetDistribution | None" = betterproto2.field(
+        6, betterproto2.TYPE_MESSAGE, optional=True
     )
     """
     Dataset distributions for the user input tokens.
     """
 
-    user_output_token_distribution: "SupervisedTuningDatasetDistribution | None" = (
-        betterproto2.field(7, betterproto2.TYPE_MESSAGE, optional=True)
+    user_output_token_distribution: "SupervisedTuningDatasetDistribution | None" = betterproto2.field(
+        7, betterproto2.TYPE_MESSAGE, optional=True
     )
     """
     Dataset distributions for the user output tokens.
@@ -771,23 +715,17 @@ class SupervisedTuningDataStats(betterproto2.Message):
     Dataset distributions for the messages per example.
     """
 
-    user_dataset_examples: "list[Content]" = betterproto2.field(
-        9, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    user_dataset_examples: "list[Content]" = betterproto2.field(9, betterproto2.TYPE_MESSAGE, repeated=True)
     """
     Sample user messages in the training dataset uri.
     """
 
-    total_truncated_example_count: "int" = betterproto2.field(
-        10, betterproto2.TYPE_INT64
-    )
+    total_truncated_example_count: "int" = betterproto2.field(10, betterproto2.TYPE_INT64)
     """
     The number of examples in the dataset that have been truncated by any amount.
     """
 
-    truncated_example_indices: "list[int]" = betterproto2.field(
-        11, betterproto2.TYPE_INT64, repeated=True
-    )
+    truncated_example_indices: "list[int]" = betterproto2.field(11, betterproto2.TYPE_INT64, repeated=True)
     """
     A partial sample of the indices (starting from 1) of the truncated examples.
     """
@@ -795,10 +733,7 @@ class SupervisedTuningDataStats(betterproto2.Message):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.is_set("total_billable_character_count"):
-            warnings.warn(
-                "SupervisedTuningDataStats.total_billable_character_count is deprecated",
-                DeprecationWarning,
-            )
+            warnings.warn("SupervisedTuningDataStats.total_billable_character_count is deprecated", DeprecationWarning)
 
 
 default_message_pool.register_message(
@@ -832,9 +767,7 @@ class SupervisedTuningSpec(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.cloud.aiplatform.v1", "SupervisedTuningSpec", SupervisedTuningSpec
-)
+default_message_pool.register_message("google.cloud.aiplatform.v1", "SupervisedTuningSpec", SupervisedTuningSpec)
 
 
 @dataclass(eq=False, repr=False)
@@ -856,9 +789,7 @@ class TunedModel(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.cloud.aiplatform.v1", "TunedModel", TunedModel
-)
+default_message_pool.register_message("google.cloud.aiplatform.v1", "TunedModel", TunedModel)
 
 
 @dataclass(eq=False, repr=False)
@@ -883,9 +814,7 @@ class TunedModelRef(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.cloud.aiplatform.v1", "TunedModelRef", TunedModelRef
-)
+default_message_pool.register_message("google.cloud.aiplatform.v1", "TunedModelRef", TunedModelRef)
 
 
 @dataclass(eq=False, repr=False)
@@ -897,19 +826,15 @@ class TuningDataStats(betterproto2.Message):
         - tuning_data_stats:
     """
 
-    supervised_tuning_data_stats: "SupervisedTuningDataStats | None" = (
-        betterproto2.field(
-            1, betterproto2.TYPE_MESSAGE, optional=True, group="tuning_data_stats"
-        )
+    supervised_tuning_data_stats: "SupervisedTuningDataStats | None" = betterproto2.field(
+        1, betterproto2.TYPE_MESSAGE, optional=True, group="tuning_data_stats"
     )
     """
     The SFT Tuning data stats.
     """
 
 
-default_message_pool.register_message(
-    "google.cloud.aiplatform.v1", "TuningDataStats", TuningDataStats
-)
+default_message_pool.register_message("google.cloud.aiplatform.v1", "TuningDataStats", TuningDataStats)
 
 
 @dataclass(eq=False, repr=False)
@@ -939,38 +864,27 @@ class TuningJob(betterproto2.Message):
     The description of the TuningJob.
     """
 
-    state: "JobState" = betterproto2.field(
-        4, betterproto2.TYPE_ENUM, default_factory=lambda: JobState(0)
-    )
+    state: "JobState" = betterproto2.field(4, betterproto2.TYPE_ENUM, default_factory=lambda: JobState(0))
     """
     The detailed state of the job.
     """
 
     create_time: "datetime.datetime | None" = betterproto2.field(
-        5,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: ___protobuf__.Timestamp,
-        optional=True,
+        5, betterproto2.TYPE_MESSAGE, unwrap=lambda: ___protobuf__.Timestamp, optional=True
     )
     """
     time when the TuningJob was created.
     """
 
     start_time: "datetime.datetime | None" = betterproto2.field(
-        6,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: ___protobuf__.Timestamp,
-        optional=True,
+        6, betterproto2.TYPE_MESSAGE, unwrap=lambda: ___protobuf__.Timestamp, optional=True
     )
     """
     time when the TuningJob for the first time entered the JOB_STATE_RUNNING state.
     """
 
     end_time: "datetime.datetime | None" = betterproto2.field(
-        7,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: ___protobuf__.Timestamp,
-        optional=True,
+        7, betterproto2.TYPE_MESSAGE, unwrap=lambda: ___protobuf__.Timestamp, optional=True
     )
     """
     time when the TuningJob entered any of the following JobStates: JOB_STATE_SUCCEEDED,
@@ -978,28 +892,19 @@ class TuningJob(betterproto2.Message):
     """
 
     update_time: "datetime.datetime | None" = betterproto2.field(
-        8,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: ___protobuf__.Timestamp,
-        optional=True,
+        8, betterproto2.TYPE_MESSAGE, unwrap=lambda: ___protobuf__.Timestamp, optional=True
     )
     """
     time when the TuningJob was most recently updated.
     """
 
-    error: "___rpc__.Status | None" = betterproto2.field(
-        9, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    error: "___rpc__.Status | None" = betterproto2.field(9, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Only populated when job's state is JOB_STATE_FAILED or JOB_STATE_CANCELLED.
     """
 
     labels: "dict[str, str]" = betterproto2.field(
-        10,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        10, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
     """
     The labels with user-defined metadata to organize TuningJob and generated resources such as
@@ -1017,31 +922,23 @@ class TuningJob(betterproto2.Message):
     The Experiment associated with this TuningJob.
     """
 
-    tuned_model: "TunedModel | None" = betterproto2.field(
-        12, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    tuned_model: "TunedModel | None" = betterproto2.field(12, betterproto2.TYPE_MESSAGE, optional=True)
     """
     The tuned model resources assiociated with this TuningJob.
     """
 
-    tuning_data_stats: "TuningDataStats | None" = betterproto2.field(
-        13, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    tuning_data_stats: "TuningDataStats | None" = betterproto2.field(13, betterproto2.TYPE_MESSAGE, optional=True)
     """
     The tuning data statistics associated with this TuningJob.
     """
 
-    encryption_spec: "EncryptionSpec | None" = betterproto2.field(
-        14, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    encryption_spec: "EncryptionSpec | None" = betterproto2.field(14, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Customer-managed encryption key options for a TuningJob. If this is set, then all resources
     created by the TuningJob will be encrypted with the provided encryption key.
     """
 
-    base_model: "str | None" = betterproto2.field(
-        15, betterproto2.TYPE_STRING, optional=True, group="source_model"
-    )
+    base_model: "str | None" = betterproto2.field(15, betterproto2.TYPE_STRING, optional=True, group="source_model")
     """
     The base model that is being tuned, e.g., "gemini-1.0-pro-002".
     """
@@ -1063,9 +960,7 @@ class TuningJob(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.cloud.aiplatform.v1", "TuningJob", TuningJob
-)
+default_message_pool.register_message("google.cloud.aiplatform.v1", "TuningJob", TuningJob)
 
 
 @dataclass(eq=False, repr=False)
@@ -1075,29 +970,21 @@ class VideoMetadata(betterproto2.Message):
     """
 
     start_offset: "datetime.timedelta | None" = betterproto2.field(
-        1,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: ___protobuf__.Duration,
-        optional=True,
+        1, betterproto2.TYPE_MESSAGE, unwrap=lambda: ___protobuf__.Duration, optional=True
     )
     """
     The start offset of the video.
     """
 
     end_offset: "datetime.timedelta | None" = betterproto2.field(
-        2,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: ___protobuf__.Duration,
-        optional=True,
+        2, betterproto2.TYPE_MESSAGE, unwrap=lambda: ___protobuf__.Duration, optional=True
     )
     """
     The end offset of the video.
     """
 
 
-default_message_pool.register_message(
-    "google.cloud.aiplatform.v1", "VideoMetadata", VideoMetadata
-)
+default_message_pool.register_message("google.cloud.aiplatform.v1", "VideoMetadata", VideoMetadata)
 
 
 from .... import protobuf as ___protobuf__
