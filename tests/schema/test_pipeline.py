@@ -100,3 +100,18 @@ def test_rendering_the_same_documents_twice_is_byte_identical() -> None:
         rel: (ROOT / "protos" / rel).read_text() for rel in render(ir_a, NumberLock(lock))
     }
     assert render(ir_a, NumberLock(lock)) == checked_in
+
+
+def test_protoc_output_is_the_checked_in_one_from_any_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tools.regen import COMMON_INPUTS, GENERATED, run_protoc
+
+    monkeypatch.chdir(tmp_path)  # a directory without the project's ruff settings
+    files = ["google/cloud/aiplatform/v1/genai_tuning_service.proto", "google/cloud/aiplatform/v1/tuning_job.proto"]
+    out = tmp_path / "out"
+    descriptor = run_protoc([*files, *COMMON_INPUTS], out)
+    assert descriptor.read_bytes() == (GENERATED / "descriptor_set.binpb").read_bytes()
+    for produced in sorted((out / "vertex_tuning_protos").rglob("*.py")):
+        rel = produced.relative_to(out)
+        assert produced.read_text() == (GENERATED / rel).read_text(), rel
