@@ -158,6 +158,9 @@ def test_our_json_and_json_format_agree_on_every_message_type(full_name: str) ->
         again = _json.from_dict(cls, json_format.MessageToDict(back))
         assert again == ours or _json.to_dict(again) == _json.to_dict(ours)
         assert _json.to_dict(_json.loads(cls, _json.dumps(ours))) == _json.to_dict(ours)
+        # Inputs proto3 JSON also allows: proto field names and enum numbers.
+        variant = json_format.MessageToDict(pb, preserving_proto_field_name=True, use_integers_for_enums=True)
+        assert _json.to_dict(_json.from_dict(cls, variant)) == _json.to_dict(ours)
 
     check()
 
