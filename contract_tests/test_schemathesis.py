@@ -43,7 +43,7 @@ pytestmark = pytest.mark.conform
 # Small on purpose: the whole suite stays under 3 minutes on 2 cores; raise for deeper runs.
 POSITIVE_EXAMPLES = 8
 NEGATIVE_EXAMPLES = 8
-STATEFUL_EXAMPLES = 6
+STATEFUL_EXAMPLES = 15
 READ_ONLY_RPCS = ("GetTuningJob", "ListTuningJobs", "GetOperation", "ListOperations")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 SETTINGS: dict[str, Any] = {

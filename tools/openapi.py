@@ -497,7 +497,8 @@ def add_links(paths: dict[str, dict[str, Any]], routes: dict[str, Route], ir: di
     """Links from each operation returning a named resource to the operations taking that name.
 
     A 200 body whose message has an IDENTIFIER `name` (the TuningJob, an Operation) feeds every
-    operation whose template lists the same segments, each path parameter cut out of `name`.
+    operation whose template lists the same segments, and every operation on the collection's
+    parent (list, create), each path parameter cut out of `name`.
     """
     by_id = {op["operationId"]: op for ops in paths.values() for op in ops.values()}
     templates: dict[str, list[str]] = {}
@@ -510,7 +511,8 @@ def add_links(paths: dict[str, dict[str, Any]], routes: dict[str, Route], ir: di
         if not name_template:
             continue
         links: dict[str, Any] = {}
-        for target_id in sorted(templates.get(name_template, [])):
+        parent_template = "/".join(name_template.split("/")[:-2])
+        for target_id in sorted({*templates.get(name_template, []), *templates.get(parent_template, [])}):
             target = routes[target_id]
             params = {p: f"$response.body#/name#regex:{regex}" for p, regex in sorted(target.name_regexes().items())}
             links[target_id] = {"operationId": target_id, "parameters": params}
