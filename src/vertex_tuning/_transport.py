@@ -27,6 +27,7 @@ from vertex_tuning_protos.message_pool import default_message_pool
 
 from vertex_tuning import _config, _json
 from vertex_tuning.errors import APIError, TransportError, ValidationError, error_from_response, redact_url
+from vertex_tuning.resources import segment_regex
 
 M = TypeVar("M", bound=betterproto2.Message)
 log = logging.getLogger("vertex_tuning")
@@ -70,8 +71,7 @@ class HttpRule:
 
 
 def _segment_regex(pattern: str) -> re.Pattern[str]:
-    parts = ("[^/]+" if seg == "*" else ".+" if seg == "**" else re.escape(seg) for seg in pattern.split("/"))
-    return re.compile("/".join(parts))
+    return re.compile(segment_regex(pattern))
 
 
 @functools.cache

@@ -8,6 +8,7 @@ Segments that are empty, contain ``/`` or are ``..`` are refused before any requ
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from collections.abc import Callable
@@ -26,6 +27,8 @@ __all__ = [
     "parse_model_path",
     "parse_operation_path",
     "parse_tuning_job_path",
+    "segment_regex",
+    "template_for",
     "tuning_job_path",
 ]
 
@@ -98,6 +101,17 @@ def check_segment(variable: str, value: str) -> None:
         raise ValueError(f"{variable} must be a non-empty string, got {value!r}")
     if "/" in value or value in (".", ".."):
         raise ValueError(f"{variable} must be one path segment without '/' or '..', got {value!r}")
+
+
+@functools.cache
+def template_for(pattern: str) -> PathTemplate:
+    """The (cached) template of a resource pattern such as ``projects/{project}/locations/{location}``."""
+    return PathTemplate(pattern)
+
+
+def segment_regex(pattern: str) -> str:
+    """Regex text for an http-rule variable pattern: ``*`` one segment, ``**`` any, literals as they are."""
+    return "/".join(".+" if seg == "**" else "[^/]+" if seg == "*" else re.escape(seg) for seg in pattern.split("/"))
 
 
 def _resource(short: str) -> PathTemplate:

@@ -10,19 +10,19 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from vertex_tuning_protos._schema import SCHEMA
 
-__all__ = ["Violation", "check_message", "check_request", "resource_regex"]
+from vertex_tuning.resources import template_for
+
+__all__ = ["Violation", "check_message", "check_request"]
 
 # Human wording for the one charset the documents define (labels); other patterns are quoted.
 _PATTERN_WORDS = {
     "^[-_a-z0-9\\u0080-\\uffff]*$": "lowercase letters, digits, '_' or '-' (international characters allowed)",
 }
 _GCS_URI = re.compile(r"gs://[^/\s]+/[^\s]+")
-_VARIABLE = re.compile(r"\{[^}]+\}")
 
 
 @dataclass(frozen=True)
@@ -37,18 +37,8 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-@cache
-def resource_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a resource pattern such as ``projects/{project}/locations/{location}`` to a full-match regex.
-
-    Each ``{variable}`` matches one non-empty segment without ``/``; ``.`` and ``..`` are rejected separately.
-    """
-    parts = _VARIABLE.split(pattern)
-    return re.compile("[^/]+".join(re.escape(part) for part in parts))
-
-
 def _resource_ok(pattern: str, text: str) -> bool:
-    return resource_regex(pattern).fullmatch(text) is not None and not {".", ".."} & set(text.split("/"))
+    return template_for(pattern).matches(text)
 
 
 def _present(value: Any) -> bool:

@@ -5,20 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from vertex_tuning_protos._schema import SCHEMA
 
+from vertex_tuning.resources import segment_regex, template_for
+
 _VARIABLE = re.compile(r"\{(\w+)(?:=([^}]*))?\}")
-_RESOURCE_VARIABLE = re.compile(r"\{(\w+)\}")
-
-
-def _segment_regex(pattern: str) -> str:
-    parts = []
-    for segment in pattern.split("/"):
-        parts.append(".+" if segment == "**" else "[^/]+" if segment == "*" else re.escape(segment))
-    return "/".join(parts)
 
 
 @dataclass(frozen=True)
@@ -43,7 +36,7 @@ def compile_template(method: str, rule: Mapping[str, Any]) -> RouteTemplate:
     out, pos = [], 0
     for var in _VARIABLE.finditer(path):
         out.append(re.escape(path[pos : var.start()]))
-        out.append(f"(?P<{var.group(1)}>{_segment_regex(var.group(2) or '*')})")
+        out.append(f"(?P<{var.group(1)}>{segment_regex(var.group(2) or '*')})")
         pos = var.end()
     out.append(re.escape(path[pos:]))
     tail = path[pos:] if pos else path
@@ -64,17 +57,13 @@ def resource_pattern(type_suffix: str) -> str:
 
 def format_name(type_suffix: str, **values: str) -> str:
     """Fill the pattern of resource ``type_suffix`` with ``values`` (``project=``, ``location=``, ...)."""
-    return _RESOURCE_VARIABLE.sub(lambda m: values[m.group(1)], resource_pattern(type_suffix))
-
-
-@cache
-def _name_regex(type_suffix: str) -> re.Pattern[str]:
-    pattern = resource_pattern(type_suffix)
-    parts = _RESOURCE_VARIABLE.split(pattern)  # literal, variable, literal, variable, ...
-    return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts)))
+    template = template_for(resource_pattern(type_suffix))
+    return template.format(*(values[v] for v in template.variables))
 
 
 def parse_name(type_suffix: str, name: str) -> dict[str, str] | None:
     """The variables of ``name`` under resource ``type_suffix``'s pattern, or None if it does not fit."""
-    found = _name_regex(type_suffix).fullmatch(name)
-    return None if found is None else found.groupdict()
+    try:
+        return template_for(resource_pattern(type_suffix)).parse(name)
+    except ValueError:
+        return None
