@@ -27,6 +27,7 @@ from vertex_tuning_protos.google import protobuf as wkt
 from vertex_tuning_protos.message_pool import default_message_pool
 
 from vertex_tuning import _time
+from vertex_tuning._casing import json_name
 
 M = TypeVar("M", bound=betterproto2.Message)
 Decoder = Callable[[Any], Any]
@@ -70,18 +71,6 @@ class UnknownEnumValueError(JsonFormatError):
 
 # Set while reading a server's response: unknown enum names are kept, not fatal (see ``from_dict``).
 _KEEP_UNKNOWN_ENUMS: ContextVar[bool] = ContextVar("keep_unknown_enums", default=False)
-
-
-def _json_name(proto_name: str) -> str:
-    """protoc's default JSON name: drop underscores, upper-case the letter after each."""
-    out, upper = [], False
-    for ch in proto_name:
-        if ch == "_":
-            upper = True
-        else:
-            out.append(ch.upper() if upper else ch)
-            upper = False
-    return "".join(out)
 
 
 # ---------------------------------------------------------------- scalar codecs
@@ -406,7 +395,7 @@ class _Plan:
             else:
                 self.defaults[f.name] = factory()
             self.fields.append(_Field(
-                f.name, json_names.get(f.name) or _json_name(f.name), fm.group, decode, encode,
+                f.name, json_names.get(f.name) or json_name(f.name), fm.group, decode, encode,
                 fm.proto_type == betterproto2.TYPE_MESSAGE and not fm.repeated,
             ))
         self.by_key = {f.json: f for f in self.fields} | {f.name: f for f in self.fields}

@@ -26,6 +26,7 @@ from vertex_tuning_protos._schema import SCHEMA
 from vertex_tuning_protos.message_pool import default_message_pool
 
 from vertex_tuning import _config, _json
+from vertex_tuning._casing import json_name
 from vertex_tuning.errors import APIError, TransportError, ValidationError, error_from_response, redact_url
 from vertex_tuning.resources import segment_regex
 
@@ -92,11 +93,6 @@ def message_class(full_name: str) -> type[betterproto2.Message]:
     return default_message_pool.url_to_type[_TYPE_URL + full_name]
 
 
-def _camel(proto_name: str) -> str:
-    head, *rest = proto_name.split("_")
-    return head + "".join(word[:1].upper() + word[1:] for word in rest)
-
-
 def _fields(type_name: str) -> list[dict[str, Any]]:
     return SCHEMA["messages"].get(type_name, {}).get("fields", [])  # type: ignore[no-any-return]
 
@@ -106,7 +102,7 @@ def _json_key(type_name: str, proto_name: str) -> tuple[str, str | None]:
     for field in _fields(type_name):
         if field["name"] == proto_name:
             return field["json"], field.get("type_name") if field["type"] == "message" else None
-    return _camel(proto_name), None
+    return json_name(proto_name), None
 
 
 def strip_output_only(type_name: str, value: dict[str, Any]) -> None:
@@ -177,7 +173,7 @@ def transcode(rule: HttpRule, request: betterproto2.Message, *, validate: bool =
         raw = _pop_path(rule.input_type, value, var.field)
         text = raw if isinstance(raw, str) else ""
         if not var.regex.fullmatch(text) or {".", ".."} & set(text.split("/")):
-            key = ".".join(_camel(part) for part in var.field.split("."))
+            key = ".".join(json_name(part) for part in var.field.split("."))
             if key not in (field for field, _ in violations):  # the schema check may have said it already
                 violations.append((key, f"must match {var.pattern}" if text else "is required"))
         segments[var.field] = urllib.parse.quote(text, safe="/")

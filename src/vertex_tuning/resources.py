@@ -16,6 +16,8 @@ from typing import TypeVar
 
 from vertex_tuning_protos._schema import SCHEMA
 
+from vertex_tuning._casing import snake_name
+
 __all__ = [
     "PathTemplate",
     "endpoint_path",
@@ -34,10 +36,6 @@ __all__ = [
 
 _VARIABLE = re.compile(r"\{([a-z_]+)\}")
 _BOUND = re.compile(r"\{[a-z_.]+=([^}]+)\}")
-
-
-def _snake(word: str) -> str:
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", word).lower()
 
 
 class PathTemplate:
@@ -61,7 +59,7 @@ class PathTemplate:
             raise ValueError(f"no bound variable in {http_path!r}")
         segments = match.group(1).split("/")
         named = [
-            "{" + _snake(segments[i - 1]).removesuffix("s") + "}" if seg == "*" else seg
+            "{" + snake_name(segments[i - 1]).removesuffix("s") + "}" if seg == "*" else seg
             for i, seg in enumerate(segments)
         ]
         return cls("/".join(named))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
@@ -19,6 +18,7 @@ from vertex_tuning_protos._schema import SCHEMA
 from vertex_tuning_protos.google.rpc import Code
 from vertex_tuning_protos.message_pool import default_message_pool
 
+from vertex_tuning._casing import snake_name
 from vertex_tuning._json import UNKNOWN_ATTR, JsonFormatError, from_dict, to_dict
 from vertex_tuning.server import lifecycle
 from vertex_tuning.server.errors import XGAFV_VALUES, ApiError, error_body, invalid_argument
@@ -40,12 +40,8 @@ _log = logging.getLogger("vertex_tuning.server")
 Handler = Callable[[Mapping[str, Any], Mapping[str, Any]], "dict[str, Any] | Awaitable[dict[str, Any]]"]
 
 
-def _snake(camel: str) -> str:
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", camel).lower()
-
-
 def _handler(service: TuningService, method: str) -> Handler:
-    handler: Handler = getattr(service, _snake(method.rsplit(".", 1)[1]))
+    handler: Handler = getattr(service, snake_name(method.rsplit(".", 1)[1]))
     return handler
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from lark import Lark, Token, Tree, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
+from vertex_tuning._casing import json_name
+
 Predicate = Callable[[Mapping[str, Any]], bool]
 
 _GRAMMAR = r"""
@@ -61,12 +63,7 @@ _FIELD_KINDS = {
 _ENUM_TYPE_NAMES = {"state": "JobState"}
 
 
-def _camel(snake: str) -> str:
-    head, *rest = snake.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-_SPELLINGS = {**{f: f for f in _FIELD_KINDS}, **{_camel(f): f for f in _FIELD_KINDS}}
+_SPELLINGS = {**{f: f for f in _FIELD_KINDS}, **{json_name(f): f for f in _FIELD_KINDS}}
 _SUPPORTED = ", ".join(sorted([f for f in _FIELD_KINDS if f != "labels"] + ["labels.KEY", "labels:KEY"]))
 _SUPPORTED += " (or their lowerCamel spellings)"
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
@@ -158,7 +155,7 @@ def _restriction(node: Tree[Token], enums: Mapping[str, Sequence[str]]) -> Predi
     field = _SPELLINGS.get(field_tok.value)
     if field is None:
         raise _fail(f"unknown field {field_tok.value!r}", field_tok, f"supported fields: {_SUPPORTED}")
-    kind, key = _FIELD_KINDS[field], _camel(field)
+    kind, key = _FIELD_KINDS[field], json_name(field)
     if kind == "map":
         if op.value == ":" and not path:
             label = _literal(value)[0]
