@@ -107,20 +107,27 @@ class Store:
             )
         return JobRow(seq, name, parent, create_ns, None, body)
 
+    def _by_name(self, table: str, name: str) -> tuple[Any, ...] | None:
+        with self._lock:
+            row: tuple[Any, ...] | None = self._db.execute(f"SELECT * FROM {table} WHERE name = ?", (name,)).fetchone()
+        return row
+
+    def _page(self, table: str, parent: str, before_seq: int | None, limit: int) -> list[tuple[Any, ...]]:
+        """Up to ``limit`` rows of ``parent``, newest first, older than ``before_seq`` when given."""
+        with self._lock:
+            return self._db.execute(
+                f"SELECT * FROM {table} WHERE parent = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                (parent, before_seq if before_seq is not None else 1 << 62, limit),
+            ).fetchall()
+
     def get_job(self, name: str) -> JobRow | None:
         """The job called ``name``, or None."""
-        with self._lock:
-            row = self._db.execute("SELECT * FROM jobs WHERE name = ?", (name,)).fetchone()
+        row = self._by_name("jobs", name)
         return None if row is None else _job(row)
 
     def jobs_before(self, parent: str, before_seq: int | None, limit: int) -> list[JobRow]:
         """Up to ``limit`` jobs of ``parent``, newest first, older than ``before_seq`` when given."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT * FROM jobs WHERE parent = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-                (parent, before_seq if before_seq is not None else 1 << 62, limit),
-            ).fetchall()
-        return [_job(row) for row in rows]
+        return [_job(row) for row in self._page("jobs", parent, before_seq, limit)]
 
     def request_cancel(self, name: str, cancel_ns: int, allowed: Callable[[JobRow], bool]) -> JobRow | None:
         """Record a cancel request at ``cancel_ns`` if ``allowed(job)``; returns the job as it was (None if absent).
@@ -151,18 +158,12 @@ class Store:
 
     def get_operation(self, name: str) -> OperationRow | None:
         """The operation called ``name``, or None."""
-        with self._lock:
-            row = self._db.execute("SELECT * FROM operations WHERE name = ?", (name,)).fetchone()
+        row = self._by_name("operations", name)
         return None if row is None else _operation(row)
 
     def operations_before(self, parent: str, before_seq: int | None, limit: int) -> list[OperationRow]:
         """Up to ``limit`` operations of job ``parent``, newest first, older than ``before_seq`` when given."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT * FROM operations WHERE parent = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-                (parent, before_seq if before_seq is not None else 1 << 62, limit),
-            ).fetchall()
-        return [_operation(row) for row in rows]
+        return [_operation(row) for row in self._page("operations", parent, before_seq, limit)]
 
     def cancel_operation(self, name: str, cancel_ns: int) -> OperationRow | None:
         """Mark a still-running operation cancelled at ``cancel_ns``; returns it as it was (None if absent)."""
