@@ -18,6 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vertex_tuning._casing import json_name as camel
+from vertex_tuning._casing import pascal_name as pascal
+from vertex_tuning._casing import snake_name as snake
+
 PACKAGE = "google.cloud.aiplatform.v1"
 HOST = "aiplatform.googleapis.com"
 COMMON_TYPES = {
@@ -328,17 +332,6 @@ def _description(paragraphs: list[str]) -> tuple[list[str], str, list[str]]:
     return behaviors, body, notes
 
 
-def snake(name: str) -> str:
-    """lowerCamel JSON name to the proto field name."""
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
-
-
-def pascal(name: str) -> str:
-    """lowerCamel or snake name to PascalCase."""
-    parts = re.split(r"_", name)
-    return "".join(p[:1].upper() + p[1:] for p in parts)
-
-
 def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("`", "")).strip().rstrip(".").lower()
 
@@ -607,7 +600,7 @@ class IRBuilder:
             else:
                 body_field = snake(body_type.rsplit(".", 1)[1])
                 request_fields.append({
-                    "json_name": re.sub(r"_(\w)", lambda c: c.group(1).upper(), body_field), "name": body_field,
+                    "json_name": camel(body_field), "name": body_field,
                     "type": "message", "type_name": body_type, "repeated": False, "deprecated": False,
                     "oneof": None, "behaviors": ["REQUIRED"], "description": f"The {singular} to {verb}.",
                     "sources": {"python": body["line"]}, "constraints": {}})
