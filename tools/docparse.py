@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +47,9 @@ KEYWORDS = {"Fields", "Enums", "Methods"}
 class DocError(Exception):
     """A line of a document that the reader does not understand."""
 
-    def __init__(self, path: str, line: int, expected: str, found: str) -> None:
-        super().__init__(f"{path}:{line}: expected {expected}; found {found!r}")
+    def __init__(self, path: str, line: int, expected: str, found: object = None, *, says: str = "") -> None:
+        self.path, self.line = path, line
+        super().__init__(f"{path}:{line}: {says}" if says else f"{path}:{line}: expected {expected}; found {found!r}")
 
 
 # ---------------------------------------------------------------- type phrases
@@ -97,121 +97,186 @@ def split_behaviors(text: str) -> tuple[list[str], str]:
 
 
 # ---------------------------------------------------------------- REST page
-@dataclass
-class Located:
-    """A value with the document line it came from."""
+_ENUM_VALUE = re.compile(r"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*) ([A-Z`\"'(\[].*)")
+_FIELD_LINE = re.compile(r"([a-z][A-Za-z0-9]*)(\[\])?(?: (.+))?")
+_HEADING = re.compile(r"[A-Z][A-Za-z0-9]*")
+_METHOD_NAME = re.compile(r"[a-z][A-Za-z0-9]*")
 
-    line: int
-    data: dict[str, Any] = field(default_factory=dict)
+
+def _field_line(line: str) -> re.Match[str] | None:
+    """A field line (``name type``, ``name[] type`` or a bare ``name`` before ``(deprecated)``), else None.
+
+    Prose paragraphs of a description may start with a lower-case word too ("label keys and values
+    can be …"); a field line's type phrase is short and never ends like a sentence.
+    """
+    m = _FIELD_LINE.fullmatch(line)
+    if not m:
+        return None
+    rest = m.group(3)
+    if rest is None or _TYPE_WORD.match(rest):
+        return m
+    return m if len(rest.split()) <= 4 and not rest.endswith((".", ":", ",", ";")) else None
+
+
+class _RestReader:
+    """Reads the REST page line by line; every non-blank line is understood or a DocError."""
+
+    def __init__(self, path: Path) -> None:
+        self.name = path.name
+        self.lines = path.read_text(encoding="utf-8").splitlines()
+        self.collection: str | None = None
+        self.messages: dict[str, dict[str, Any]] = {}
+        self.enums: dict[str, dict[str, Any]] = {}
+        self.methods: list[dict[str, Any]] = []
+        self.current: dict[str, Any] | None = None
+        self.mode = "top"
+        self.oneof: str | None = None
+        self.fld: dict[str, Any] | None = None
+
+    def error(self, index: int, expected: str, found: str | None = None) -> DocError:
+        found_text = found if found is not None else (self.lines[index] if index < len(self.lines) else "<eof>")
+        return DocError(self.name, index + 1, expected, found_text)
+
+    def line(self, index: int) -> str:
+        return self.lines[index] if index < len(self.lines) else ""
+
+    def start_type(self, type_name: str, index: int) -> None:
+        self.close_type()
+        self.current = {"name": type_name, "line": index + 1, "description": [], "description_lines": [],
+                        "fields": [], "values": []}
+        self.mode, self.oneof, self.fld = "description", None, None
+
+    def close_type(self) -> None:
+        """A heading must lead to a field or enum list: anything else means the page was misread."""
+        cur = self.current
+        if cur is None:
+            return
+        if self.mode == "description":
+            raise DocError(self.name, cur["line"], f"'Fields' or 'Enums' after the description of {cur['name']}",
+                           " / ".join(cur["description"]) or "nothing")
+        if self.mode == "fields" and cur["name"] not in self.enums:
+            raise DocError(self.name, cur["line"], f"a 'JSON representation' block closing the fields of {cur['name']}",
+                           "<a new heading or the end of the page>")
+        self.current = None
+
+    def read(self) -> dict[str, Any]:
+        i = 0
+        while i < len(self.lines):
+            i = self.step(i)
+        self.close_type()
+        if self.collection is None:
+            raise DocError(self.name, 1, "'REST Resource: <collection>' as the first line", self.line(0))
+        return {"collection": self.collection, "messages": self.messages, "enums": self.enums,
+                "methods": self.methods}
+
+    def step(self, i: int) -> int:
+        line = self.lines[i]
+        prev_blank = i == 0 or not self.lines[i - 1].strip() or self.lines[i - 1] == "Fields"
+        if not line.strip():
+            return i + 1
+        if line.startswith("REST Resource: ") and self.collection is None and self.current is None:
+            self.collection = line.removeprefix("REST Resource: ").strip()
+        elif line.startswith("Resource: "):
+            self.start_type(line.removeprefix("Resource: ").strip(), i)
+            self.current["resource"] = True  # type: ignore[index]
+        elif line == "Methods" and self.mode != "methods":
+            self.close_type()
+            self.mode = "methods"
+        elif self.mode == "methods":
+            self.method_line(i, prev_blank)
+        elif line == "JSON representation" and self.current is not None and self.mode == "fields":
+            self.mode, self.fld = "after-json", None
+            return _check_json_representation(self.name, self.lines, i + 1, self.current)
+        elif prev_blank and _HEADING.fullmatch(line) and line not in KEYWORDS:
+            self.start_type(line, i)
+        elif line in ("Fields", "Enums") and self.current is not None and self.mode == "description":
+            self.mode = line.lower()
+            (self.messages if line == "Fields" else self.enums)[self.current["name"]] = self.current
+        elif self.current is None:
+            raise self.error(i, "a message or enum heading" + (" or 'REST Resource: …'" if i == 0 else ""))
+        elif self.mode == "description":
+            self.current["description"].append(line.strip())
+            self.current["description_lines"].append(i + 1)
+        elif self.mode == "enums":
+            m = _ENUM_VALUE.fullmatch(line)
+            if not m:
+                raise self.error(i, f"an enum value line of {self.current['name']}: NAME (UPPER_SNAKE_CASE) "
+                                    "then its description (a sentence)")
+            self.current["values"].append({"name": m.group(1), "description": m.group(2), "line": i + 1})
+        elif self.mode == "fields":
+            return self.field_line(i, prev_blank)
+        else:
+            raise self.error(i, f"a new heading after the JSON representation of {self.current['name']}")
+        return i + 1
+
+    def method_line(self, i: int, prev_blank: bool) -> None:
+        line = self.lines[i]
+        if prev_blank and _METHOD_NAME.fullmatch(line) and (not self.methods or self.methods[-1]["summary"]):
+            self.methods.append({"name": line, "line": i + 1, "summary": ""})
+        elif self.methods and not self.methods[-1]["summary"]:
+            self.methods[-1]["summary"] = line.strip()
+        else:
+            raise self.error(i, "a method name (one lowerCamel word) after a blank line, then its one-line summary")
+
+    def field_line(self, i: int, prev_blank: bool) -> int:
+        assert self.current is not None
+        line = self.lines[i]
+        um = re.fullmatch(r"Union field (\w+)\.", line)
+        if um:
+            self.oneof = um.group(1)
+            expect = f"{self.oneof} can be only one of the following:"
+            if self.line(i + 2).strip() != expect:
+                raise self.error(i + 2, repr(expect))
+            self.fld = None
+            return i + 3
+        fm = _field_line(line) if prev_blank else None
+        if fm is None:
+            if self.fld is None:
+                raise self.error(i, f"a field line of {self.current['name']} ('name type', 'name[] type') "
+                                    "or 'Union field x.'")
+            self.fld["paragraphs"].append(line.strip())
+            return i + 1
+        phrase, deprecated, type_index = fm.group(3), False, i
+        if phrase is None:
+            if self.line(i + 1).strip() != "(deprecated)":
+                raise self.error(i + 1, f"'(deprecated)' or a type after the field name {fm.group(1)}")
+            phrase, deprecated, type_index = self.line(i + 2).strip(), True, i + 2
+        ftype = parse_type_phrase(phrase)
+        if ftype is None:
+            raise self.error(type_index, f"a known type phrase for field {fm.group(1)} (string, number, boolean, "
+                                         "string (int64 format), enum (X), object (X), map (key: string, value: "
+                                         "string), ...)", phrase)
+        self.fld = {"json_name": fm.group(1), "repeated": bool(fm.group(2)), "deprecated": deprecated,
+                    "oneof": self.oneof, "line": i + 1, "paragraphs": [], **ftype}
+        self.current["fields"].append(self.fld)
+        return type_index + 1
 
 
 def read_rest_page(path: Path) -> dict[str, Any]:
-    """Read the REST reference page: messages with typed fields and unions, and enums."""
-    name = path.name
-    lines = path.read_text(encoding="utf-8").splitlines()
-    messages: dict[str, dict[str, Any]] = {}
-    enums: dict[str, dict[str, Any]] = {}
-    methods: list[dict[str, Any]] = []
-    current: dict[str, Any] | None = None
-    mode = "description"
-    oneof: str | None = None
-    fld: dict[str, Any] | None = None
-    i = 0
+    """Read the REST reference page: messages with typed fields and unions, enums and the method list."""
+    return _RestReader(path).read()
 
-    def start_type(type_name: str, line_no: int) -> dict[str, Any]:
-        return {"name": type_name, "line": line_no, "description": [], "fields": [], "values": []}
 
-    while i < len(lines):
-        line = lines[i]
-        no = i + 1
-        prev_blank = i == 0 or not lines[i - 1].strip() or lines[i - 1] == "Fields"
-        if line.startswith("REST Resource: "):
-            collection = line.removeprefix("REST Resource: ").strip()
-        elif line.startswith("Resource: "):
-            current, mode, oneof, fld = start_type(line.removeprefix("Resource: ").strip(), no), "description", None, None
-            messages[current["name"]] = current
-            current["resource"] = True
-        elif line == "Methods":
-            current, mode = None, "methods"
-        elif mode == "methods":
-            if re.fullmatch(r"[a-z]\w*", line) and prev_blank:
-                methods.append({"name": line, "line": no, "summary": ""})
-            elif line.strip() and methods:
-                methods[-1]["summary"] = line.strip()
-        elif line == "JSON representation":
-            if current is None:
-                raise DocError(name, no, "a JSON representation inside a message", line)
-            i = _check_json_representation(name, lines, i + 1, current)
-            mode, fld = "after-json", None
-            continue
-        elif prev_blank and re.fullmatch(r"[A-Z][A-Za-z0-9]*", line) and line not in KEYWORDS:
-            current, mode, oneof, fld = start_type(line, no), "description", None, None
-        elif line in ("Fields", "Enums"):
-            if current is None:
-                raise DocError(name, no, "a message or enum heading before this section", line)
-            mode = line.lower()
-            (messages if line == "Fields" else enums)[current["name"]] = current
-        elif not line.strip():
-            pass
-        elif current is None:
-            raise DocError(name, no, "a message or enum heading", line)
-        elif mode == "description":
-            current["description"].append(line.strip())
-        elif mode == "enums":
-            m = re.fullmatch(r"([A-Z][A-Z0-9_]*) (.+)", line)
-            if not m:
-                raise DocError(name, no, "an enum value line 'NAME description'", line)
-            current["values"].append({"name": m.group(1), "description": m.group(2), "line": no})
-        elif mode == "fields":
-            um = re.fullmatch(r"Union field (\w+)\.", line)
-            fm = re.fullmatch(r"([a-z][A-Za-z0-9]*)(\[\])?(?: (.+))?", line) if prev_blank else None
-            if um:
-                oneof = um.group(1)
-                expect = f"{oneof} can be only one of the following:"
-                if i + 2 >= len(lines) or lines[i + 2].strip() != expect:
-                    raise DocError(name, no + 2, repr(expect), lines[i + 2] if i + 2 < len(lines) else "<eof>")
-                i += 3
-                fld = None
-                continue
-            if fm and (fm.group(3) is None or _TYPE_WORD.match(fm.group(3))):
-                phrase, deprecated = fm.group(3), False
-                if phrase is None:
-                    if lines[i + 1].strip() != "(deprecated)":
-                        raise DocError(name, no + 1, "'(deprecated)' or a type after a field name", lines[i + 1])
-                    phrase, deprecated = lines[i + 2].strip(), True
-                    i += 2
-                ftype = parse_type_phrase(phrase)
-                if ftype is None:
-                    raise DocError(name, i + 1, "a known type phrase (string, enum (X), object (X), ...)", phrase)
-                fld = {
-                    "json_name": fm.group(1),
-                    "repeated": bool(fm.group(2)),
-                    "deprecated": deprecated,
-                    "oneof": oneof,
-                    "line": no,
-                    "paragraphs": [],
-                    **ftype,
-                }
-                current["fields"].append(fld)
-            elif fld is None:
-                raise DocError(name, no, "a field line 'name type' or 'Union field x.'", line)
-            else:
-                fld["paragraphs"].append(line.strip())
-        elif mode == "after-json":
-            raise DocError(name, no, "a new heading after a JSON representation", line)
-        i += 1
-    return {"collection": collection, "messages": messages, "enums": enums, "methods": methods}
+_JSON_VALUE = r"(?:string|number|integer|boolean|enum \([A-Z]\w*\))"
+_JSON_KEY = re.compile(rf'(\s*)"(\w+)": (?:{_JSON_VALUE}|\{{|\[),?')
+_JSON_OTHER = [
+    re.compile(r"\s*[{}\[\]],?"),
+    re.compile(r"\s*object(?: \([A-Z]\w*\))?"),
+    re.compile(rf"\s*{_JSON_VALUE},?"),
+    re.compile(rf"\s*string: {_JSON_VALUE},?"),
+    re.compile(r"\s*\.\.\."),
+]
 
 
 def _check_json_representation(path: str, lines: list[str], i: int, msg: dict[str, Any]) -> int:
-    """Check a JSON representation block lists exactly the fields and unions read above."""
+    """Read a JSON representation block; it must list exactly the fields and unions read above."""
     while i < len(lines) and not lines[i].strip():
         i += 1
     if i >= len(lines) or lines[i] != "{":
         raise DocError(path, i + 1, "'{' opening the JSON representation", lines[i] if i < len(lines) else "<eof>")
-    keys: dict[str, str | None] = {}
+    keys: dict[str, tuple[str | None, int]] = {}
     union: str | None = None
-    depth = 0
+    depth = 1
     start = i
     while True:
         i += 1
@@ -220,19 +285,36 @@ def _check_json_representation(path: str, lines: list[str], i: int, msg: dict[st
         line = lines[i]
         if line == "}":
             break
-        um = re.match(r"\s*// Union field (\w+) can be only one of the following:", line)
-        if um:
+        if not line.strip():
+            continue
+        km = _JSON_KEY.fullmatch(line)
+        um = re.fullmatch(r"\s*// Union field (\w+) can be only one of the following:", line)
+        em = re.fullmatch(r"\s*// End of list of possible types for union field (\w+)\.", line)
+        if um and union is None and depth == 1:
             union = um.group(1)
-        elif re.match(r"\s*// End of list of possible types for union field", line):
+        elif em and em.group(1) == union:
             union = None
-        elif depth == 0 and (km := re.match(r'  "(\w+)": ', line)):
-            keys[km.group(1)] = union
+        elif km and depth == 1:
+            keys[km.group(2)] = (union, i + 1)
+        elif not km and not any(p.fullmatch(line) for p in _JSON_OTHER):
+            raise DocError(path, i + 1, f"a line of the JSON representation of {msg['name']} ('\"key\": type,', "
+                           "a union comment, 'object (X)', a bracket)", line)
         depth += line.count("{") + line.count("[") - line.count("}") - line.count("]")
-    read = {f["json_name"]: f["oneof"] for f in msg["fields"]}
-    if keys != read:
-        raise DocError(
-            path, start + 1, f"the JSON representation of {msg['name']} to list the fields read above {read}", keys
-        )
+    if union is not None:
+        raise DocError(path, i + 1, f"'// End of list of possible types for union field {union}.' before '}}'", "}")
+    for f in msg["fields"]:
+        if f["json_name"] not in keys:
+            raise DocError(path, f["line"], "", says=f"field {f['json_name']} of {msg['name']} is missing from its "
+                           f"JSON representation (line {start + 1}); a field must be in both parts of the page")
+        key_union, key_line = keys[f["json_name"]]
+        if key_union != f["oneof"]:
+            raise DocError(path, f["line"], "", says=f"field {f['json_name']} of {msg['name']} is in union "
+                           f"{f['oneof']} here but in union {key_union} in the JSON representation (line {key_line})")
+    read = {f["json_name"] for f in msg["fields"]}
+    for key, (_, key_line) in keys.items():
+        if key not in read:
+            raise DocError(path, key_line, "", says=f"{key} is in the JSON representation of {msg['name']} but not "
+                           "in its Fields list above; a field must be in both parts of the page")
     return i + 1
 
 
@@ -390,14 +472,15 @@ class IRBuilder:
             "python": {"file": py_path.name, "sha256": hashlib.sha256(py_path.read_bytes()).hexdigest()},
         }
 
-    def full(self, short: str) -> str:
+    def full(self, short: str, line: int = 0) -> str:
+        """The full name of a type the REST page names at ``line``."""
         if "." in short:
             return short
         if short in self.rest["messages"] or short in self.rest["enums"] or short in self.messages:
             return f"{PACKAGE}.{short}"
         if short in COMMON_TYPES:
             return COMMON_TYPES[short]
-        raise DocError(self.rest_name, 0, f"a definition of type {short}", "none")
+        raise DocError(self.rest_name, line, f"a message or enum named {short} defined on this page", "none")
 
     def build(self) -> dict[str, Any]:
         for enum in self.rest["enums"].values():
@@ -411,6 +494,7 @@ class IRBuilder:
             self._rest_message(msg)
         methods = [self._method(m) for m in self.py["methods"] if "returns" in m]
         self._record_one_source_fields()
+        self._infer_output_only(methods)
         return {
             "package": PACKAGE,
             "host": HOST,
@@ -434,7 +518,7 @@ class IRBuilder:
             if f["type"] == "map":
                 entry.update(key_type=f["key"], value_type=f["value"])
             elif f["type"] in ("message", "enum"):
-                entry["type_name"] = self.full(f[f["type"]])
+                entry["type_name"] = self.full(f[f["type"]], f["line"])
             if notes:
                 entry["format_note"] = " ".join(notes)
             fields.append(entry)
@@ -446,7 +530,11 @@ class IRBuilder:
             "oneofs": sorted({f["oneof"] for f in fields if f["oneof"]}, key=[f["oneof"] for f in fields].index),
         }
         if msg.get("resource"):
-            name_field = next(f for f in fields if f["json_name"] == "name")
+            name_field = next((f for f in fields if f["json_name"] == "name"), {})
+            if "resource_pattern" not in name_field:
+                raise DocError(self.rest_name, name_field.get("sources", {}).get("rest", msg["line"]),
+                               f"a 'name' field of resource {msg['name']} whose description gives its "
+                               "'Format: projects/{project}/…'", name_field.get("description", "no name field"))
             self.messages[full]["resource"] = {
                 "type": f"{HOST}/{msg['name']}",
                 "pattern": name_field["resource_pattern"],
@@ -510,9 +598,19 @@ class IRBuilder:
             return f"{PACKAGE}.{m.group(3)}{m.group(1)}"
         if _norm(desc) in self.type_names:
             return f"{PACKAGE}.{self.type_names[_norm(desc)]}"
+        self._blame_rest_description(desc, line)
         if not field_key:
             raise DocError(self.py_name, line, "a message description naming its type", desc)
         return f"{PACKAGE}.{pascal(field_key)}"
+
+    def _blame_rest_description(self, desc: str, line: int) -> None:
+        """A REST description that holds the Python page's plus stray text is the REST page's error."""
+        for short, msg in self.rest["messages"].items():
+            paragraphs = list(zip(msg["description_lines"], msg["description"], strict=True))
+            if _norm(desc) and _norm(desc) in _norm(" ".join(msg["description"])):
+                stray = next(((n, p) for n, p in paragraphs if _norm(p) not in _norm(desc)), paragraphs[0])
+                raise DocError(self.rest_name, stray[0], f"only the description of {short} (as the Python page "
+                               f"gives it at {self.py_name}:{line}: {desc!r}) before 'Fields'", stray[1])
 
     def _py_type(self, value: dict[str, Any], key: str, rest_field: dict[str, Any] | None) -> dict[str, Any]:
         if value["kind"] == "array":
@@ -572,6 +670,41 @@ class IRBuilder:
             if len(docs) == 1:
                 msg["one_source"] = next(iter(docs))
 
+    def _infer_output_only(self, methods: list[dict[str, Any]]) -> None:
+        """Mark the fields of messages reached only through output-only fields as output-only.
+
+        A client never sends such a message, so a field of it that states no behaviour of its own is
+        output-only too (AIP-203). Fields that state REQUIRED or OPTIONAL keep what they state. Each
+        inference is recorded beside the field with its reason, apart from the documented behaviours.
+        """
+        roots = {m["input"] for m in methods} | {m["output"] for m in methods}
+        refs: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for owner, msg in self.messages.items():
+            for f in msg["fields"]:
+                if f.get("type_name") in self.messages:
+                    refs.setdefault(f["type_name"], []).append((owner, f))
+        reasons: dict[str, str] = {}
+        grew = True
+        while grew:
+            grew = False
+            for full in self.messages:
+                via = refs.get(full, [])
+                if full in roots or full in reasons or not via:
+                    continue
+                if all("OUTPUT_ONLY" in f["behaviors"] or owner in reasons for owner, f in via):
+                    names = ", ".join(f"{_short(owner)}.{f['json_name']}" for owner, f in via)
+                    reasons[full] = (f"{_short(full)} is reached only through {names}, "
+                                     "output-only or inside an output-only message")
+                    grew = True
+        stated = {"OUTPUT_ONLY", "REQUIRED", "OPTIONAL", "IDENTIFIER"}
+        for full, reason in sorted(reasons.items()):
+            msg = self.messages[full]
+            msg["output_only_inferred"] = reason
+            for f in msg["fields"]:
+                if not stated & set(f["behaviors"]):
+                    f["behaviors"] = ["OUTPUT_ONLY", *f["behaviors"]]
+                    f["inferred_behaviors"] = {"OUTPUT_ONLY": reason}
+
     # methods -------------------------------------------------------
     def _method(self, m: dict[str, Any]) -> dict[str, Any]:
         resource = self.rest["collection"].split(".")[-1]
@@ -627,6 +760,10 @@ class IRBuilder:
             "input": request, "output": out,
             "http": {"method": http, "path": template, "body": body_field},
         }
+
+
+def _short(full: str) -> str:
+    return full.rsplit(".", 1)[-1]
 
 
 def _compatible(rest: dict[str, Any], py: dict[str, Any]) -> bool:
