@@ -20,7 +20,7 @@ constraints: install
 	  $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt
 
 generate: install
-	PATH=$(BIN):$$PATH $(BIN)/python -m tools.regen
+	PATH=$(BIN):$$PATH $(BIN)/python -m tools.regen $(ARGS)
 
 test: install
 	$(BIN)/python -m pytest
