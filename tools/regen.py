@@ -243,7 +243,7 @@ def regenerate(options: Options | None = None) -> Plan:
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        descriptor = run_protoc([*sorted(files), *COMMON_INPUTS], out)
+        descriptor = run_protoc([*sorted(files), *COMMON_INPUTS], out, PROTOS)
         GENERATED.mkdir(exist_ok=True)
         if PACKAGE_DIR.exists():
             shutil.rmtree(PACKAGE_DIR)
