@@ -369,24 +369,60 @@ def _parse_value(path: str, lines: list[str], i: int, value: str, cmts: list[str
     raise DocError(path, i + 1, f"a sample value ({', '.join(_SAMPLE_TYPES)}, '{{' or '[')", value)
 
 
+_SIGNATURE = re.compile(r"(\w+)\((.*)\)")
+_PY_LINES = [
+    re.compile(r"Args:|Returns:"),  # section heads of a method
+    re.compile(r"  (\w+): (string|integer|object|boolean), .*"),  # one argument
+    re.compile(r"    The object takes the form of:|  An object of the form:|    Allowed values"),
+    re.compile(r"      \d+ - .+"),  # one allowed value of the argument above
+]
+
+
+def _instance_methods(name: str, lines: list[str], end: int) -> None:
+    """The method list before 'Method Details': signature lines, each followed by its summary."""
+    try:
+        first = lines.index("Instance Methods", 0, end) + 1
+    except ValueError:
+        raise DocError(name, 1, "an 'Instance Methods' list before 'Method Details'", lines[0] if lines else "<eof>")
+    summary_due = False
+    for i in range(first, end):
+        line = lines[i]
+        if not line.strip():
+            continue
+        if summary_due:
+            summary_due = False
+        elif _SIGNATURE.fullmatch(line):
+            summary_due = True
+        else:
+            raise DocError(name, i + 1, "a method signature 'name(args)' of the Instance Methods list, then its "
+                           "summary", line)
+
+
 def read_python_page(path: Path) -> dict[str, Any]:
-    """Read the Python client reference: method signatures, arguments and JSON templates."""
+    """Read the Python client reference: method signatures, arguments and JSON templates.
+
+    Every non-blank line is understood or a DocError: the method list, and in 'Method Details'
+    signatures, summaries, argument lines, allowed values, section heads and JSON templates. A method
+    without parameters (``list_next()``) may carry an indented docstring of its own.
+    """
     name = path.name
     lines = path.read_text(encoding="utf-8").splitlines()
     try:
         start = lines.index("Method Details")
     except ValueError:
         raise DocError(name, len(lines), "a 'Method Details' section", "<eof>") from None
+    _instance_methods(name, lines, start)
     methods: list[dict[str, Any]] = []
     cur: dict[str, Any] | None = None
     i = start + 1
     where = ""
     while i < len(lines):
         line = lines[i]
-        sig = re.fullmatch(r"(\w+)\((.*)\)", line)
+        sig = _SIGNATURE.fullmatch(line)
         if sig:
             params = [p.strip().split("=")[0] for p in sig.group(2).split(",") if p.strip()]
-            cur = {"name": sig.group(1), "line": i + 1, "params": params, "args": {}, "summary": lines[i + 1].strip()}
+            summary = lines[i + 1].strip() if i + 1 < len(lines) else ""
+            cur = {"name": sig.group(1), "line": i + 1, "params": params, "args": {}, "summary": summary}
             methods.append(cur)
             i += 2
             continue
@@ -401,6 +437,11 @@ def read_python_page(path: Path) -> dict[str, Any]:
             cur[where], i = parse_template(name, lines, i)
             where = ""
             continue
+        elif line.strip() and not any(p.fullmatch(line) for p in _PY_LINES):
+            helper_doc = cur is not None and not cur["params"] and line.startswith(" " * 8)
+            if not helper_doc:
+                raise DocError(name, i + 1, "a line of a method's details (a signature 'name(args)', 'Args:', "
+                               "'  name: type, description', 'Returns:', a JSON template, ...)", line)
         i += 1
     return {"methods": methods}
 

@@ -72,7 +72,8 @@ class NumberLock:
         self.data: dict[str, Any] = {k: dict(v) for k, v in data.items()}
 
     def _entry(self, owner: str) -> dict[str, Any]:
-        return self.data.setdefault(owner, {"numbers": {}, "reserved": {}})
+        entry: dict[str, Any] = self.data.setdefault(owner, {"numbers": {}, "reserved": {}})
+        return entry
 
     def assign(self, owner: str, names: list[str], first: int) -> dict[str, int]:
         """Numbers for ``names`` of ``owner``; new names get the next free number."""
@@ -127,7 +128,7 @@ class NumberLock:
             if name not in numbers:
                 numbers[name] = max(taken | {0}) + 1
                 taken.add(numbers[name])
-        reserved = {}
+        reserved: dict[str, int] = {}
         for name, n in dict(entry["reserved"]).items():
             n = theirs.get(name, n)
             if n in taken or n in reserved.values():

@@ -184,7 +184,7 @@ def _reserved_name_error(ir: dict[str, Any], exc: ReservedNameError) -> DocError
     short = exc.owner.rsplit(".", 1)[-1]
     owner = ir["messages"].get(exc.owner) or ir["enums"].get(exc.owner) or {}
     items = owner.get("fields", []) + owner.get("values", [])
-    item = next((i for i in items if i["name"] == exc.name), {"sources": {}, "json_name": exc.name})
+    item: dict[str, Any] = next((i for i in items if i["name"] == exc.name), {"sources": {}, "json_name": exc.name})
     label = item.get("json_name", exc.name)
     kind, line = next(iter(item["sources"].items()), ("rest", 0))
     return DocError(ir["sources"][kind]["file"], line, "", says=(

@@ -228,6 +228,12 @@ MALFORMED = {
     "a second paragraph in the method list": (
         [(REST, "cancel\n\nCancels a TuningJob.\n", "cancel\n\nCancels a TuningJob.\n\nAnd then some.\n")],
         REST, "And then some.", "method name"),
+    "a stray line in the Python page's method list": (
+        [(PYTHON, "close()\n\nClose httplib2 connections.\n", "close()\n\nClose httplib2 connections.\n\nA stray line.\n")],
+        PYTHON, "A stray line.", "method signature"),
+    "a stray line in the Python page's method details": (
+        [(PYTHON, "Returns:\n  An object of the form:\n", "Returns:\nA stray line.\n  An object of the form:\n")],
+        PYTHON, "A stray line.", "a line of a method's details"),
     "a sample value the Python page never uses": (
         [(PYTHON, '"experiment": "A String",', '"experiment": A String,')],
         PYTHON, '  "experiment": A String, # Output only. The Experiment associated with this TuningJob.',
