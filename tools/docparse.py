@@ -658,6 +658,10 @@ class IRBuilder:
             inner = self._py_type(value["element"], key, rest_field)
             return {**inner, "repeated": True}
         if value["kind"] == "scalar":
+            if value["type"] == "value" or key == "a_key":
+                # '""' and 'a_key' only stand for the properties of a map, Struct or Any, never a field.
+                raise DocError(self.py_name, value["line"], f"a typed sample value for field {key} ('\"A String\"', "
+                               "42, 3.14, True or False) or an object with one 'a_key' entry", key)
             return {"type": value["type"], "repeated": False}
         entries = value["fields"]
         if len(entries) == 1 and entries[0]["key"] == "a_key":
@@ -751,6 +755,9 @@ class IRBuilder:
         resource = self.rest["collection"].split(".")[-1]
         singular = pascal(resource.removesuffix("s"))
         verb = m["name"]
+        if not m["params"]:
+            raise DocError(self.py_name, m["line"], "a path parameter (name or parent) first in the signature",
+                           m["name"] + "()")
         path_param = m["params"][0]
         out = self._py_message(m["returns"], None, "")
         body = m.get("body")
@@ -788,7 +795,11 @@ class IRBuilder:
             self.messages[request] = {
                 "description": f"Request message for {self.service}.{rpc}.", "sources": {"python": m["line"]},
                 "fields": request_fields, "oneofs": []}
-        pattern = next(f["resource_pattern"] for f in request_fields if f["name"] == path_param)
+        pattern = next((f["resource_pattern"] for f in request_fields
+                        if f["name"] == path_param and "resource_pattern" in f), None)
+        if pattern is None:
+            raise DocError(self.py_name, m["line"], f"an argument line '  {path_param}: string, … Format: "
+                           f"`projects/…`' for the path parameter of {verb}", "none")
         wildcards = re.sub(r"\{\w+\}", "*", pattern)
         template = f"/v1/{{{path_param}={wildcards}}}"
         if verb in ("list", "create") or (path_param == "parent" and verb not in standard):
