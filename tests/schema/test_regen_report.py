@@ -347,3 +347,15 @@ def test_regen_command_refuses_checks_and_reports_on_scratch_outputs(
     assert '  reserved "experiment";' in (protos / PROTO).read_text()
     assert "experiment" not in {f["name"] for f in json.loads((tmp_path / "generated" / "ir.json").read_text())
                                 ["messages"][JOB]["fields"]}
+
+
+def test_cli_regen_passes_its_options_to_the_pipeline() -> None:
+    import subprocess
+    import sys
+
+    command = str(Path(sys.executable).parent / "vertex-tuning")  # the console script, as a maintainer runs it
+    result = subprocess.run([command, "regen", "--revive", "TuningJob.noSuchField"],
+                            check=False, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert "--revive TuningJob.noSuchField: the documents have no field" in result.stderr
+    assert "Traceback" not in result.stderr
