@@ -508,6 +508,7 @@ class IRBuilder:
         self.enums: dict[str, dict[str, Any]] = {}
         self.discrepancies: list[dict[str, Any]] = []
         self.service = ""
+        self.templates: dict[str, dict[str, Any]] = {}  # message → the first Python template describing it
         self.sources = {
             "rest": {"file": rest_path.name, "sha256": hashlib.sha256(rest_path.read_bytes()).hexdigest()},
             "python": {"file": py_path.name, "sha256": hashlib.sha256(py_path.read_bytes()).hexdigest()},
@@ -674,7 +675,26 @@ class IRBuilder:
         hint = rest_field.get("type_name") if rest_field else None
         return {"type": "message", "type_name": self._py_message(value, hint, key), "repeated": False}
 
+    def _same_fields_as_before(self, full: str, node: dict[str, Any]) -> None:
+        """Every Python template of one message lists the same fields; a difference is an error at its line."""
+        first = self.templates.setdefault(full, node)
+        if first is node:
+            return
+        before = {f["key"]: f["line"] for f in first["fields"]}
+        now = {f["key"]: f["line"] for f in node["fields"]}
+        short = _short(full)
+        for key, line in now.items():
+            if key not in before:
+                raise DocError(self.py_name, line, "", says=f"field {key} of {short} is in this template but not in "
+                               f"the template of {short} at line {first['line']}; every template of a message "
+                               "lists the same fields")
+        for key, line in before.items():
+            if key not in now:
+                raise DocError(self.py_name, node["line"], "", says=f"this template of {short} lacks field {key} "
+                               f"(listed at line {line}); every template of a message lists the same fields")
+
     def _merge_py_fields(self, full: str, node: dict[str, Any]) -> None:
+        self._same_fields_as_before(full, node)
         msg = self.messages[full]
         msg["sources"].setdefault("python", node["line"])
         by_json = {f["json_name"]: f for f in msg["fields"]}

@@ -234,6 +234,10 @@ MALFORMED = {
     "a stray line in the Python page's method details": (
         [(PYTHON, "Returns:\n  An object of the form:\n", "Returns:\nA stray line.\n  An object of the form:\n")],
         PYTHON, "A stray line.", "a line of a method's details"),
+    "a field in one Python template of a message but not another": (
+        [(PYTHON, '  "experiment": "A String", # Output only. The Experiment associated with this TuningJob.\n', "")],
+        PYTHON, "{ # Represents a TuningJob that runs with Google owned models.",  # the template lacking it
+        "lacks field experiment"),
     "a sample value the Python page never uses": (
         [(PYTHON, '"experiment": "A String",', '"experiment": A String,')],
         PYTHON, '  "experiment": A String, # Output only. The Experiment associated with this TuningJob.',
