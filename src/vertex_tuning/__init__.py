@@ -33,23 +33,24 @@ from vertex_tuning.errors import (
     Unknown,
     ValidationError,
     VertexTuningError,
+    WaitTimeout,
 )
 from vertex_tuning.pagination import AsyncPager, Pager
 from vertex_tuning.types import *
 from vertex_tuning.types import __all__ as _types_all
 
 if TYPE_CHECKING:
-    from vertex_tuning._client import AsyncTuningJobsClient, TuningJobsClient
-    from vertex_tuning.operations import AsyncOperation, AsyncOperationsClient, Operation, OperationsClient
+    from vertex_tuning._client import AsyncOperationsClient, AsyncTuningJobsClient, OperationsClient, TuningJobsClient
+    from vertex_tuning.operations import AsyncOperation, Operation
 
 # The clients pull in httpx (and, through httpx's CLI hook, rich/click when installed): load them
 # on first use so that code needing only the types and codec (the server, tools) stays light.
 _LAZY = {
     "AsyncOperation": "vertex_tuning.operations",
-    "AsyncOperationsClient": "vertex_tuning.operations",
+    "AsyncOperationsClient": "vertex_tuning._client",
     "AsyncTuningJobsClient": "vertex_tuning._client",
     "Operation": "vertex_tuning.operations",
-    "OperationsClient": "vertex_tuning.operations",
+    "OperationsClient": "vertex_tuning._client",
     "TuningJobsClient": "vertex_tuning._client",
 }
 
@@ -99,6 +100,7 @@ __all__ = [
     "Unknown",
     "ValidationError",
     "VertexTuningError",
+    "WaitTimeout",
     "dumps",
     "errors",
     "from_dict",

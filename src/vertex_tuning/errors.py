@@ -22,6 +22,7 @@ Exception tree::
     │   └── Unauthenticated         UNAUTHENTICATED      (HTTP 401)
     ├── TransportError              no HTTP answer: connect/read failure, client-side timeout
     └── ValidationError (ValueError) the request breaks a documented rule; nothing was sent
+    WaitTimeout (TimeoutError)      wait()/result() passed its deadline; carries the last state seen
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ __all__ = [
     "Unknown",
     "ValidationError",
     "VertexTuningError",
+    "WaitTimeout",
     "error_from_response",
     "error_from_status",
     "redact_url",
@@ -103,6 +105,19 @@ class ValidationError(VertexTuningError, ValueError):
         self.violations = list(violations)
         listed = "; ".join(f"{field}: {rule}" for field, rule in self.violations)
         super().__init__(f"{method}: invalid request, nothing was sent: {listed}")
+
+
+class WaitTimeout(VertexTuningError, TimeoutError):
+    """``wait()`` or ``Operation.result()`` reached its deadline before the job or operation ended.
+
+    ``last_state`` is the last job or operation fetched (None if no poll succeeded) and
+    ``last_error`` the retryable error of the last poll, if it failed.
+    """
+
+    def __init__(self, message: str, *, last_state: Any = None, last_error: Exception | None = None) -> None:
+        super().__init__(message)
+        self.last_state = last_state
+        self.last_error = last_error
 
 
 class APIError(VertexTuningError):

@@ -20,13 +20,13 @@ from vertex_tuning_protos.message_pool import default_message_pool
 
 from vertex_tuning._casing import snake_name
 from vertex_tuning._json import UNKNOWN_ATTR, JsonFormatError, from_dict, to_dict
+from vertex_tuning._validation import Violation, check_message
 from vertex_tuning.server import lifecycle
 from vertex_tuning.server.errors import XGAFV_VALUES, ApiError, error_body, invalid_argument
 from vertex_tuning.server.faults import FaultInjector
 from vertex_tuning.server.names import ROUTES, RouteTemplate
 from vertex_tuning.server.service import TuningService
 from vertex_tuning.server.store import Store
-from vertex_tuning.validation import Violation, check_message
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "resolve_route"]
 

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from vertex_tuning_protos.google.rpc import Code
 
-from vertex_tuning.validation import Violation
+from vertex_tuning._validation import Violation
 
 # google.rpc.Code -> HTTP status, per google/rpc/code.proto.
 _HTTP_STATUS = {

@@ -19,12 +19,12 @@ from vertex_tuning_protos.google.rpc import Code
 from vertex_tuning_protos.message_pool import default_message_pool
 
 from vertex_tuning._time import parse_duration
+from vertex_tuning._validation import Violation
 from vertex_tuning.server import lifecycle
 from vertex_tuning.server.errors import ApiError, invalid_argument, not_found
 from vertex_tuning.server.filter import FilterError, Predicate, compile_filter
 from vertex_tuning.server.names import format_name, parse_name
 from vertex_tuning.server.store import JobRow, OperationRow, Store
-from vertex_tuning.validation import Violation
 
 _JOB_TYPE = next(t for t in SCHEMA["messages"] if t.endswith(".TuningJob"))
 _STATE_ENUM = next(f["type_name"] for f in SCHEMA["messages"][_JOB_TYPE]["fields"] if f["name"] == "state")
