@@ -42,7 +42,8 @@ def terminal_job_states(ir: dict[str, Any]) -> dict[str, Any]:
     return {
         "enum": state["type_name"],
         "values": sorted({*named, *_ALSO_TERMINAL}),
-        "derived_from": f"TuningJob.endTime description: {', '.join(named)}",
+        "with_end_time": named,
+        "derived_from": "TuningJob.endTime's description (with_end_time), plus the recorded ones",
         "recorded": dict(_ALSO_TERMINAL),
     }
 

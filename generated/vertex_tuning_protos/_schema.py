@@ -809,8 +809,12 @@ SCHEMA: dict[str, Any] = {'messages': {'google.cloud.aiplatform.v1.Blob': {'fiel
                                               'JOB_STATE_FAILED',
                                               'JOB_STATE_PARTIALLY_SUCCEEDED',
                                               'JOB_STATE_SUCCEEDED'],
-                                   'derived_from': 'TuningJob.endTime description: JOB_STATE_CANCELLED, '
-                                                   'JOB_STATE_EXPIRED, JOB_STATE_FAILED, JOB_STATE_SUCCEEDED',
+                                   'with_end_time': ['JOB_STATE_CANCELLED',
+                                                     'JOB_STATE_EXPIRED',
+                                                     'JOB_STATE_FAILED',
+                                                     'JOB_STATE_SUCCEEDED'],
+                                   'derived_from': "TuningJob.endTime's description (with_end_time), plus "
+                                                   'the recorded ones',
                                    'recorded': {'JOB_STATE_PARTIALLY_SUCCEEDED': 'a finished outcome the '
                                                                                  'endTime sentence predates; '
                                                                                  'the job never leaves it'}},
