@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -93,14 +92,6 @@ def split_behaviors(text: str) -> tuple[list[str], str]:
 
 
 # ---------------------------------------------------------------- REST page
-@dataclass
-class Located:
-    """A value with the document line it came from."""
-
-    line: int
-    data: dict[str, Any] = field(default_factory=dict)
-
-
 def read_rest_page(path: Path) -> dict[str, Any]:
     """Read the REST reference page: messages with typed fields and unions, and enums."""
     name = path.name
