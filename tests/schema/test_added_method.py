@@ -127,7 +127,7 @@ def test_added_method_reaches_the_openapi_document(scratch: Path) -> None:
 def test_added_method_reaches_both_clients_the_server_and_the_coverage_table(scratch: Path) -> None:
     root = Path(regen.ROOT)
     env = {**os.environ, "PYTHONPATH": str(scratch), "VERTEX_TUNING_GENERATED": str(scratch)}
-    done = subprocess.run([sys.executable, "-c", _PROBE], cwd=root, env=env, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", _PROBE], check=False, cwd=root, env=env, capture_output=True, text=True,
                           timeout=100)
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
