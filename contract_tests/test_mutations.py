@@ -14,10 +14,10 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from contract_tests import _spec, probes, scenarios
-from contract_tests.checks import Violation, describe, job_violations
-from contract_tests.conftest import FAST_JOB_SECONDS
-from contract_tests.mutants import MUTANTS, Mutant
+from . import _spec, probes, scenarios
+from .checks import Violation, describe, job_violations
+from .conftest import FAST_JOB_SECONDS
+from .mutants import MUTANTS, Mutant
 
 PARENT = "projects/mutants/locations/us-central1"
 Probe = Callable[[httpx.Client], list[Violation]]
@@ -110,9 +110,10 @@ SCHEMATHESIS_CATCHES = ("enum_as_integer", "snake_case_names", "timestamp_withou
 def test_schemathesis_run_catches_mutant(reference_app: object, name: str) -> None:
     from schemathesis import GenerationMode
 
-    from contract_tests import test_schemathesis
-    from contract_tests.conftest import Target
     from vertex_tuning.server.testing import serve
+
+    from . import test_schemathesis
+    from .conftest import Target
 
     mutant = next(m for m in MUTANTS if m.name == name)
     create = _spec.method_of("CreateTuningJob")

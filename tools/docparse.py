@@ -781,7 +781,8 @@ class IRBuilder:
         path_param = m["params"][0]
         out = self._py_message(m["returns"], None, "")
         body = m.get("body")
-        standard = {"get": f"Get{singular}", "list": f"List{pascal(resource)}", "create": f"Create{singular}"}
+        standard = {"get": f"Get{singular}", "list": f"List{pascal(resource)}", "create": f"Create{singular}",
+                    "delete": f"Delete{singular}"}
         rpc = standard.get(verb)
         request_fields: list[dict[str, Any]] = []
         for arg, info in m["args"].items():
@@ -826,7 +827,7 @@ class IRBuilder:
             template += f"/{resource}"
         if verb not in standard:
             template += f":{verb}"
-        http = "get" if verb in ("get", "list") else "post"
+        http = "get" if verb in ("get", "list") else "delete" if verb == "delete" else "post"
         return {
             "name": rpc, "python_name": verb, "summary": m["summary"], "sources": {"python": m["line"]},
             "input": request, "output": out,

@@ -18,6 +18,9 @@ from typing import Any
 from google.api import annotations_pb2, field_behavior_pb2, resource_pb2
 from google.protobuf import descriptor_pb2
 
+from vertex_tuning._casing import json_name
+from vertex_tuning._http_rule import HttpRule, Variable
+
 FDP = descriptor_pb2.FieldDescriptorProto
 Schema = dict[str, Any]
 
@@ -144,12 +147,6 @@ class Descriptors:
         return cls(messages, enums, services, resources, value_comments)
 
 
-def lower_camel(snake: str) -> str:
-    """`tuning_job` → `tuningJob` (the OpenAPI name of a path variable)."""
-    head, *rest = snake.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
 def resource_regex(pattern: str) -> str:
     """`projects/{project}/locations/{location}` → an anchored regex matching such names."""
     parts = re.split(r"(\{[a-z_]+\})", pattern)
@@ -183,7 +180,7 @@ class Builder:
         for pattern in sorted(desc.resources.values()):
             parts = pattern.split("/")
             for literal, var in zip(parts[::2], parts[1::2]):
-                self.segment_names.setdefault(literal, lower_camel(var.strip("{}")))
+                self.segment_names.setdefault(literal, json_name(var.strip("{}")))
 
     # -- schemas ---------------------------------------------------------------------------
 
@@ -233,7 +230,7 @@ class Builder:
         if constraints.get("allowed_values"):
             schema["enum"] = list(constraints["allowed_values"])
         if constraints.get("gcs_uri"):
-            schema["pattern"] = r"^gs://[^/]+/.*$"
+            schema["pattern"] = self.ir["facts"]["gcs_uri"]["pattern"]
         reference = field.options.Extensions[resource_pb2.resource_reference]
         pattern = self.desc.resources.get(reference.type) if reference.type else None
         if pattern:
@@ -343,15 +340,6 @@ class Builder:
         return {"$ref": REF + "google.rpc.Status.Error"}
 
 
-def parse_template(path: str) -> tuple[str, list[str], str, str]:
-    """`/v1/{name=projects/*/x/*}:cancel` → ("name", ["projects","*","x","*"], prefix, suffix)."""
-    match = re.fullmatch(r"(.*)\{([a-z_.]+)(?:=([^}]*))?\}(.*)", path)
-    if match is None:
-        raise ValueError(f"http rule without a variable: {path}")
-    prefix, variable, template, suffix = match.groups()
-    return variable, (template or "*").split("/"), prefix, suffix
-
-
 @dataclass(frozen=True)
 class Route:
     """One http rule expanded to an OpenAPI path with per-segment parameters."""
@@ -376,13 +364,18 @@ class Route:
 
 def expand(path: str, segment_names: dict[str, str]) -> Route:
     """Expand the http rule path into `/v1/projects/{project}/...` (AIP-122 collection names)."""
-    variable, segments, prefix, suffix = parse_template(path)
+    rule = HttpRule("", path)
+    if len(rule.variables) != 1:
+        raise ValueError(f"http rule needs exactly one variable: {path}")
+    prefix, bound, suffix = rule.parts
+    assert isinstance(prefix, str) and isinstance(bound, Variable) and isinstance(suffix, str)
+    variable, segments = bound.field, bound.segments
     params: list[str] = []
     parts: list[str] = []
     for i, segment in enumerate(segments):
         if segment == "*":
             literal = segments[i - 1] if i else variable
-            name = segment_names.get(literal) or lower_camel(literal.removesuffix("s"))
+            name = segment_names.get(literal) or json_name(literal.removesuffix("s"))
             params.append(name)
             parts.append("{" + name + "}")
         elif segment == "**":

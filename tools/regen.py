@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tools import openapi, schema_tables
+from tools import clientgen, facts, openapi, schema_tables
 from tools.docparse import DocError, build_ir
 from tools.protogen import OPERATIONS_SERVICE, NumberLock, ReservedNameError, operations_methods, render
 from tools.report import Report, compare
@@ -250,8 +250,11 @@ def regenerate(options: Options | None = None) -> Plan:
         shutil.copytree(out / "vertex_tuning_protos", PACKAGE_DIR)
         shutil.copy(descriptor, GENERATED / "descriptor_set.binpb")
     data = (GENERATED / "descriptor_set.binpb").read_bytes()
+    ir["facts"] = facts.derive(ir, data)
     write_json(GENERATED / "ir.json", ir)
     (PACKAGE_DIR / "_schema.py").write_text(schema_tables.render(data, ir), encoding="utf-8")
+    tables = schema_tables.descriptor_tables(data, ir)
+    (PACKAGE_DIR / "_services.py").write_text(clientgen.render(tables, ir), encoding="utf-8")
     write_json(GENERATED / "openapi.json", openapi.build(data, ir))
     return planned
 

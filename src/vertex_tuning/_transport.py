@@ -11,88 +11,28 @@ from __future__ import annotations
 
 import dataclasses
 import email.utils
-import functools
 import logging
-import re
 import time
 import urllib.parse
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Mapping
 from typing import Any, TypeVar
 
 import betterproto2
 import httpx
 import orjson
 from vertex_tuning_protos._schema import SCHEMA
-from vertex_tuning_protos.message_pool import default_message_pool
 
 from vertex_tuning import _config, _json
 from vertex_tuning._casing import json_name
+from vertex_tuning._method import Method
 from vertex_tuning.errors import APIError, TransportError, ValidationError, error_from_response, redact_url
-from vertex_tuning.resources import segment_regex
 
-M = TypeVar("M", bound=betterproto2.Message)
+Req = TypeVar("Req", bound=betterproto2.Message)
+Resp = TypeVar("Resp", bound=betterproto2.Message)
 log = logging.getLogger("vertex_tuning")
 
-_BINDING = re.compile(r"\{([a-z_.]+)(?:=([^}]+))?\}")
-_TYPE_URL = "type.googleapis.com/"
 
-
-# ---------------------------------------------------------------- http rules
-@dataclasses.dataclass(frozen=True)
-class PathVariable:
-    """One ``{field=pattern}`` of an http rule path."""
-
-    field: str
-    pattern: str
-    regex: re.Pattern[str]
-
-
-@dataclasses.dataclass(frozen=True)
-class HttpRule:
-    """A method's ``google.api.http`` binding, compiled."""
-
-    method: str
-    verb: str
-    path: str
-    body: str | None
-    input_type: str
-    output_type: str
-    variables: tuple[PathVariable, ...]
-
-    @property
-    def idempotent(self) -> bool:
-        """Reads and custom methods that only read or are idempotent (cancel, wait) may be repeated."""
-        custom = self.path.rsplit(":", 1)[1] if ":" in self.path.rsplit("/", 1)[-1] else None
-        return self.verb == "GET" or custom in _config.IDEMPOTENT_CUSTOM_VERBS
-
-    @property
-    def output_class(self) -> type[betterproto2.Message]:
-        """The generated class of the response message."""
-        return message_class(self.output_type)
-
-
-def _segment_regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(segment_regex(pattern))
-
-
-@functools.cache
-def http_rule(method: str) -> HttpRule:
-    """The compiled http rule of ``method`` (``"GenAiTuningService.GetTuningJob"``)."""
-    spec = SCHEMA["methods"][method]
-    http = spec["http"]
-    variables = tuple(
-        PathVariable(field, pattern or "*", _segment_regex(pattern or "*"))
-        for field, pattern in _BINDING.findall(http["path"])
-    )
-    return HttpRule(method, http["method"], http["path"], http["body"], spec["input"], spec["output"], variables)
-
-
-@functools.cache
-def message_class(full_name: str) -> type[betterproto2.Message]:
-    """The generated class for a fully qualified proto message name."""
-    return default_message_pool.url_to_type[_TYPE_URL + full_name]
-
-
+# ---------------------------------------------------------------- transcoding
 def _fields(type_name: str) -> list[dict[str, Any]]:
     return SCHEMA["messages"].get(type_name, {}).get("fields", [])  # type: ignore[no-any-return]
 
@@ -155,38 +95,39 @@ class HttpCall:
     body: bytes | None
 
 
-def transcode(rule: HttpRule, request: betterproto2.Message, *, validate: bool = True) -> HttpCall:
-    """Map ``request`` onto ``rule``: path variables, body (``*`` or one field), the rest as query.
+def transcode(method: Method[Any, Any], request: betterproto2.Message, *, validate: bool = True) -> HttpCall:
+    """Map ``request`` onto ``method``'s http rule: path variables, body (``*`` or one field), the rest as query.
 
     OUTPUT_ONLY fields are stripped, the result is checked against the documented rules,
     and path values must match their pattern; any violation raises ``ValidationError``.
     """
+    rule, input_type = method.rule, method.input_type
     value = _json.to_dict(request)
-    strip_output_only(rule.input_type, value)
+    strip_output_only(input_type, value)
     violations: list[tuple[str, str]] = []
     if validate:
-        from vertex_tuning.validation import check_request
+        from vertex_tuning._validation import check_request
 
-        violations = [(v.field, v.rule) for v in check_request(rule.method, value)]
+        violations = [(v.field, v.rule) for v in check_request(method.name, value)]
     segments: dict[str, str] = {}
     for var in rule.variables:
-        raw = _pop_path(rule.input_type, value, var.field)
+        raw = _pop_path(input_type, value, var.field)
         text = raw if isinstance(raw, str) else ""
         if not var.regex.fullmatch(text) or {".", ".."} & set(text.split("/")):
             key = ".".join(json_name(part) for part in var.field.split("."))
             if key not in (field for field, _ in violations):  # the schema check may have said it already
                 violations.append((key, f"must match {var.pattern}" if text else "is required"))
         segments[var.field] = urllib.parse.quote(text, safe="/")
-    path = _BINDING.sub(lambda m: segments[m.group(1)], rule.path)
+    path = rule.expand(segments)
     if violations:
-        raise ValidationError(rule.method, violations)
+        raise ValidationError(method.name, violations)
     body: bytes | None = None
     query: tuple[tuple[str, str], ...] = ()
     if rule.body == "*":
         body = orjson.dumps(value)
     else:
         if rule.body:
-            key = _json_key(rule.input_type, rule.body)[0]
+            key = _json_key(input_type, rule.body)[0]
             body = orjson.dumps(value.pop(key, {}))
         query = tuple(_query_items("", value))
     return HttpCall(rule.verb, path, query, body)
@@ -233,17 +174,20 @@ class BaseTransport:
         self.headers = {"user-agent": user_agent, "accept": "application/json"}
 
     def _build(
-        self, client: httpx.Client | httpx.AsyncClient, method: str, request: betterproto2.Message
-    ) -> tuple[HttpRule, httpx.Request]:
-        rule = http_rule(method)
-        call = transcode(rule, request, validate=self.validate)
-        headers = dict(self.headers)
+        self,
+        client: httpx.Client | httpx.AsyncClient,
+        method: Method[Any, Any],
+        request: betterproto2.Message,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> httpx.Request:
+        call = transcode(method, request, validate=self.validate)
+        headers = dict(self.headers) | dict(extra_headers or {})
         if call.body is not None:
             headers["content-type"] = "application/json"
         http_request = client.build_request(
             call.verb, self.base_url + call.path, params=list(call.query), content=call.body, headers=headers
         )
-        return rule, http_request
+        return http_request
 
     def _next_delay(
         self, retry: _config.Retry, attempt: int, deadline: float, retryable: bool, hint: float | None
@@ -261,15 +205,15 @@ class BaseTransport:
         return httpx.Timeout(min(timeout if timeout is not None else self.timeout, max(left, 0.001))).as_dict()
 
     def _on_response(
-        self, rule: HttpRule, request: httpx.Request, response: httpx.Response, body: bytes
-    ) -> tuple[betterproto2.Message | None, APIError | None]:
+        self, method: Method[Any, Resp], request: httpx.Request, response: httpx.Response, body: bytes
+    ) -> tuple[Resp | None, APIError | None]:
         if response.is_success:
             try:
-                return _json.loads(rule.output_class, body or b"{}", keep_unknown_enums=True), None
+                return _json.loads(method.response_type, body or b"{}", keep_unknown_enums=True), None
             except _json.JsonFormatError as exc:
                 url = redact_url(str(request.url))
                 raise TransportError(
-                    f"malformed {rule.output_type} in response: {exc}", method=request.method, url=url
+                    f"malformed {method.output_type} in response: {exc}", method=request.method, url=url
                 ) from None
         request_id = response.headers.get("x-request-id") or response.headers.get("x-goog-request-id")
         url = str(request.url)
@@ -289,16 +233,18 @@ class BaseTransport:
     def _exchange(
         self,
         client: httpx.Client | httpx.AsyncClient,
-        method: str,
+        method: Method[Any, Resp],
         request: betterproto2.Message,
         timeout: float | None,
         retry: _config.Retry | None,
-    ) -> Generator[httpx.Request | float, httpx.Response | httpx.TransportError | None, Any]:
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Generator[httpx.Request | float, httpx.Response | httpx.TransportError | None, Resp]:
         """The request loop, free of I/O: yields a request to send (and is sent back the response,
         body read, or the transport error) or seconds to sleep; returns the decoded message.
         """
         retry = retry or self.retry
-        rule, http_request = self._build(client, method, request)
+        rule = method.rule
+        http_request = self._build(client, method, request, extra_headers)
         deadline = time.monotonic() + retry.deadline
         attempt = 0
         while True:
@@ -310,15 +256,16 @@ class BaseTransport:
                 delay = self._next_delay(retry, attempt, deadline, retryable, None)
             else:
                 assert outcome is not None
-                result, api_error = self._on_response(rule, http_request, outcome, outcome.content)
-                if api_error is None:
+                result, api_error = self._on_response(method, http_request, outcome, outcome.content)
+                if result is not None:
                     return result
+                assert api_error is not None
                 error = api_error
                 retryable = rule.idempotent and outcome.status_code in _config.RETRYABLE_HTTP_STATUS
                 delay = self._next_delay(retry, attempt, deadline, retryable, _retry_after(outcome, api_error))
             if delay is None:
                 raise error
-            log.debug("retrying %s in %.3fs (attempt %d)", method, delay, attempt + 1)
+            log.debug("retrying %s in %.3fs (attempt %d)", method.name, delay, attempt + 1)
             yield delay
             attempt += 1
 
@@ -333,14 +280,15 @@ class SyncTransport(BaseTransport):
 
     def call(
         self,
-        method: str,
-        request: betterproto2.Message,
+        method: Method[Req, Resp],
+        request: Req,
         *,
         timeout: float | None = None,
         retry: _config.Retry | None = None,
-    ) -> Any:
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Resp:
         """Send ``request`` for ``method`` and return the decoded response message."""
-        loop = self._exchange(self.http_client, method, request, timeout, retry)
+        loop = self._exchange(self.http_client, method, request, timeout, retry, extra_headers)
         step = next(loop)
         try:
             while True:
@@ -356,7 +304,8 @@ class SyncTransport(BaseTransport):
                     outcome = exc
                 step = loop.send(outcome)
         except StopIteration as done:
-            return done.value
+            response: Resp = done.value
+            return response
 
     def close(self) -> None:
         """Close the pooled connections (only if this transport created the client)."""
@@ -375,16 +324,17 @@ class AsyncTransport(BaseTransport):
 
     async def call(
         self,
-        method: str,
-        request: betterproto2.Message,
+        method: Method[Req, Resp],
+        request: Req,
         *,
         timeout: float | None = None,
         retry: _config.Retry | None = None,
-    ) -> Any:
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Resp:
         """Send ``request`` for ``method`` and return the decoded response message."""
         import anyio
 
-        loop = self._exchange(self.http_client, method, request, timeout, retry)
+        loop = self._exchange(self.http_client, method, request, timeout, retry, extra_headers)
         step = next(loop)
         try:
             while True:
@@ -400,7 +350,8 @@ class AsyncTransport(BaseTransport):
                     outcome = exc
                 step = loop.send(outcome)
         except StopIteration as done:
-            return done.value
+            response: Resp = done.value
+            return response
 
     async def aclose(self) -> None:
         """Close the pooled connections (only if this transport created the client)."""

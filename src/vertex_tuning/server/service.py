@@ -19,12 +19,12 @@ from vertex_tuning_protos.google.rpc import Code
 from vertex_tuning_protos.message_pool import default_message_pool
 
 from vertex_tuning._time import parse_duration
+from vertex_tuning._validation import Violation
 from vertex_tuning.server import lifecycle
-from vertex_tuning.server.errors import ApiError, invalid_argument, not_found
+from vertex_tuning.server.errors import StatusError, invalid_argument, not_found
 from vertex_tuning.server.filter import FilterError, Predicate, compile_filter
-from vertex_tuning.server.names import format_name, parse_name
+from vertex_tuning.server.router import format_name, parse_name
 from vertex_tuning.server.store import JobRow, OperationRow, Store
-from vertex_tuning.validation import Violation
 
 _JOB_TYPE = next(t for t in SCHEMA["messages"] if t.endswith(".TuningJob"))
 _STATE_ENUM = next(f["type_name"] for f in SCHEMA["messages"][_JOB_TYPE]["fields"] if f["name"] == "state")
@@ -205,15 +205,15 @@ class TuningService:
                 return [Violation("tunedModelRef", "needs exactly one of tuningJob, tunedModel, pipelineJob")]
         return []
 
-    def create_tuning_job(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    def create_tuning_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """CreateTuningJob: a new QUEUED job (the request is already validated)."""
         return self.create_job(request["parent"], request["tuningJob"])
 
-    def get_tuning_job(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    def get_tuning_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """GetTuningJob."""
         return self.render(self._job(request["name"]))
 
-    def list_tuning_jobs(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    def list_tuning_jobs(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """ListTuningJobs: newest first, AIP-160 filter, AIP-158 pages with tokens bound to parent and filter."""
         parent, text = request["parent"], request.get("filter", "")
         try:
@@ -241,7 +241,7 @@ class TuningService:
             raise invalid_argument([Violation("pageSize", f"must not be negative (got {size})")])
         return min(size or self.page_size_default, self.page_size_max)
 
-    def cancel_tuning_job(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    def cancel_tuning_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """CancelTuningJob: a live job goes CANCELLING then CANCELLED; a finished one is FAILED_PRECONDITION."""
         now = lifecycle.now_ns(self.clock)
 
@@ -253,10 +253,10 @@ class TuningService:
             raise not_found(request["name"])
         if not live(row):
             state = self.render(row, now)["state"]
-            raise ApiError(Code.FAILED_PRECONDITION, f"{row.name} is in state {state} and cannot be cancelled.")
+            raise StatusError(Code.FAILED_PRECONDITION, f"{row.name} is in state {state} and cannot be cancelled.")
         return {}  # a second cancel of a CANCELLING job is accepted and changes nothing
 
-    def rebase_tuned_model(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    def rebase_tuned_model(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """RebaseTunedModel: an operation on the source job whose result is a new job on the same data.
 
         The source is the referenced tuning job, or the job that produced the referenced tuned
@@ -267,7 +267,7 @@ class TuningService:
         now = lifecycle.now_ns(self.clock)
         state = self.render(source, now)["state"]
         if state != "JOB_STATE_SUCCEEDED":
-            raise ApiError(Code.FAILED_PRECONDITION, f"{source_name} is in state {state}; only a succeeded job can be rebased.")
+            raise StatusError(Code.FAILED_PRECONDITION, f"{source_name} is in state {state}; only a succeeded job can be rebased.")
         inputs = {k: v for k, v in source.body.items() if k not in ("name", "createTime")}
         new_job = self.create_job(request["parent"], {**inputs, **request.get("tuningJob", {})})
         metadata = {"tunedModelRef": request["tunedModelRef"], "tuningJob": new_job["name"]}
@@ -320,11 +320,11 @@ class TuningService:
             raise not_found(name)
         return row
 
-    def get_operation(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    def get_operation(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """GetOperation."""
         return self.render_operation(self._operation(request["name"]))
 
-    def list_operations(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    def list_operations(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """ListOperations of one job, newest first, paged like jobs (filters are not supported)."""
         name = request["name"]
         if request.get("filter"):
@@ -344,7 +344,7 @@ class TuningService:
             out["nextPageToken"] = encode_page_token(last, query)
         return out
 
-    def cancel_operation(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    def cancel_operation(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """CancelOperation: a running rebase stops, and so does the job it started; a done one is unchanged."""
         now = lifecycle.now_ns(self.clock)
         row = self.store.cancel_operation(request["name"], now)
@@ -354,13 +354,13 @@ class TuningService:
             self.store.request_cancel(row.job, now, lambda job: True)
         return {}
 
-    def delete_operation(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    def delete_operation(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """DeleteOperation: forget the operation (its job stays)."""
         if not self.store.delete_operation(request["name"]):
             raise not_found(request["name"])
         return {}
 
-    async def wait_operation(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    async def wait_operation(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """WaitOperation: the operation once done, or as it is when ``timeout`` (at most 30 s) runs out."""
         timeout = request.get("timeout")
         seconds = parse_duration(timeout).total_seconds() if timeout else _WAIT_CAP_SECONDS

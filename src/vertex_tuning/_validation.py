@@ -22,7 +22,7 @@ __all__ = ["Violation", "check_message", "check_request"]
 _PATTERN_WORDS = {
     "^[-_a-z0-9\\u0080-\\uffff]*$": "lowercase letters, digits, '_' or '-' (international characters allowed)",
 }
-_GCS_URI = re.compile(r"gs://[^/\s]+/[^\s]+")
+_GCS_URI = re.compile(SCHEMA["facts"]["gcs_uri"]["pattern"])
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def _text_rules(text: str, rules: Mapping[str, Any], subject: str) -> list[str]:
         broken.append(f"{what} be {cap}{words}")
     elif limit is not None and len(text) > limit:
         broken.append(f"{what} be at most {limit} characters (got {len(text)})")
-    if rules.get("gcs_uri") and _GCS_URI.fullmatch(text) is None:
+    if rules.get("gcs_uri") and _GCS_URI.search(text) is None:
         broken.append(f"{what} be a Cloud Storage URI gs://BUCKET/OBJECT")
     allowed = rules.get("allowed_values")
     if allowed is not None and text not in allowed:
