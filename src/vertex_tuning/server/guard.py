@@ -22,6 +22,7 @@ __all__ = [
     "BODY_READ_TIMEOUT",
     "LOOPBACK_HOSTS",
     "MAX_JSON_DEPTH",
+    "UVICORN_LIMITS",
     "HostGuard",
     "host_allowed",
     "json_depth",
@@ -32,6 +33,12 @@ BODY_READ_TIMEOUT = 10.0
 """Seconds a client has to send a whole request body (a slow or stalled one gets 408)."""
 MAX_JSON_DEPTH = 64
 """Deepest nesting of arrays and objects a request body may use."""
+UVICORN_LIMITS: dict[str, Any] = {
+    "limit_concurrency": 256,  # connections + in-flight requests; beyond it uvicorn answers 503
+    "timeout_keep_alive": 5,  # seconds an idle keep-alive connection stays open
+    "h11_max_incomplete_event_size": 64 * 1024,  # request line + headers
+}
+"""Per-connection limits ``vertex-tuning serve`` runs uvicorn with."""
 
 
 def _hostname(authority: str) -> str:

@@ -92,7 +92,7 @@ def creation_policy(raw_job: Mapping[str, Any], path: str) -> list[Violation]:
     where = f"{path}.supervisedTuningSpec.hyperParameters"
     for json_name, proto_name in (("epochCount", "epoch_count"), ("learningRateMultiplier", "learning_rate_multiplier")):
         number = _number(_lookup(hyper, (json_name, proto_name)))
-        if number is not None and number <= 0:
+        if number is not None and math.isfinite(number) and number <= 0:
             out.append(Violation(f"{where}.{json_name}", f"must be greater than 0 (got {number:g})"))
     size = _lookup(hyper, ("adapterSize", "adapter_size"))
     if size is not None and size in (0, next(iter(SCHEMA["enums"][_ADAPTER_SIZES]))):

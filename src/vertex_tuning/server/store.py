@@ -91,7 +91,11 @@ class Store:
             path or ":memory:", check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT
         )
         self._lock = threading.RLock()
-        if path and path != ":memory:":
+        self._file = path if path and path != ":memory:" else None
+        self._readers = threading.local()
+        self._reader_list: list[sqlite3.Connection] = []
+        self._reader_list_lock = threading.Lock()  # not self._lock: a writer waiting on SQLite holds that one
+        if self._file:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
@@ -127,17 +131,33 @@ class Store:
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            try:
-                yield self._db
-            except sqlite3.OperationalError as exc:
-                if _contended(exc):
-                    raise _retryable(Code.UNAVAILABLE, "another writer holds the lock") from None
-                raise
+        """A connection for reads: the shared one in memory; per thread for a file (WAL readers never wait)."""
+        try:
+            if self._file is None:
+                with self._lock:
+                    yield self._db
+            else:
+                yield self._reader()
+        except sqlite3.OperationalError as exc:
+            if _contended(exc):
+                raise _retryable(Code.UNAVAILABLE, "another writer holds the lock") from None
+            raise
+
+    def _reader(self) -> sqlite3.Connection:
+        reader: sqlite3.Connection | None = getattr(self._readers, "db", None)
+        if reader is None:
+            assert self._file is not None
+            reader = sqlite3.connect(self._file, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT)
+            self._readers.db = reader
+            with self._reader_list_lock:
+                self._reader_list.append(reader)
+        return reader
 
     def close(self) -> None:
         """Close the database."""
-        with self._lock:
+        with self._lock, self._reader_list_lock:
+            for reader in self._reader_list:
+                reader.close()
             self._db.close()
 
     def _next_seq(self, db: sqlite3.Connection, table: str) -> int:
