@@ -69,7 +69,7 @@ def _client(app: object) -> Iterator[httpx.Client]:
         warnings.simplefilter("ignore")  # starlette's TestClient warns about httpx; it is an httpx.Client all the same
         from starlette.testclient import TestClient
 
-        with TestClient(app) as client:  # type: ignore[arg-type]
+        with TestClient(app, base_url="http://127.0.0.1") as client:  # type: ignore[arg-type]  # a loopback Host
             yield client
 
 

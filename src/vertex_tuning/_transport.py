@@ -24,8 +24,9 @@ from vertex_tuning_protos._schema import SCHEMA
 
 from vertex_tuning import _config, _json
 from vertex_tuning._casing import json_name
+from vertex_tuning._credentials import origin_of
 from vertex_tuning._method import Method
-from vertex_tuning.errors import APIError, TransportError, ValidationError, error_from_response, redact_url
+from vertex_tuning.errors import APIError, CallTimeout, TransportError, ValidationError, error_from_response, redact_url
 
 Req = TypeVar("Req", bound=betterproto2.Message)
 Resp = TypeVar("Resp", bound=betterproto2.Message)
@@ -134,18 +135,29 @@ def transcode(method: Method[Any, Any], request: betterproto2.Message, *, valida
 
 
 # ---------------------------------------------------------------- the request loop
+MAX_RESPONSE_BYTES = 64 << 20
+"""Largest response body the client reads (decoded); a longer one fails with ``TransportError`` unread."""
+
+_Outcome = tuple[httpx.Response, bytes] | httpx.TransportError | TransportError
+
+
 def _retry_after(response: httpx.Response, error: APIError) -> float | None:
+    """The server's retry hint in seconds (RetryInfo, else Retry-After), or None when absent or malformed."""
     info = error.retry_info
     if info is not None and info.retry_delay is not None:
-        return float(info.retry_delay.total_seconds())
-    header = response.headers.get("retry-after")
+        return max(0.0, float(info.retry_delay.total_seconds()))
+    header = response.headers.get("retry-after", "").strip()
     if not header:
         return None
     try:
-        return max(0.0, float(header))
+        seconds = float(header)
     except ValueError:
-        when = email.utils.parsedate_to_datetime(header)
-        return max(0.0, when.timestamp() - time.time()) if when else None
+        try:
+            when = email.utils.parsedate_to_datetime(header)
+        except (TypeError, ValueError, IndexError):
+            return None  # "soon" and friends: no usable hint, the backoff decides
+        seconds = when.timestamp() - time.time()
+    return max(0.0, seconds) if seconds == seconds else None  # NaN is no hint either
 
 
 def _request_sent(exc: httpx.TransportError) -> bool:
@@ -153,8 +165,20 @@ def _request_sent(exc: httpx.TransportError) -> bool:
     return not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
 
 
+def _too_large(response: httpx.Response, limit: int) -> bool:
+    declared = response.headers.get("content-length", "")
+    return declared.isdigit() and int(declared) > limit
+
+
 class BaseTransport:
-    """Everything about a call except the waiting: request building, retry decisions, decoding."""
+    """Everything about a call except the waiting: request building, retry decisions, decoding.
+
+    Deadlines: a call's ``timeout=`` bounds the whole call (every attempt and every backoff
+    sleep); the transport's ``timeout`` bounds each attempt; ``Retry.deadline`` bounds the
+    retries. When the call's deadline passes the call raises ``CallTimeout`` (a
+    ``TimeoutError``). Redirects are never followed, so credentials go to the base URL's
+    origin only, and bodies longer than ``max_response_bytes`` are refused unread.
+    """
 
     def __init__(
         self,
@@ -165,12 +189,14 @@ class BaseTransport:
         retry: _config.Retry = _config.DEFAULT_RETRY,
         validate: bool = True,
         user_agent: str = "vertex-tuning",
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.auth = auth
         self.timeout = timeout
         self.retry = retry
         self.validate = validate
+        self.max_response_bytes = max_response_bytes
         self.headers = {"user-agent": user_agent, "accept": "application/json"}
 
     def _build(
@@ -200,13 +226,20 @@ class BaseTransport:
             return None
         return delay
 
-    def _attempt_timeout(self, timeout: float | None, deadline: float) -> dict[str, float | None]:
+    def _attempt_timeout(self, deadline: float) -> dict[str, float | None]:
         left = deadline - time.monotonic()
-        return httpx.Timeout(min(timeout if timeout is not None else self.timeout, max(left, 0.001))).as_dict()
+        return httpx.Timeout(min(self.timeout, max(left, 0.001))).as_dict()
 
     def _on_response(
         self, method: Method[Any, Resp], request: httpx.Request, response: httpx.Response, body: bytes
     ) -> tuple[Resp | None, APIError | None]:
+        if response.is_redirect:
+            target = response.headers.get("location", "")
+            where = origin_of(request.url.join(target)) if target else "nowhere"
+            raise TransportError(
+                f"the server redirected ({response.status_code}) to {where}; redirects are not followed",
+                method=request.method, url=redact_url(str(request.url)),
+            )
         if response.is_success:
             try:
                 return _json.loads(method.response_type, body or b"{}", keep_unknown_enums=True), None
@@ -227,8 +260,16 @@ class BaseTransport:
             close()
 
     def _on_transport_error(self, request: httpx.Request, exc: httpx.TransportError) -> TransportError:
-        kind = "timed out" if isinstance(exc, httpx.TimeoutException) else f"connection failed ({type(exc).__name__})"
-        return TransportError(kind, method=request.method, url=redact_url(str(request.url)))
+        url = redact_url(str(request.url))
+        if isinstance(exc, httpx.TimeoutException):
+            return CallTimeout(f"timed out ({type(exc).__name__})", method=request.method, url=url)
+        return TransportError(f"connection failed ({type(exc).__name__})", method=request.method, url=url)
+
+    def _too_large_error(self, request: httpx.Request) -> TransportError:
+        return TransportError(
+            f"response body exceeds {self.max_response_bytes} bytes (max_response_bytes); not read",
+            method=request.method, url=redact_url(str(request.url)),
+        )
 
     def _exchange(
         self,
@@ -238,36 +279,55 @@ class BaseTransport:
         timeout: float | None,
         retry: _config.Retry | None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> Generator[httpx.Request | float, httpx.Response | httpx.TransportError | None, Resp]:
-        """The request loop, free of I/O: yields a request to send (and is sent back the response,
-        body read, or the transport error) or seconds to sleep; returns the decoded message.
+    ) -> Generator[httpx.Request | float, _Outcome | None, Resp]:
+        """The request loop, free of I/O: yields a request to send (and is sent back the response
+        with its body, or the transport error) or seconds to sleep; returns the decoded message.
         """
         retry = retry or self.retry
         rule = method.rule
         http_request = self._build(client, method, request, extra_headers)
-        deadline = time.monotonic() + retry.deadline
+        started = time.monotonic()
+        call_deadline = started + timeout if timeout is not None else float("inf")
+        deadline = min(call_deadline, started + retry.deadline)
         attempt = 0
         while True:
-            http_request.extensions["timeout"] = self._attempt_timeout(timeout, deadline)
+            http_request.extensions["timeout"] = self._attempt_timeout(deadline)
             outcome = yield http_request
+            hint: float | None = None
+            if isinstance(outcome, TransportError):  # refused before decoding (oversized body)
+                raise outcome
             if isinstance(outcome, httpx.TransportError):
                 error: Exception = self._on_transport_error(http_request, outcome)
                 retryable = rule.idempotent or not _request_sent(outcome)
-                delay = self._next_delay(retry, attempt, deadline, retryable, None)
             else:
                 assert outcome is not None
-                result, api_error = self._on_response(method, http_request, outcome, outcome.content)
+                response, body = outcome
+                result, api_error = self._on_response(method, http_request, response, body)
                 if result is not None:
                     return result
                 assert api_error is not None
                 error = api_error
-                retryable = rule.idempotent and outcome.status_code in _config.RETRYABLE_HTTP_STATUS
-                delay = self._next_delay(retry, attempt, deadline, retryable, _retry_after(outcome, api_error))
+                retryable = rule.idempotent and response.status_code in _config.RETRYABLE_HTTP_STATUS
+                hint = _retry_after(response, api_error)
+            delay = self._next_delay(retry, attempt, deadline, retryable, hint)
             if delay is None:
-                raise error
+                attempts_left = not retry.max_attempts or attempt + 1 < retry.max_attempts
+                out_of_time = retryable and attempts_left and call_deadline <= deadline
+                raise self._final_error(error, http_request, out_of_time, timeout)
             log.debug("retrying %s in %.3fs (attempt %d)", method.name, delay, attempt + 1)
             yield delay
             attempt += 1
+
+    def _final_error(
+        self, error: Exception, request: httpx.Request, out_of_time: bool, timeout: float | None
+    ) -> Exception:
+        """``error``, or ``CallTimeout`` when the call's own deadline is what stopped a retryable call."""
+        if isinstance(error, CallTimeout) or not out_of_time:
+            return error
+        return CallTimeout(
+            f"deadline of {timeout:g} s passed; last error: {error}",
+            method=request.method, url=redact_url(str(request.url)), last_error=error,
+        )
 
 
 class SyncTransport(BaseTransport):
@@ -278,6 +338,26 @@ class SyncTransport(BaseTransport):
         self._owns_client = http_client is None
         self.http_client = http_client or httpx.Client()
 
+    def _send(self, request: httpx.Request) -> _Outcome:
+        try:
+            response = self.http_client.send(request, auth=self.auth, stream=True, follow_redirects=False)
+        except httpx.TransportError as exc:
+            return exc
+        try:
+            if _too_large(response, self.max_response_bytes):
+                return self._too_large_error(request)
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self.max_response_bytes:
+                    return self._too_large_error(request)
+                chunks.append(chunk)
+            return response, b"".join(chunks)
+        except httpx.TransportError as exc:
+            return exc
+        finally:
+            response.close()
+
     def call(
         self,
         method: Method[Req, Resp],
@@ -287,7 +367,10 @@ class SyncTransport(BaseTransport):
         retry: _config.Retry | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Resp:
-        """Send ``request`` for ``method`` and return the decoded response message."""
+        """Send ``request`` for ``method`` and return the decoded response message.
+
+        ``timeout`` is the whole call's deadline in seconds, retries and backoff included.
+        """
         loop = self._exchange(self.http_client, method, request, timeout, retry, extra_headers)
         step = next(loop)
         try:
@@ -295,14 +378,8 @@ class SyncTransport(BaseTransport):
                 if isinstance(step, float):
                     time.sleep(step)
                     step = loop.send(None)
-                    continue
-                outcome: httpx.Response | httpx.TransportError
-                try:
-                    outcome = self.http_client.send(step, auth=self.auth)
-                    outcome.read()
-                except httpx.TransportError as exc:
-                    outcome = exc
-                step = loop.send(outcome)
+                else:
+                    step = loop.send(self._send(step))
         except StopIteration as done:
             response: Resp = done.value
             return response
@@ -322,6 +399,26 @@ class AsyncTransport(BaseTransport):
         self._owns_client = http_client is None
         self.http_client = http_client or httpx.AsyncClient()
 
+    async def _send(self, request: httpx.Request) -> _Outcome:
+        try:
+            response = await self.http_client.send(request, auth=self.auth, stream=True, follow_redirects=False)
+        except httpx.TransportError as exc:
+            return exc
+        try:
+            if _too_large(response, self.max_response_bytes):
+                return self._too_large_error(request)
+            chunks, size = [], 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > self.max_response_bytes:
+                    return self._too_large_error(request)
+                chunks.append(chunk)
+            return response, b"".join(chunks)
+        except httpx.TransportError as exc:
+            return exc
+        finally:
+            await response.aclose()
+
     async def call(
         self,
         method: Method[Req, Resp],
@@ -331,7 +428,10 @@ class AsyncTransport(BaseTransport):
         retry: _config.Retry | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Resp:
-        """Send ``request`` for ``method`` and return the decoded response message."""
+        """Send ``request`` for ``method`` and return the decoded response message.
+
+        ``timeout`` is the whole call's deadline in seconds, retries and backoff included.
+        """
         import anyio
 
         loop = self._exchange(self.http_client, method, request, timeout, retry, extra_headers)
@@ -341,14 +441,8 @@ class AsyncTransport(BaseTransport):
                 if isinstance(step, float):
                     await anyio.sleep(step)
                     step = loop.send(None)
-                    continue
-                outcome: httpx.Response | httpx.TransportError
-                try:
-                    outcome = await self.http_client.send(step, auth=self.auth)
-                    await outcome.aread()
-                except httpx.TransportError as exc:
-                    outcome = exc
-                step = loop.send(outcome)
+                else:
+                    step = loop.send(await self._send(step))
         except StopIteration as done:
             response: Resp = done.value
             return response

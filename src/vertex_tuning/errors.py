@@ -20,7 +20,8 @@ Exception tree::
     │   ├── Unavailable             UNAVAILABLE          (HTTP 503)
     │   ├── DataLoss                DATA_LOSS            (HTTP 500)
     │   └── Unauthenticated         UNAUTHENTICATED      (HTTP 401)
-    ├── TransportError              no HTTP answer: connect/read failure, client-side timeout
+    ├── TransportError              no HTTP answer: connect/read failure, refused redirect, oversized body
+    │   └── CallTimeout (TimeoutError)  the call's deadline (``timeout=``) passed, retries included
     └── ValidationError (ValueError) the request breaks a documented rule; nothing was sent
     WaitTimeout (TimeoutError)      wait()/result() passed its deadline; carries the last state seen
 """
@@ -43,6 +44,7 @@ __all__ = [
     "APIError",
     "Aborted",
     "AlreadyExists",
+    "CallTimeout",
     "Cancelled",
     "DataLoss",
     "DeadlineExceeded",
@@ -99,6 +101,17 @@ class TransportError(VertexTuningError):
         super().__init__(f"{message} ({method} {url})" if method else message)
         self.method = method
         self.url = url
+
+
+class CallTimeout(TransportError, TimeoutError):
+    """The call's deadline passed (an attempt timed out, or no time was left to retry).
+
+    ``last_error`` is the failure that the deadline cut short, when there was one.
+    """
+
+    def __init__(self, message: str, *, method: str = "", url: str = "", last_error: Exception | None = None) -> None:
+        super().__init__(message, method=method, url=url)
+        self.last_error = last_error
 
 
 class ValidationError(VertexTuningError, ValueError):

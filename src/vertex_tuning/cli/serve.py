@@ -18,6 +18,9 @@ def register(app: typer.Typer) -> None:
         job_failure_rate: float = typer.Option(
             0.0, min=0.0, max=1.0, help="Share of jobs (picked by name) that end FAILED instead of SUCCEEDED."
         ),
+        allowed_hosts: str = typer.Option(
+            "", help="Comma-separated Host names served besides loopback ones ('*' for any), e.g. 'myhost.lan'."
+        ),
     ) -> None:
         """Run the reference TuningJobs server (same URLs, JSON and errors as the real service)."""
         import uvicorn
@@ -30,5 +33,9 @@ def register(app: typer.Typer) -> None:
                 parse_faults(faults)
             except ValueError as exc:
                 raise typer.BadParameter(str(exc), param_hint="--faults") from None
-        app_ = create_app(db_path=db, job_duration=job_duration, faults=faults, job_failure_rate=job_failure_rate)
-        uvicorn.run(app_, host=host, port=port)
+        from vertex_tuning.server.guard import UVICORN_LIMITS
+
+        hosts = [h.strip() for h in allowed_hosts.split(",") if h.strip()]
+        app_ = create_app(db_path=db, job_duration=job_duration, faults=faults, job_failure_rate=job_failure_rate,
+                          allowed_hosts=hosts)
+        uvicorn.run(app_, host=host, port=port, **UVICORN_LIMITS)

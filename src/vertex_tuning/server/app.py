@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
+import anyio
 import betterproto2
 import orjson
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import request_response
 from vertex_tuning_protos._schema import SCHEMA
@@ -24,6 +26,7 @@ from vertex_tuning._validation import Violation, check_message
 from vertex_tuning.server import lifecycle
 from vertex_tuning.server.errors import XGAFV_VALUES, StatusError, error_body, invalid_argument
 from vertex_tuning.server.faults import FaultInjector
+from vertex_tuning.server.guard import BODY_READ_TIMEOUT, MAX_JSON_DEPTH, HostGuard, json_depth
 from vertex_tuning.server.router import Route, resolve_route
 from vertex_tuning.server.service import TuningService
 from vertex_tuning.server.store import Store
@@ -50,7 +53,12 @@ def _path_values(route: Route, encoded: Mapping[str, str]) -> dict[str, str]:
     """Decoded path variables; a decoded value must keep the template's shape (no smuggled '/', no '..')."""
     out = {}
     for key, value in encoded.items():
-        decoded = unquote(value)
+        try:
+            decoded = unquote(value, errors="strict")
+        except UnicodeDecodeError:
+            raise invalid_argument([Violation(key, "is not valid UTF-8 once percent-decoded")]) from None
+        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in decoded):
+            raise invalid_argument([Violation(key, "must not contain control characters (NUL, newline, ...)")])
         segments = decoded.split("/")
         if decoded.count("/") != value.count("/") or {"", ".", ".."} & set(segments):
             raise invalid_argument([Violation(key, f"{decoded!r} is not a well-formed resource name")])
@@ -71,15 +79,26 @@ def _unknown_fields(message: betterproto2.Message, path: str) -> list[Violation]
 
 
 async def _read_body(request: Request) -> bytes:
+    """The body, read within ``BODY_READ_TIMEOUT`` s; JSON media type required whenever one is declared."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     declared = request.headers.get("content-length")
+    if media_type and media_type != "application/json":
+        raise StatusError(Code.INVALID_ARGUMENT, f"Content-Type {media_type!r} is not supported; send application/json.",
+                       http_status=415)
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise StatusError(Code.INVALID_ARGUMENT, f"Request body exceeds {MAX_BODY_BYTES} bytes.", http_status=413)
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise StatusError(Code.INVALID_ARGUMENT, f"Request body exceeds {MAX_BODY_BYTES} bytes.", http_status=413)
-        chunks.append(chunk)
+    with anyio.move_on_after(BODY_READ_TIMEOUT) as scope:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise StatusError(Code.INVALID_ARGUMENT, f"Request body exceeds {MAX_BODY_BYTES} bytes.", http_status=413)
+            chunks.append(chunk)
+    if scope.cancelled_caught:
+        raise StatusError(Code.INVALID_ARGUMENT, f"Request body not received within {BODY_READ_TIMEOUT:g} s.",
+                       http_status=408, headers={"Connection": "close"})
+    if size and not media_type:
+        raise StatusError(Code.INVALID_ARGUMENT, "A request body needs Content-Type: application/json.", http_status=415)
     return b"".join(chunks)
 
 
@@ -125,6 +144,8 @@ async def _request_json(request: Request, route: Route, path_values: Mapping[str
             raise StatusError(Code.INVALID_ARGUMENT, f"Invalid JSON payload received: {exc}") from None
         if not isinstance(parsed, dict):
             raise StatusError(Code.INVALID_ARGUMENT, "Invalid JSON payload received: the body must be a JSON object.")
+        if json_depth(parsed) > MAX_JSON_DEPTH:
+            raise StatusError(Code.INVALID_ARGUMENT, f"Invalid JSON payload received: nested deeper than {MAX_JSON_DEPTH}.")
         if route.rule.body and route.rule.body != "*":
             fields = SCHEMA["messages"][spec["input"]]["fields"]
             message[next(f["json"] for f in fields if f["name"] == route.rule.body)] = parsed
@@ -157,11 +178,13 @@ def create_app(
     page_size_default: int = 50,
     page_size_max: int = 1000,
     job_failure_rate: float = 0.0,
+    allowed_hosts: Iterable[str] = (),
 ) -> Starlette:
     """The reference server as an ASGI app: SQLite at ``db_path`` (memory when None), jobs lasting ``job_duration`` s.
 
     ``clock`` (Unix seconds) drives the lifecycle; ``faults`` is an opt-in fault spec (see ``faults.py``);
     ``job_failure_rate`` (0..1) makes that share of jobs, picked by name, end FAILED instead of SUCCEEDED.
+    Only loopback ``Host`` names are served unless ``allowed_hosts`` adds more (``"*"``: any; see ``guard.py``).
     The store and service are reachable as ``app.state.store`` and ``app.state.service``.
     """
     store = Store(db_path)
@@ -189,13 +212,17 @@ def create_app(
             if violations:
                 raise invalid_argument(violations)
             canonical = _decode(route.method, raw)
-            result = handler(canonical)
-            if inspect.isawaitable(result):
-                result = await result
+            if inspect.iscoroutinefunction(handler):
+                result = await handler(canonical)
+            else:  # SQLite work (and its lock waits) off the event loop
+                result = await run_in_threadpool(handler, canonical)
             return Response(orjson.dumps(result), media_type=_JSON)
         except StatusError as error:
             return Response(error_body(error, xgafv), status_code=error.http_status, media_type=_JSON,
                             headers=error.headers)
+        except ClientDisconnect:  # the client went away mid-request: nothing to answer, nothing went wrong here
+            _log.debug("client disconnected during %s %s", request.method, request.url.path)
+            return Response(status_code=499)
         except Exception:  # noqa: BLE001 - the safety net: client input must never see a bare 500
             _log.exception("unexpected error on %s %s", request.method, request.url.path)
             internal = StatusError(Code.INTERNAL, "Internal error in the reference server.")
@@ -209,4 +236,5 @@ def create_app(
     app.state.service = service
     if faults:
         app.add_middleware(FaultInjector, spec=faults)
+    app.add_middleware(HostGuard, allowed_hosts=tuple(allowed_hosts))  # outermost: before faults and routing
     return app

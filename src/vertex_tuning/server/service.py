@@ -6,11 +6,14 @@ import asyncio
 import base64
 import binascii
 import hashlib
+import hmac
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
+import anyio.to_thread
 import orjson
 from vertex_tuning_protos._schema import SCHEMA
 from vertex_tuning_protos.google.cloud.aiplatform.v1 import TuningJob
@@ -89,7 +92,7 @@ def creation_policy(raw_job: Mapping[str, Any], path: str) -> list[Violation]:
     where = f"{path}.supervisedTuningSpec.hyperParameters"
     for json_name, proto_name in (("epochCount", "epoch_count"), ("learningRateMultiplier", "learning_rate_multiplier")):
         number = _number(_lookup(hyper, (json_name, proto_name)))
-        if number is not None and number <= 0:
+        if number is not None and math.isfinite(number) and number <= 0:
             out.append(Violation(f"{where}.{json_name}", f"must be greater than 0 (got {number:g})"))
     size = _lookup(hyper, ("adapterSize", "adapter_size"))
     if size is not None and size in (0, next(iter(SCHEMA["enums"][_ADAPTER_SIZES]))):
@@ -101,23 +104,64 @@ def _query_key(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
-def encode_page_token(after_seq: int, query: str) -> str:
-    """An opaque token resuming after ``after_seq`` that only the same query (``query`` key) accepts."""
-    return base64.urlsafe_b64encode(orjson.dumps({"after": after_seq, "query": query})).decode().rstrip("=")
+_MAX_POSITION = 1 << 62
+_SIGNATURE_BYTES = 16
 
 
-def decode_page_token(token: str, query: str) -> int | None:
-    """The position a page token resumes after (None for the first page); 400 for a foreign or corrupt token."""
+def _sign(secret: bytes, payload: bytes) -> bytes:
+    return hmac.new(secret, payload, hashlib.sha256).digest()[:_SIGNATURE_BYTES]
+
+
+def encode_page_token(after_seq: int, query: str, secret: bytes) -> str:
+    """An opaque token resuming after ``after_seq``, signed with ``secret``, for the same query (``query`` key) only."""
+    payload = orjson.dumps({"after": after_seq, "query": query})
+    return base64.urlsafe_b64encode(payload + _sign(secret, payload)).decode().rstrip("=")
+
+
+def decode_page_token(token: str, query: str, secret: bytes) -> int | None:
+    """The position a page token resumes after (None for the first page); 400 for a forged, foreign or corrupt token."""
     if not token:
         return None
+    forged = invalid_argument([Violation("pageToken", "is not a token this server issued")])
     try:
-        data = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError):
+        raise forged from None
+    payload, signature = raw[:-_SIGNATURE_BYTES], raw[-_SIGNATURE_BYTES:]
+    if len(raw) <= _SIGNATURE_BYTES or not hmac.compare_digest(signature, _sign(secret, payload)):
+        raise forged
+    try:
+        data = orjson.loads(payload)
         after, key = data["after"], data["query"]
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        raise invalid_argument([Violation("pageToken", "is not a token this server issued")]) from None
-    if key != query or not isinstance(after, int):
+    except (ValueError, KeyError, TypeError):
+        raise forged from None
+    if key != query:
         raise invalid_argument([Violation("pageToken", "belongs to a different parent or filter")])
+    if type(after) is not int or not 0 <= after < _MAX_POSITION:
+        raise forged
     return after
+
+
+def non_finite_violations(type_name: str, value: Any, path: str) -> list[Violation]:
+    """Double fields holding NaN or an infinity (however spelled): no documented field takes them."""
+    message = SCHEMA["messages"].get(type_name)
+    if message is None or not isinstance(value, Mapping):
+        return []
+    out: list[Violation] = []
+    for field in message["fields"]:
+        raw = value.get(field["json"], value.get(field["name"]))
+        if raw is None:
+            continue
+        where = f"{path}.{field['json']}" if path else field["json"]
+        items = raw if field["repeated"] and isinstance(raw, list) else [raw]
+        for item in items:
+            if field["type"] == "double":
+                number = _number(item)
+                if number is not None and not math.isfinite(number):
+                    out.append(Violation(where, f"must be a finite number (got {item!r})"))
+            elif field["type"] == "message":
+                out.extend(non_finite_violations(field.get("type_name", ""), item, where))
+    return out
 
 
 @lru_cache(maxsize=256)
@@ -150,6 +194,12 @@ def _page(
             return page, None
         after = batch[-1].seq
         batch_size = min(batch_size * 2, 4096)
+
+
+def _same_location(field: str, named: Mapping[str, str], location: Mapping[str, str], parent: str) -> None:
+    """A referenced resource must be in the caller's project and location (checked before any lookup)."""
+    if (named.get("project"), named.get("location")) != (location.get("project"), location.get("location")):
+        raise invalid_argument([Violation(field, f"must name a resource under {parent}")])
 
 
 class TuningService:
@@ -196,6 +246,10 @@ class TuningService:
 
     def policy_violations(self, method: str, raw: Mapping[str, Any]) -> list[Violation]:
         """This server's rules for ``method``'s raw request, beyond the documented ones (checked together)."""
+        finite = non_finite_violations(SCHEMA["methods"][method]["input"], raw, "")
+        return finite + self._method_policy(method, raw)
+
+    def _method_policy(self, method: str, raw: Mapping[str, Any]) -> list[Violation]:
         if method.endswith(".CreateTuningJob"):
             return creation_policy(_lookup(raw, ("tuningJob", "tuning_job")) or {}, "tuningJob")
         if method.endswith(".RebaseTunedModel"):
@@ -228,11 +282,11 @@ class TuningService:
             lambda row: self.render(row, now),
             keep,
             size,
-            decode_page_token(request.get("pageToken", ""), query),
+            decode_page_token(request.get("pageToken", ""), query, self.store.token_secret),
         )
         out: dict[str, Any] = {"tuningJobs": jobs} if jobs else {}
         if last is not None:
-            out["nextPageToken"] = encode_page_token(last, query)
+            out["nextPageToken"] = encode_page_token(last, query, self.store.token_secret)
         return out
 
     def _page_size(self, request: Mapping[str, Any]) -> int:
@@ -262,7 +316,7 @@ class TuningService:
         The source is the referenced tuning job, or the job that produced the referenced tuned
         model; legacy pipeline jobs are not held by this server (NOT_FOUND).
         """
-        source = self._job(self._rebase_source(request["tunedModelRef"]))
+        source = self._job(self._rebase_source(request["tunedModelRef"], request["parent"]))
         source_name = source.name
         now = lifecycle.now_ns(self.clock)
         state = self.render(source, now)["state"]
@@ -277,23 +331,29 @@ class TuningService:
         )
         return self.render_operation(row, now)
 
-    def _rebase_source(self, ref: Mapping[str, Any]) -> str:
-        """The name of the tuning job a ``TunedModelRef`` points at."""
+    def _rebase_source(self, ref: Mapping[str, Any], parent: str) -> str:
+        """The name of the tuning job a ``TunedModelRef`` points at; it must live under ``parent``'s project and location."""
+        location = parse_name("Location", parent)
+        if location is None:
+            raise invalid_argument([Violation("parent", "is not a location name")])
         if ref.get("tuningJob"):
-            if parse_name("TuningJob", ref["tuningJob"]) is None:
+            job = parse_name("TuningJob", ref["tuningJob"])
+            if job is None:
                 raise invalid_argument([Violation("tunedModelRef.tuningJob", "is not a tuning job name")])
+            _same_location("tunedModelRef.tuningJob", job, location, parent)
             return str(ref["tuningJob"])
         if ref.get("tunedModel"):
             model = parse_name("Model", ref["tunedModel"])
             if model is None:
                 raise invalid_argument([Violation("tunedModelRef.tunedModel", "is not a model name")])
+            _same_location("tunedModelRef.tunedModel", model, location, parent)
             # This server names a tuned model after the job that produced it (see lifecycle.tuned_model).
-            job = format_name("TuningJob", project=model["project"], location=model["location"],
-                              tuning_job=model["model"])
-            row = self.store.get_job(job)
+            source = format_name("TuningJob", project=model["project"], location=model["location"],
+                                 tuning_job=model["model"])
+            row = self.store.get_job(source)
             if row is None or self.render(row, lifecycle.now_ns(self.clock))["state"] != "JOB_STATE_SUCCEEDED":
                 raise not_found(ref["tunedModel"])  # a job's model exists once the job has succeeded
-            return job
+            return source
         raise not_found(f"pipeline job {ref.get('pipelineJob')!r} (this server holds no legacy pipeline jobs)")
 
     # ------------------------------------------------------------ operations
@@ -337,11 +397,11 @@ class TuningService:
             lambda row: self.render_operation(row, now),
             lambda _: True,
             self._page_size(request),
-            decode_page_token(request.get("pageToken", ""), query),
+            decode_page_token(request.get("pageToken", ""), query, self.store.token_secret),
         )
         out: dict[str, Any] = {"operations": ops} if ops else {}
         if last is not None:
-            out["nextPageToken"] = encode_page_token(last, query)
+            out["nextPageToken"] = encode_page_token(last, query, self.store.token_secret)
         return out
 
     def cancel_operation(self, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -366,7 +426,7 @@ class TuningService:
         seconds = parse_duration(timeout).total_seconds() if timeout else _WAIT_CAP_SECONDS
         deadline = time.monotonic() + min(max(seconds, 0.0), _WAIT_CAP_SECONDS)
         while True:
-            op = self.render_operation(self._operation(request["name"]))
+            op = await anyio.to_thread.run_sync(lambda: self.render_operation(self._operation(request["name"])))
             if op.get("done") or time.monotonic() >= deadline:
                 return op
             await asyncio.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
