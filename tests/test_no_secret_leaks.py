@@ -6,6 +6,7 @@ refused redirects and origins) and the CLI's error paths run with DEBUG logging 
 
 from __future__ import annotations
 
+import datetime
 import logging
 import traceback
 from collections.abc import Callable, Iterator
@@ -70,7 +71,7 @@ def _new_job() -> TuningJob:
 def _drive_sync(client: TuningJobsClient, clock: ManualClock, evidence: Evidence) -> None:
     job = client.create_tuning_job(tuning_job=_new_job())
     client.get_tuning_job(name=job.name)
-    evidence.reprs(client, client._transport, client._auth, job, client.list_tuning_jobs(page_size=1))
+    evidence.reprs(client, client._transport, client._transport.auth, job, client.list_tuning_jobs(page_size=1))
     list(client.list_tuning_jobs(page_size=1))
     other = client.create_tuning_job(tuning_job=_new_job())
     client.cancel_tuning_job(name=other.name)
@@ -78,13 +79,13 @@ def _drive_sync(client: TuningJobsClient, clock: ManualClock, evidence: Evidence
     client.wait(job.name, timeout=5)
     op = client.rebase_tuned_model(tuned_model_ref=TunedModelRef(tuning_job=job.name))
     evidence.reprs(op)
-    client.operations.get_operation(op.name)
-    list(client.operations.list_operations(job.name))
-    client.operations.wait_operation(op.name, wait_timeout=0.01)
-    client.operations.cancel_operation(op.name)
+    client.operations.get_operation(name=op.name)
+    list(client.operations.list_operations(name=job.name))
+    client.operations.wait_operation(name=op.name, wait_timeout=datetime.timedelta(seconds=0.01))
+    client.operations.cancel_operation(name=op.name)
     clock.advance(1000)
     evidence.expect_error(lambda: op.result(timeout=5))
-    client.operations.delete_operation(op.name)
+    client.operations.delete_operation(name=op.name)
     evidence.expect_error(lambda: client.get_tuning_job(name=f"{PARENT}/tuningJobs/404"))  # NotFound
     evidence.expect_error(lambda: client.cancel_tuning_job(name=job.name))  # FailedPrecondition
     evidence.expect_error(lambda: client.get_tuning_job(name="not a name"))  # ValidationError, nothing sent
@@ -137,7 +138,7 @@ def test_no_client_path_leaks_a_credential(kind: str, debug_logs: pytest.LogCapt
         "p", base_url="https://aiplatform.example.com", http_client=http, **auth
     ) as client:
         evidence.expect_error(lambda: client.get_tuning_job(name=f"{PARENT}/tuningJobs/1"))
-        evidence.expect_error(lambda: next(client._auth.sync_auth_flow(httpx.Request("GET", "https://evil.example"))))
+        evidence.expect_error(lambda: next(client._transport.auth.sync_auth_flow(httpx.Request("GET", "https://evil.example"))))
     out = capsys.readouterr()
     assert debug_logs.records, "DEBUG logging captured nothing: the test would prove nothing"
     assert any("retrying" in r.getMessage() for r in debug_logs.records)

@@ -31,7 +31,7 @@ _CHILD = textwrap.dedent(
             elif i % 4 == 2:
                 op = client.rebase_tuned_model(tuned_model_ref=TunedModelRef(tuning_job=names[0]))
                 op.refresh()  # the test's clock stands still: the operation stays running
-                list(client.operations.list_operations(names[0]))
+                list(client.operations.list_operations(name=names[0]))
             else:
                 client.get_tuning_job(name=names[i % len(names)])
         except BaseException:
