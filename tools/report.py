@@ -81,8 +81,16 @@ class Report:
         if not self.changes:
             return "API changes: none (the documents give the same API as the checked-in IR).\n"
         lines = ["API changes (documents vs the checked-in generated/ir.json):"]
-        ordered = [c for c in stated if c.breaking] + [c for c in stated if not c.breaking]
-        lines += [_line(c) for c in ordered] or ["  none stated by the documents"]
+        texts = [c for c in stated if c.detail == "description"]
+        ordered = [c for c in stated if c.breaking] + [c for c in stated if not c.breaking and c not in texts]
+        lines += [_line(c) for c in ordered]
+        if len(texts) > 3:  # a documentation refresh: one line, the JSON report has each
+            lines.append(f"  compatible: description changed of {len(texts)} elements: "
+                         f"{', '.join(c.name for c in texts[:5])}{', …' if len(texts) > 5 else ''}")
+        else:
+            lines += [_line(c) for c in texts]
+        if not stated:
+            lines.append("  none stated by the documents")
         if inferred:
             lines.append("Inferred, not stated by the documents:")
             lines += [_line(c) for c in inferred]
@@ -134,6 +142,7 @@ class _Comparer:
             if full not in old:
                 self.add("added", element, _short(full), f"new {element}", _where(self.new, item["sources"]))
             else:
+                self.description(element, _short(full), _where(self.new, item["sources"]), old[full], item)
                 compare(full, old[full], item)
         for full, item in old.items():
             if full not in new:
@@ -170,6 +179,7 @@ class _Comparer:
             self.add("changed", "field", label, f"JSON name {old['json_name']} -> {new['json_name']}", where,
                      ("json",))
         self.behaviors(label, where, old, new)
+        self.description("field", label, where, old, new)
         if bool(old.get("deprecated")) != bool(new.get("deprecated")):
             self.add("changed", "field", label, "deprecated" if new.get("deprecated") else "no longer deprecated",
                      where)
@@ -202,12 +212,19 @@ class _Comparer:
                 now = "now inferred" if b in new_inf else "now stated by the documents"
                 self.add("changed", "field", label, f"{b} {now}", where, inferred=True)
 
+    def description(self, element: str, label: str, where: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+        """Documentation text changes nothing a client depends on; reported so the IR diff is explained."""
+        if old.get("description") != new.get("description"):
+            self.add("changed", element, label, "description", where)
+
     def enum(self, full: str, old: dict[str, Any], new: dict[str, Any]) -> None:
         old_v = {v["name"]: v for v in old["values"]}
         new_v = {v["name"]: v for v in new["values"]}
         for name, v in new_v.items():
             if name not in old_v:
                 self.add("added", "enum value", f"{_short(full)}.{name}", "new value", _where(self.new, v["sources"]))
+            else:
+                self.description("enum value", f"{_short(full)}.{name}", _where(self.new, v["sources"]), old_v[name], v)
         for name, v in old_v.items():
             if name not in new_v:
                 self.add("removed", "enum value", f"{_short(full)}.{name}",

@@ -99,6 +99,13 @@ def test_added_field_is_reported_as_compatible_with_its_line_and_takes_the_next_
     assert "compatible: field TuningJob.fooCount added" in p.report.to_text()
 
 
+def test_changed_description_is_reported_as_compatible(tmp_path: Path) -> None:
+    src = scratch(tmp_path, (REST, "Optional. The description of the TuningJob.", "Optional. What the TuningJob is for."))
+    (change,) = planned(src).report.changes
+    assert (change.name, change.detail, change.breaking) == ("TuningJob.description", "description", False)
+    assert change.where == f"{REST}:{line_of(src / REST, 'description string')}"
+
+
 def test_removed_field_is_refused_then_accepted_with_number_and_name_reserved(tmp_path: Path) -> None:
     src = scratch(tmp_path, *REMOVE_EXPERIMENT)
     with pytest.raises(Refused) as refused:
