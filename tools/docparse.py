@@ -6,8 +6,14 @@ Two readers, one per document format:
 * ``read_python_page``: the Python API-client reference (method signatures, JSON templates).
 
 ``build_ir`` merges both into a plain JSON-able dict: messages, enums, methods and the
-list of places where the documents disagree or one has what the other lacks. Anything the
-readers do not understand raises ``DocError`` naming the file, the line and what was expected.
+list of places where the documents disagree or one has what the other lacks. Every non-blank
+line of a field list, enum list, method list, JSON representation or method detail is either
+understood or raises ``DocError`` naming the document, the line and what was expected there;
+a field in one part of a page but not the other is an error at the field's own line.
+
+One thing is inferred rather than read: fields of messages reached only through output-only
+fields are output-only too; the IR records each such behaviour in ``inferred_behaviors`` with
+its reason, so reports can tell inferences from what the documents state.
 """
 
 from __future__ import annotations
