@@ -148,6 +148,10 @@ class _RestReader:
 
     def start_type(self, type_name: str, index: int) -> None:
         self.close_type()
+        earlier = self.messages.get(type_name) or self.enums.get(type_name)
+        if earlier is not None:
+            raise DocError(self.name, index + 1, "", says=f"{type_name} is defined a second time; the first "
+                           f"definition is at line {earlier['line']}")
         self.current = {"name": type_name, "line": index + 1, "description": [], "description_lines": [],
                         "fields": [], "values": []}
         self.mode, self.oneof, self.fld = "description", None, None
@@ -208,6 +212,10 @@ class _RestReader:
             if not m:
                 raise self.error(i, f"an enum value line of {self.current['name']}: NAME (UPPER_SNAKE_CASE) "
                                     "then its description (a sentence)")
+            twice = next((v for v in self.current["values"] if v["name"] == m.group(1)), None)
+            if twice is not None:
+                raise DocError(self.name, i + 1, "", says=f"enum value {m.group(1)} of {self.current['name']} is "
+                               f"listed a second time; the first is at line {twice['line']}")
             self.current["values"].append({"name": m.group(1), "description": m.group(2), "line": i + 1})
         elif self.mode == "fields":
             return self.field_line(i, prev_blank)
@@ -252,6 +260,10 @@ class _RestReader:
             raise self.error(type_index, f"a known type phrase for field {fm.group(1)} (string, number, boolean, "
                                          "string (int64 format), enum (X), object (X), map (key: string, value: "
                                          "string), ...)", phrase)
+        twice = next((f for f in self.current["fields"] if f["json_name"] == fm.group(1)), None)
+        if twice is not None:
+            raise DocError(self.name, i + 1, "", says=f"field {fm.group(1)} of {self.current['name']} is listed a "
+                           f"second time; the first is at line {twice['line']}")
         self.fld = {"json_name": fm.group(1), "repeated": bool(fm.group(2)), "deprecated": deprecated,
                     "oneof": self.oneof, "line": i + 1, "paragraphs": [], **ftype}
         self.current["fields"].append(self.fld)

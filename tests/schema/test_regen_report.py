@@ -60,8 +60,9 @@ def scratch(tmp_path: Path, *edits: tuple[str, str, str]) -> Path:
     return folder
 
 
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if line == needle)
+def line_of(path: Path, needle: str, nth: int = 1) -> int:
+    """The line number of the ``nth`` line that is exactly ``needle``."""
+    return [i for i, line in enumerate(path.read_text().splitlines(), 1) if line == needle][nth - 1]
 
 
 def planned(sources: Path, options: Options | None = None, base: Plan | None = None) -> Plan:
@@ -245,6 +246,9 @@ MALFORMED = {
         [(PYTHON, '  "experiment": "A String", # Output only. The Experiment associated with this TuningJob.\n', "")],
         PYTHON, "{ # Represents a TuningJob that runs with Google owned models.",  # the template lacking it
         "lacks field experiment"),
+    "a field listed twice": (
+        [(REST, EXPERIMENT_FIELD, EXPERIMENT_FIELD + "description string\n\nAgain.\n\n")],
+        REST, ("description string", 2), "listed a second time"),
     "a sample value the Python page never uses": (
         [(PYTHON, '"experiment": "A String",', '"experiment": A String,')],
         PYTHON, '  "experiment": A String, # Output only. The Experiment associated with this TuningJob.',
@@ -255,10 +259,11 @@ MALFORMED = {
 @pytest.mark.parametrize("case", list(MALFORMED))
 def test_malformed_line_is_an_error_at_its_own_file_and_line(tmp_path: Path, case: str) -> None:
     edits, document, line, expected = MALFORMED[case]
+    needle, nth = line if isinstance(line, tuple) else (line, 1)
     src = scratch(tmp_path, *edits)
     with pytest.raises(DocError) as err:
         planned(src)
-    assert str(err.value).startswith(f"{document}:{line_of(src / document, line)}: "), str(err.value)
+    assert str(err.value).startswith(f"{document}:{line_of(src / document, needle, nth)}: "), str(err.value)
     assert expected in str(err.value)
 
 
