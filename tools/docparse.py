@@ -626,6 +626,9 @@ class IRBuilder:
     # Python page ---------------------------------------------------
     def _py_message(self, node: dict[str, Any], hint: str | None, field_key: str) -> str:
         """Merge a template object into the message it describes; return that message's full name."""
+        if hint is None and not node["comments"]:
+            raise DocError(self.py_name, node["line"], "'{ # <description of the message>' naming what this object "
+                           f"is (field {field_key or 'of the method'})", "no description")
         desc = node["comments"][0] if len(node["comments"]) > 1 or hint is None else ""
         full = hint or self._name_for(desc, field_key, node["line"])
         if full.startswith(PACKAGE) and full in self.messages:

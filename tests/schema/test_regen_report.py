@@ -375,3 +375,38 @@ def test_cli_regen_passes_its_options_to_the_pipeline() -> None:
     assert result.returncode == 1, result.stderr
     assert "--revive TuningJob.noSuchField: the documents have no field" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_mutated_documents_end_in_a_file_line_error_or_a_plan_never_a_traceback(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(20261126)  # fixed: the same 40 mutations every run
+    pages = {p.name: p.read_text().splitlines() for p in SOURCES.glob("*.txt")}
+    inserts = ["", "foo", "Foo", "fooBar baz", "FOO bar", "{", "}", '  "x": string,', "Fields", "Enums",
+               "JSON representation", "Methods", "Union field x."]
+    outcomes = {"error": 0, "plan": 0}
+    for n in range(40):
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        victim = rng.choice(sorted(pages))
+        lines = list(pages[victim])
+        for _ in range(rng.randint(1, 3)):
+            k = rng.randrange(len(lines))
+            op = rng.random()
+            if op < 0.35:
+                del lines[k]
+            elif op < 0.6:
+                lines.insert(k, rng.choice(lines))
+            elif op < 0.8:
+                lines[k] = lines[k][: rng.randrange(len(lines[k]) + 1)]
+            else:
+                lines.insert(k, rng.choice(inserts))
+        for name, original in pages.items():
+            (folder / name).write_text("\n".join(lines if name == victim else original) + "\n")
+        try:
+            planned(folder, Options(accept_breaking=True))
+            outcomes["plan"] += 1
+        except DocError as exc:
+            assert re.match(r"\d{3}_\w+\.txt:\d+: ", str(exc)), str(exc)
+            outcomes["error"] += 1
+    assert outcomes["error"] > 10  # the mutations do hit the readers
