@@ -171,7 +171,10 @@ class _Comparer:
 
     def field(self, owner: str, label: str, where: str, old: dict[str, Any], new: dict[str, Any]) -> None:
         if _type_sig(old) != _type_sig(new):
-            self.add("changed", "field", label, f"type {_type_sig(old)} -> {_type_sig(new)}", where, _ALL,
+            # Some scalar changes keep the binary encoding (protobuf's "compatible types"); JSON and the
+            # Python annotations change either way.
+            breaks = ("json", "source") if _wire_compatible(old, new) else _ALL
+            self.add("changed", "field", label, f"type {_type_sig(old)} -> {_type_sig(new)}", where, breaks,
                      retype=(owner, new["name"]))
         if old.get("oneof") != new.get("oneof"):
             self.add("changed", "field", label, f"union {old.get('oneof')} -> {new.get('oneof')}", where, _ALL)
@@ -256,6 +259,16 @@ class _Comparer:
             if name not in new:
                 self.add("removed", "method", name, _rule(m), _where(self.old, m.get("sources", {}), was=True),
                          _ALL)
+
+
+# Scalar types that parse each other's bytes on the wire (protobuf language guide, "Updating a message").
+_WIRE_GROUPS = ({"int32", "int64", "uint64", "bool", "enum"}, {"string", "bytes"})
+
+
+def _wire_compatible(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    if bool(old.get("repeated")) != bool(new.get("repeated")):
+        return False
+    return any(old["type"] in group and new["type"] in group for group in _WIRE_GROUPS)
 
 
 def _rule(m: dict[str, Any]) -> str:

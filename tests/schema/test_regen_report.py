@@ -100,6 +100,19 @@ def test_added_field_is_reported_as_compatible_with_its_line_and_takes_the_next_
     assert "compatible: field TuningJob.fooCount added" in p.report.to_text()
 
 
+def test_a_wire_compatible_type_change_still_breaks_json_and_source(tmp_path: Path) -> None:
+    src = scratch(tmp_path, (REST, "epochCount string (int64 format)", "epochCount string (bytes format)"))
+    with pytest.raises(Refused) as refused:
+        planned(src)
+    (change,) = refused.value.report.changes
+    assert change.detail == "type int64 -> bytes" and set(change.breaks) == {"json", "wire", "source"}
+    src = scratch(tmp_path / "b", (REST, "epochCount string (int64 format)", "epochCount integer"))
+    with pytest.raises(Refused) as refused:
+        planned(src)
+    (change,) = refused.value.report.changes
+    assert change.detail == "type int64 -> int32" and set(change.breaks) == {"json", "source"}
+
+
 def test_changed_description_is_reported_as_compatible(tmp_path: Path) -> None:
     src = scratch(tmp_path, (REST, "Optional. The description of the TuningJob.", "Optional. What the TuningJob is for."))
     (change,) = planned(src).report.changes
@@ -136,6 +149,7 @@ def test_type_change_is_refused_and_when_accepted_takes_a_new_number_reserving_t
     p = planned(src, Options(accept_breaking=True))
     old = checked_in()[1][HYPER]["numbers"]["epoch_count"]
     new = number(p, HYPER, "epoch_count")
+    assert p.report.retyped == [(HYPER, "epoch_count")]
     assert new not in checked_in()[1][HYPER]["numbers"].values()
     assert str(old) in p.lock.to_json()[HYPER]["reserved_numbers"]
     assert f"string epoch_count = {new}" in p.files[PROTO] and f"  reserved {old};" in p.files[PROTO]
