@@ -101,18 +101,19 @@ class Report:
 
 def _line(c: Change) -> str:
     verdict = f"BREAKING ({', '.join(c.breaks)})" if c.breaking else "compatible"
-    return f"  {c.where}: {verdict}: {c.element} {c.name} {c.action}: {c.detail}"
+    where = f"was {c.where}" if c.action == "removed" else c.where
+    return f"  {where}: {verdict}: {c.element} {c.name} {c.action}: {c.detail}"
 
 
 def _short(full: str) -> str:
     return full.rsplit(".", 1)[-1]
 
 
-def _where(ir: dict[str, Any], sources: dict[str, int], was: bool = False) -> str:
+def _where(ir: dict[str, Any], sources: dict[str, int]) -> str:
+    """``file:line`` in the documents of ``ir`` (for a removal: the checked-in IR, where it was)."""
     for kind in ("rest", "python"):
         if kind in sources:
-            spot = f"{ir['sources'][kind]['file']}:{sources[kind]}"
-            return f"was {spot}" if was else spot
+            return f"{ir['sources'][kind]['file']}:{sources[kind]}"
     return "derived (no document line)"
 
 
@@ -148,7 +149,7 @@ class _Comparer:
             if full not in new:
                 # The class (or enum) disappears from the generated Python; references show as field changes.
                 self.add("removed", element, _short(full), f"{element} no longer documented",
-                         _where(self.old, item["sources"], was=True), ("source",))
+                         _where(self.old, item["sources"]), ("source",))
 
     def message(self, full: str, old: dict[str, Any], new: dict[str, Any]) -> None:
         old_fields = {f["name"]: f for f in old["fields"]}
@@ -167,7 +168,7 @@ class _Comparer:
             if name not in new_fields:
                 self.add("removed", "field", f"{_short(full)}.{f['json_name']}",
                          f"{_type_sig(f)} removed; its number and name become reserved",
-                         _where(self.old, f["sources"], was=True), ("json", "source"))
+                         _where(self.old, f["sources"]), ("json", "source"))
 
     def field(self, owner: str, label: str, where: str, old: dict[str, Any], new: dict[str, Any]) -> None:
         if _type_sig(old) != _type_sig(new):
@@ -232,7 +233,7 @@ class _Comparer:
             if name not in new_v:
                 self.add("removed", "enum value", f"{_short(full)}.{name}",
                          "value removed; its number and name become reserved",
-                         _where(self.old, v["sources"], was=True), ("json", "source"))
+                         _where(self.old, v["sources"]), ("json", "source"))
 
     def methods(self) -> None:
         def index(ir: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -257,7 +258,7 @@ class _Comparer:
                 self.add("changed", "http rule", name, f"{_rule(was)} -> {_rule(m)}", where, ("json",))
         for name, m in old.items():
             if name not in new:
-                self.add("removed", "method", name, _rule(m), _where(self.old, m.get("sources", {}), was=True),
+                self.add("removed", "method", name, _rule(m), _where(self.old, m.get("sources", {})),
                          _ALL)
 
 

@@ -127,8 +127,8 @@ def test_removed_field_is_refused_then_accepted_with_number_and_name_reserved(tm
     (change,) = refused.value.report.breaking
     assert (change.action, change.name) == ("removed", "TuningJob.experiment")
     assert set(change.breaks) == {"json", "source"}
-    assert change.where == f"was {REST}:{line_of(SOURCES / REST, 'experiment string')}"
-    assert "BREAKING (json, source)" in refused.value.report.to_text()
+    assert change.where == f"{REST}:{line_of(SOURCES / REST, 'experiment string')}"  # where it was
+    assert f"was {change.where}: BREAKING (json, source)" in refused.value.report.to_text()
 
     p = planned(src, Options(accept_breaking=True))
     old = checked_in()[1][JOB]["numbers"]["experiment"]
