@@ -6,8 +6,14 @@ Two readers, one per document format:
 * ``read_python_page``: the Python API-client reference (method signatures, JSON templates).
 
 ``build_ir`` merges both into a plain JSON-able dict: messages, enums, methods and the
-list of places where the documents disagree or one has what the other lacks. Anything the
-readers do not understand raises ``DocError`` naming the file, the line and what was expected.
+list of places where the documents disagree or one has what the other lacks. Every non-blank
+line of a field list, enum list, method list, JSON representation or method detail is either
+understood or raises ``DocError`` naming the document, the line and what was expected there;
+a field in one part of a page but not the other is an error at the field's own line.
+
+One thing is inferred rather than read: fields of messages reached only through output-only
+fields are output-only too; the IR records each such behaviour in ``inferred_behaviors`` with
+its reason, so reports can tell inferences from what the documents state.
 """
 
 from __future__ import annotations
@@ -142,6 +148,10 @@ class _RestReader:
 
     def start_type(self, type_name: str, index: int) -> None:
         self.close_type()
+        earlier = self.messages.get(type_name) or self.enums.get(type_name)
+        if earlier is not None:
+            raise DocError(self.name, index + 1, "", says=f"{type_name} is defined a second time; the first "
+                           f"definition is at line {earlier['line']}")
         self.current = {"name": type_name, "line": index + 1, "description": [], "description_lines": [],
                         "fields": [], "values": []}
         self.mode, self.oneof, self.fld = "description", None, None
@@ -202,6 +212,10 @@ class _RestReader:
             if not m:
                 raise self.error(i, f"an enum value line of {self.current['name']}: NAME (UPPER_SNAKE_CASE) "
                                     "then its description (a sentence)")
+            twice = next((v for v in self.current["values"] if v["name"] == m.group(1)), None)
+            if twice is not None:
+                raise DocError(self.name, i + 1, "", says=f"enum value {m.group(1)} of {self.current['name']} is "
+                               f"listed a second time; the first is at line {twice['line']}")
             self.current["values"].append({"name": m.group(1), "description": m.group(2), "line": i + 1})
         elif self.mode == "fields":
             return self.field_line(i, prev_blank)
@@ -246,6 +260,10 @@ class _RestReader:
             raise self.error(type_index, f"a known type phrase for field {fm.group(1)} (string, number, boolean, "
                                          "string (int64 format), enum (X), object (X), map (key: string, value: "
                                          "string), ...)", phrase)
+        twice = next((f for f in self.current["fields"] if f["json_name"] == fm.group(1)), None)
+        if twice is not None:
+            raise DocError(self.name, i + 1, "", says=f"field {fm.group(1)} of {self.current['name']} is listed a "
+                           f"second time; the first is at line {twice['line']}")
         self.fld = {"json_name": fm.group(1), "repeated": bool(fm.group(2)), "deprecated": deprecated,
                     "oneof": self.oneof, "line": i + 1, "paragraphs": [], **ftype}
         self.current["fields"].append(self.fld)
@@ -608,6 +626,9 @@ class IRBuilder:
     # Python page ---------------------------------------------------
     def _py_message(self, node: dict[str, Any], hint: str | None, field_key: str) -> str:
         """Merge a template object into the message it describes; return that message's full name."""
+        if hint is None and not node["comments"]:
+            raise DocError(self.py_name, node["line"], "'{ # <description of the message>' naming what this object "
+                           f"is (field {field_key or 'of the method'})", "no description")
         desc = node["comments"][0] if len(node["comments"]) > 1 or hint is None else ""
         full = hint or self._name_for(desc, field_key, node["line"])
         if full.startswith(PACKAGE) and full in self.messages:

@@ -12,6 +12,7 @@ import textwrap
 from typing import Any
 
 from tools.docparse import PACKAGE
+from vertex_tuning._casing import json_name, pascal_name
 
 PROTO_DIR = "google/cloud/aiplatform/v1"
 RESOURCE_FILE = f"{PROTO_DIR}/tuning_job.proto"
@@ -181,8 +182,7 @@ def _field_options(field: dict[str, Any], resource_types: dict[str, str]) -> str
         opts.append(f'(google.api.resource_reference) = {{type: "{resource_types[pattern]}"}}')
     if field.get("deprecated"):
         opts.append("deprecated = true")
-    default_json = re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), field["name"])
-    if field["json_name"] != default_json:
+    if field["json_name"] != json_name(field["name"]):
         opts.append(f'json_name = "{field["json_name"]}"')
     return f" [{', '.join(opts)}]" if opts else ""
 
@@ -196,7 +196,7 @@ def resource_definitions(ir: dict[str, Any]) -> dict[str, str]:
             if pattern:
                 collection = pattern.rstrip("}").split("/")[-2]
                 singular = collection.removesuffix("s")
-                types[pattern] = f"{ir['host']}/{singular[:1].upper()}{singular[1:]}"
+                types[pattern] = f"{ir['host']}/{pascal_name(singular)}"
     return dict(sorted(types.items()))
 
 

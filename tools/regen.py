@@ -123,9 +123,10 @@ class Plan:
     notes: list[str]
 
 
-def read_type_names(protos: Path = PROTOS) -> dict[str, str]:
+def read_type_names(protos: Path | None = None) -> dict[str, str]:
     """The one fact the documents lack: names of nested messages the Python page leaves unnamed."""
-    return {k: v for k, v in json.loads((protos / "type_names.json").read_text()).items() if k != "_why"}
+    names = json.loads(((protos or PROTOS) / "type_names.json").read_text())
+    return {k: v for k, v in names.items() if k != "_why"}
 
 
 def plan(sources: Path, old_ir: dict[str, Any] | None, lock_data: dict[str, Any], options: Options,

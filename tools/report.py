@@ -81,8 +81,16 @@ class Report:
         if not self.changes:
             return "API changes: none (the documents give the same API as the checked-in IR).\n"
         lines = ["API changes (documents vs the checked-in generated/ir.json):"]
-        ordered = [c for c in stated if c.breaking] + [c for c in stated if not c.breaking]
-        lines += [_line(c) for c in ordered] or ["  none stated by the documents"]
+        texts = [c for c in stated if c.detail == "description"]
+        ordered = [c for c in stated if c.breaking] + [c for c in stated if not c.breaking and c not in texts]
+        lines += [_line(c) for c in ordered]
+        if len(texts) > 3:  # a documentation refresh: one line, the JSON report has each
+            lines.append(f"  compatible: description changed of {len(texts)} elements: "
+                         f"{', '.join(c.name for c in texts[:5])}{', …' if len(texts) > 5 else ''}")
+        else:
+            lines += [_line(c) for c in texts]
+        if not stated:
+            lines.append("  none stated by the documents")
         if inferred:
             lines.append("Inferred, not stated by the documents:")
             lines += [_line(c) for c in inferred]
@@ -93,18 +101,19 @@ class Report:
 
 def _line(c: Change) -> str:
     verdict = f"BREAKING ({', '.join(c.breaks)})" if c.breaking else "compatible"
-    return f"  {c.where}: {verdict}: {c.element} {c.name} {c.action}: {c.detail}"
+    where = f"was {c.where}" if c.action == "removed" else c.where
+    return f"  {where}: {verdict}: {c.element} {c.name} {c.action}: {c.detail}"
 
 
 def _short(full: str) -> str:
     return full.rsplit(".", 1)[-1]
 
 
-def _where(ir: dict[str, Any], sources: dict[str, int], was: bool = False) -> str:
+def _where(ir: dict[str, Any], sources: dict[str, int]) -> str:
+    """``file:line`` in the documents of ``ir`` (for a removal: the checked-in IR, where it was)."""
     for kind in ("rest", "python"):
         if kind in sources:
-            spot = f"{ir['sources'][kind]['file']}:{sources[kind]}"
-            return f"was {spot}" if was else spot
+            return f"{ir['sources'][kind]['file']}:{sources[kind]}"
     return "derived (no document line)"
 
 
@@ -134,12 +143,13 @@ class _Comparer:
             if full not in old:
                 self.add("added", element, _short(full), f"new {element}", _where(self.new, item["sources"]))
             else:
+                self.description(element, _short(full), _where(self.new, item["sources"]), old[full], item)
                 compare(full, old[full], item)
         for full, item in old.items():
             if full not in new:
                 # The class (or enum) disappears from the generated Python; references show as field changes.
                 self.add("removed", element, _short(full), f"{element} no longer documented",
-                         _where(self.old, item["sources"], was=True), ("source",))
+                         _where(self.old, item["sources"]), ("source",))
 
     def message(self, full: str, old: dict[str, Any], new: dict[str, Any]) -> None:
         old_fields = {f["name"]: f for f in old["fields"]}
@@ -158,11 +168,14 @@ class _Comparer:
             if name not in new_fields:
                 self.add("removed", "field", f"{_short(full)}.{f['json_name']}",
                          f"{_type_sig(f)} removed; its number and name become reserved",
-                         _where(self.old, f["sources"], was=True), ("json", "source"))
+                         _where(self.old, f["sources"]), ("json", "source"))
 
     def field(self, owner: str, label: str, where: str, old: dict[str, Any], new: dict[str, Any]) -> None:
         if _type_sig(old) != _type_sig(new):
-            self.add("changed", "field", label, f"type {_type_sig(old)} -> {_type_sig(new)}", where, _ALL,
+            # Some scalar changes keep the binary encoding (protobuf's "compatible types"); JSON and the
+            # Python annotations change either way.
+            breaks = ("json", "source") if _wire_compatible(old, new) else _ALL
+            self.add("changed", "field", label, f"type {_type_sig(old)} -> {_type_sig(new)}", where, breaks,
                      retype=(owner, new["name"]))
         if old.get("oneof") != new.get("oneof"):
             self.add("changed", "field", label, f"union {old.get('oneof')} -> {new.get('oneof')}", where, _ALL)
@@ -170,6 +183,7 @@ class _Comparer:
             self.add("changed", "field", label, f"JSON name {old['json_name']} -> {new['json_name']}", where,
                      ("json",))
         self.behaviors(label, where, old, new)
+        self.description("field", label, where, old, new)
         if bool(old.get("deprecated")) != bool(new.get("deprecated")):
             self.add("changed", "field", label, "deprecated" if new.get("deprecated") else "no longer deprecated",
                      where)
@@ -202,17 +216,24 @@ class _Comparer:
                 now = "now inferred" if b in new_inf else "now stated by the documents"
                 self.add("changed", "field", label, f"{b} {now}", where, inferred=True)
 
+    def description(self, element: str, label: str, where: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+        """Documentation text changes nothing a client depends on; reported so the IR diff is explained."""
+        if old.get("description") != new.get("description"):
+            self.add("changed", element, label, "description", where)
+
     def enum(self, full: str, old: dict[str, Any], new: dict[str, Any]) -> None:
         old_v = {v["name"]: v for v in old["values"]}
         new_v = {v["name"]: v for v in new["values"]}
         for name, v in new_v.items():
             if name not in old_v:
                 self.add("added", "enum value", f"{_short(full)}.{name}", "new value", _where(self.new, v["sources"]))
+            else:
+                self.description("enum value", f"{_short(full)}.{name}", _where(self.new, v["sources"]), old_v[name], v)
         for name, v in old_v.items():
             if name not in new_v:
                 self.add("removed", "enum value", f"{_short(full)}.{name}",
                          "value removed; its number and name become reserved",
-                         _where(self.old, v["sources"], was=True), ("json", "source"))
+                         _where(self.old, v["sources"]), ("json", "source"))
 
     def methods(self) -> None:
         def index(ir: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -237,8 +258,18 @@ class _Comparer:
                 self.add("changed", "http rule", name, f"{_rule(was)} -> {_rule(m)}", where, ("json",))
         for name, m in old.items():
             if name not in new:
-                self.add("removed", "method", name, _rule(m), _where(self.old, m.get("sources", {}), was=True),
+                self.add("removed", "method", name, _rule(m), _where(self.old, m.get("sources", {})),
                          _ALL)
+
+
+# Scalar types that parse each other's bytes on the wire (protobuf language guide, "Updating a message").
+_WIRE_GROUPS = ({"int32", "int64", "uint64", "bool", "enum"}, {"string", "bytes"})
+
+
+def _wire_compatible(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    if bool(old.get("repeated")) != bool(new.get("repeated")):
+        return False
+    return any(old["type"] in group and new["type"] in group for group in _WIRE_GROUPS)
 
 
 def _rule(m: dict[str, Any]) -> str:

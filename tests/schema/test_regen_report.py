@@ -60,8 +60,9 @@ def scratch(tmp_path: Path, *edits: tuple[str, str, str]) -> Path:
     return folder
 
 
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if line == needle)
+def line_of(path: Path, needle: str, nth: int = 1) -> int:
+    """The line number of the ``nth`` line that is exactly ``needle``."""
+    return [i for i, line in enumerate(path.read_text().splitlines(), 1) if line == needle][nth - 1]
 
 
 def planned(sources: Path, options: Options | None = None, base: Plan | None = None) -> Plan:
@@ -99,6 +100,26 @@ def test_added_field_is_reported_as_compatible_with_its_line_and_takes_the_next_
     assert "compatible: field TuningJob.fooCount added" in p.report.to_text()
 
 
+def test_a_wire_compatible_type_change_still_breaks_json_and_source(tmp_path: Path) -> None:
+    src = scratch(tmp_path, (REST, "epochCount string (int64 format)", "epochCount string (bytes format)"))
+    with pytest.raises(Refused) as refused:
+        planned(src)
+    (change,) = refused.value.report.changes
+    assert change.detail == "type int64 -> bytes" and set(change.breaks) == {"json", "wire", "source"}
+    src = scratch(tmp_path / "b", (REST, "epochCount string (int64 format)", "epochCount integer"))
+    with pytest.raises(Refused) as refused:
+        planned(src)
+    (change,) = refused.value.report.changes
+    assert change.detail == "type int64 -> int32" and set(change.breaks) == {"json", "source"}
+
+
+def test_changed_description_is_reported_as_compatible(tmp_path: Path) -> None:
+    src = scratch(tmp_path, (REST, "Optional. The description of the TuningJob.", "Optional. What the TuningJob is for."))
+    (change,) = planned(src).report.changes
+    assert (change.name, change.detail, change.breaking) == ("TuningJob.description", "description", False)
+    assert change.where == f"{REST}:{line_of(src / REST, 'description string')}"
+
+
 def test_removed_field_is_refused_then_accepted_with_number_and_name_reserved(tmp_path: Path) -> None:
     src = scratch(tmp_path, *REMOVE_EXPERIMENT)
     with pytest.raises(Refused) as refused:
@@ -106,8 +127,8 @@ def test_removed_field_is_refused_then_accepted_with_number_and_name_reserved(tm
     (change,) = refused.value.report.breaking
     assert (change.action, change.name) == ("removed", "TuningJob.experiment")
     assert set(change.breaks) == {"json", "source"}
-    assert change.where == f"was {REST}:{line_of(SOURCES / REST, 'experiment string')}"
-    assert "BREAKING (json, source)" in refused.value.report.to_text()
+    assert change.where == f"{REST}:{line_of(SOURCES / REST, 'experiment string')}"  # where it was
+    assert f"was {change.where}: BREAKING (json, source)" in refused.value.report.to_text()
 
     p = planned(src, Options(accept_breaking=True))
     old = checked_in()[1][JOB]["numbers"]["experiment"]
@@ -128,6 +149,7 @@ def test_type_change_is_refused_and_when_accepted_takes_a_new_number_reserving_t
     p = planned(src, Options(accept_breaking=True))
     old = checked_in()[1][HYPER]["numbers"]["epoch_count"]
     new = number(p, HYPER, "epoch_count")
+    assert p.report.retyped == [(HYPER, "epoch_count")]
     assert new not in checked_in()[1][HYPER]["numbers"].values()
     assert str(old) in p.lock.to_json()[HYPER]["reserved_numbers"]
     assert f"string epoch_count = {new}" in p.files[PROTO] and f"  reserved {old};" in p.files[PROTO]
@@ -238,6 +260,9 @@ MALFORMED = {
         [(PYTHON, '  "experiment": "A String", # Output only. The Experiment associated with this TuningJob.\n', "")],
         PYTHON, "{ # Represents a TuningJob that runs with Google owned models.",  # the template lacking it
         "lacks field experiment"),
+    "a field listed twice": (
+        [(REST, EXPERIMENT_FIELD, EXPERIMENT_FIELD + "description string\n\nAgain.\n\n")],
+        REST, ("description string", 2), "listed a second time"),
     "a sample value the Python page never uses": (
         [(PYTHON, '"experiment": "A String",', '"experiment": A String,')],
         PYTHON, '  "experiment": A String, # Output only. The Experiment associated with this TuningJob.',
@@ -248,10 +273,11 @@ MALFORMED = {
 @pytest.mark.parametrize("case", list(MALFORMED))
 def test_malformed_line_is_an_error_at_its_own_file_and_line(tmp_path: Path, case: str) -> None:
     edits, document, line, expected = MALFORMED[case]
+    needle, nth = line if isinstance(line, tuple) else (line, 1)
     src = scratch(tmp_path, *edits)
     with pytest.raises(DocError) as err:
         planned(src)
-    assert str(err.value).startswith(f"{document}:{line_of(src / document, line)}: "), str(err.value)
+    assert str(err.value).startswith(f"{document}:{line_of(src / document, needle, nth)}: "), str(err.value)
     assert expected in str(err.value)
 
 
@@ -363,3 +389,38 @@ def test_cli_regen_passes_its_options_to_the_pipeline() -> None:
     assert result.returncode == 1, result.stderr
     assert "--revive TuningJob.noSuchField: the documents have no field" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_mutated_documents_end_in_a_file_line_error_or_a_plan_never_a_traceback(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(20261126)  # fixed: the same 40 mutations every run
+    pages = {p.name: p.read_text().splitlines() for p in SOURCES.glob("*.txt")}
+    inserts = ["", "foo", "Foo", "fooBar baz", "FOO bar", "{", "}", '  "x": string,', "Fields", "Enums",
+               "JSON representation", "Methods", "Union field x."]
+    outcomes = {"error": 0, "plan": 0}
+    for n in range(40):
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        victim = rng.choice(sorted(pages))
+        lines = list(pages[victim])
+        for _ in range(rng.randint(1, 3)):
+            k = rng.randrange(len(lines))
+            op = rng.random()
+            if op < 0.35:
+                del lines[k]
+            elif op < 0.6:
+                lines.insert(k, rng.choice(lines))
+            elif op < 0.8:
+                lines[k] = lines[k][: rng.randrange(len(lines[k]) + 1)]
+            else:
+                lines.insert(k, rng.choice(inserts))
+        for name, original in pages.items():
+            (folder / name).write_text("\n".join(lines if name == victim else original) + "\n")
+        try:
+            planned(folder, Options(accept_breaking=True))
+            outcomes["plan"] += 1
+        except DocError as exc:
+            assert re.match(r"\d{3}_\w+\.txt:\d+: ", str(exc)), str(exc)
+            outcomes["error"] += 1
+    assert outcomes["error"] > 10  # the mutations do hit the readers
