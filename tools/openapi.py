@@ -393,7 +393,7 @@ def build(data: bytes, ir: dict[str, Any]) -> dict[str, Any]:
     package = ir["package"]
     paths: dict[str, dict[str, Any]] = {}
     routes: dict[str, Route] = {}
-    for service_name, (pkg, service) in sorted(desc.services.items()):
+    for _, (pkg, service) in sorted(desc.services.items()):
         if pkg != package:
             continue
         for method in service.method:

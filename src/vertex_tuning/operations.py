@@ -83,11 +83,6 @@ class Operation(_OperationBase[R]):
         super().__init__(proto, response_type)
         self._client = client
 
-    def refresh(self) -> Operation[R]:
-        """Fetch the latest state from the server."""
-        self.proto = self._client.get_operation(name=self.name)
-        return self
-
     def cancel(self) -> None:
         """Request cancellation; ``result()`` then raises ``Cancelled`` once the server stops it."""
         self._client.cancel_operation(name=self.name)
@@ -107,11 +102,6 @@ class AsyncOperation(_OperationBase[R]):
     def __init__(self, proto: OperationProto, client: AsyncTuningJobOperationsMethods, response_type: type[R]) -> None:
         super().__init__(proto, response_type)
         self._client = client
-
-    async def refresh(self) -> AsyncOperation[R]:
-        """Fetch the latest state from the server."""
-        self.proto = await self._client.get_operation(name=self.name)
-        return self
 
     async def cancel(self) -> None:
         """Request cancellation; ``result()`` then raises ``Cancelled`` once the server stops it."""
