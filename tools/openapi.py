@@ -102,8 +102,6 @@ class Descriptors:
     enums: dict[str, descriptor_pb2.EnumDescriptorProto]
     services: dict[str, tuple[str, descriptor_pb2.ServiceDescriptorProto]]
     resources: dict[str, str]
-    # Leading comments of enum values, by enum full name then value name.
-    value_comments: dict[str, dict[str, str]]
 
     @classmethod
     def parse(cls, data: bytes) -> Descriptors:
@@ -113,7 +111,6 @@ class Descriptors:
         enums: dict[str, descriptor_pb2.EnumDescriptorProto] = {}
         services: dict[str, tuple[str, descriptor_pb2.ServiceDescriptorProto]] = {}
         resources: dict[str, str] = {}
-        value_comments: dict[str, dict[str, str]] = {}
 
         def walk(prefix: str, message: descriptor_pb2.DescriptorProto) -> None:
             name = f"{prefix}.{message.name}"
@@ -131,20 +128,12 @@ class Descriptors:
                 walk(file.package, message)
             for enum in file.enum_type:
                 enums[f"{file.package}.{enum.name}"] = enum
-            for loc in file.source_code_info.location:
-                path = list(loc.path)
-                # path [5, e, 2, v]: file.enum_type[e].value[v]
-                if len(path) == 4 and path[0] == 5 and path[2] == 2 and loc.leading_comments:
-                    enum = file.enum_type[path[1]]
-                    value_comments.setdefault(f"{file.package}.{enum.name}", {})[enum.value[path[3]].name] = (
-                        loc.leading_comments
-                    )
             for service in file.service:
                 services[f"{file.package}.{service.name}"] = (file.package, service)
             for definition in file.options.Extensions[resource_pb2.resource_definition]:
                 for pattern in definition.pattern:
                     resources.setdefault(definition.type, pattern)
-        return cls(messages, enums, services, resources, value_comments)
+        return cls(messages, enums, services, resources)
 
 
 def resource_regex(pattern: str) -> str:
@@ -198,12 +187,8 @@ class Builder:
         """A string enum of the value names (proto3 JSON writes enums by name)."""
         enum = self.desc.enums[full_name]
         schema: Schema = {"type": "string", "enum": [v.name for v in enum.value], "x-proto-enum": full_name}
-        mapping = {
-            value: int(match.group(1))
-            for value, comment in sorted(self.desc.value_comments.get(full_name, {}).items())
-            if (match := re.search(r"HTTP Mapping: (\d+)", comment))
-        }
-        if mapping:
+        if full_name == CODE_ENUM:
+            mapping = dict(sorted(self.ir["facts"]["http_status_of_code"].items()))
             schema["x-google-http-status"] = mapping  # google.rpc.Code's documented HTTP statuses
         described = self.ir.get("enums", {}).get(full_name, {})
         if described.get("description"):
@@ -393,7 +378,7 @@ def build(data: bytes, ir: dict[str, Any]) -> dict[str, Any]:
     package = ir["package"]
     paths: dict[str, dict[str, Any]] = {}
     routes: dict[str, Route] = {}
-    for service_name, (pkg, service) in sorted(desc.services.items()):
+    for _, (pkg, service) in sorted(desc.services.items()):
         if pkg != package:
             continue
         for method in service.method:

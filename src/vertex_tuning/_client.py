@@ -23,8 +23,9 @@ from vertex_tuning_protos._services import (
 
 from vertex_tuning import _config
 from vertex_tuning._credentials import is_loopback, resolve_auth
+from vertex_tuning._polling import Fetch, poll, run_async, run_sync
 from vertex_tuning._transport import AsyncTransport, SyncTransport
-from vertex_tuning.operations import AsyncOperation, Fetch, Operation, poll, run_async, run_sync
+from vertex_tuning.operations import AsyncOperation, Operation
 from vertex_tuning.types import JobState, TuningJob
 
 __all__ = ["AsyncOperationsClient", "AsyncTuningJobsClient", "OperationsClient", "TuningJobsClient"]

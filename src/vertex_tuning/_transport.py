@@ -26,6 +26,7 @@ from vertex_tuning import _config, _json
 from vertex_tuning._casing import json_name
 from vertex_tuning._credentials import origin_of
 from vertex_tuning._method import Method
+from vertex_tuning._validation import check_request, strip_output_only
 from vertex_tuning.errors import APIError, CallTimeout, TransportError, ValidationError, error_from_response, redact_url
 
 Req = TypeVar("Req", bound=betterproto2.Message)
@@ -44,21 +45,6 @@ def _json_key(type_name: str, proto_name: str) -> tuple[str, str | None]:
         if field["name"] == proto_name:
             return field["json"], field.get("type_name") if field["type"] == "message" else None
     return json_name(proto_name), None
-
-
-def strip_output_only(type_name: str, value: dict[str, Any]) -> None:
-    """Drop OUTPUT_ONLY fields (per the schema) from a message's JSON, recursively, in place."""
-    for field in _fields(type_name):
-        key = field["json"]
-        if key not in value:
-            continue
-        if "OUTPUT_ONLY" in field["behaviors"]:
-            del value[key]
-        elif field["type"] == "message" and field.get("type_name") in SCHEMA["messages"]:
-            items = value[key] if field["repeated"] else [value[key]]
-            for item in items:
-                if isinstance(item, dict):
-                    strip_output_only(field["type_name"], item)
 
 
 def _pop_path(type_name: str, value: dict[str, Any], dotted: str) -> Any:
@@ -103,11 +89,9 @@ def transcode(method: Method[Any, Any], request: betterproto2.Message, *, valida
     and path values must match their pattern; any violation raises ``ValidationError``.
     """
     rule, input_type = method.rule, method.input_type
-    value = _json.to_dict(request)
-    strip_output_only(input_type, value)
+    value = strip_output_only(input_type, _json.to_dict(request))
     violations: list[tuple[str, str]] = []
     if validate:
-        from vertex_tuning._validation import check_request
 
         violations = [(v.field, v.rule) for v in check_request(method.name, value)]
     segments: dict[str, str] = {}

@@ -16,7 +16,7 @@ from vertex_tuning_protos._schema import SCHEMA
 
 from vertex_tuning.resources import template_for
 
-__all__ = ["Violation", "check_message", "check_request"]
+__all__ = ["Violation", "check_message", "check_request", "strip_output_only"]
 
 # Human wording for the one charset the documents define (labels); other patterns are quoted.
 _PATTERN_WORDS = {
@@ -178,3 +178,22 @@ def check_message(
 def check_request(method: str, request: Mapping[str, Any]) -> list[Violation]:
     """Check the proto3 JSON of a whole request message for ``method`` (``"GenAiTuningService.CreateTuningJob"``)."""
     return check_message(SCHEMA["methods"][method]["input"], request)
+
+
+def strip_output_only(type_name: str, value: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``value`` without OUTPUT_ONLY fields at any depth (AIP-203: servers ignore them on input)."""
+    out = dict(value)
+    message = SCHEMA["messages"].get(type_name)
+    for field in message["fields"] if message else ():
+        key = field["json"]
+        if key not in out:
+            continue
+        if "OUTPUT_ONLY" in field["behaviors"]:
+            del out[key]
+        elif field["type"] == "message":
+            inner = out[key]
+            if field["repeated"] and isinstance(inner, list):
+                out[key] = [strip_output_only(field["type_name"], i) if isinstance(i, Mapping) else i for i in inner]
+            elif isinstance(inner, Mapping):
+                out[key] = strip_output_only(field["type_name"], inner)
+    return out

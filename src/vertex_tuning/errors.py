@@ -70,13 +70,15 @@ __all__ = [
 ]
 
 # google.rpc.Code → HTTP status, read from google/rpc/code.proto by `make generate`.
-_HTTP_OF_CODE: dict[Code, int] = {Code[name]: int(status) for name, status in SCHEMA["facts"]["http_status_of_code"].items()}
+# (.get: `import vertex_tuning` must work even before `make generate` has written the facts; tools/ import it.)
+_FACTS = SCHEMA.get("facts", {}).get("http_status_of_code", {})
+_HTTP_OF_CODE: dict[Code, int] = {Code[name]: int(status) for name, status in _FACTS.items()}
 # Where code.proto maps several codes to one status, a body without a status name gets the general one;
 # 412 and 416 are statuses Google's front end also uses that code.proto does not list.
 _GENERAL = {400: Code.INVALID_ARGUMENT, 409: Code.ABORTED, 500: Code.INTERNAL}
 _HTTP_TO_CODE = {
     **{status: code for code, status in _HTTP_OF_CODE.items() if code != Code.OK},
-    **{status: code for status, code in _GENERAL.items() if _HTTP_OF_CODE[code] == status},
+    **{status: code for status, code in _GENERAL.items() if _HTTP_OF_CODE.get(code) == status},
     412: Code.FAILED_PRECONDITION,
     416: Code.OUT_OF_RANGE,
 }

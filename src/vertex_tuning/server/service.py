@@ -21,8 +21,9 @@ from vertex_tuning_protos.google.protobuf import Struct
 from vertex_tuning_protos.google.rpc import Code
 from vertex_tuning_protos.message_pool import default_message_pool
 
+from vertex_tuning._casing import json_name
 from vertex_tuning._time import parse_duration
-from vertex_tuning._validation import Violation
+from vertex_tuning._validation import Violation, strip_output_only
 from vertex_tuning.server import lifecycle
 from vertex_tuning.server.errors import StatusError, invalid_argument, not_found
 from vertex_tuning.server.filter import FilterError, Predicate, compile_filter
@@ -37,35 +38,19 @@ _JOB_URL = default_message_pool.type_to_url[TuningJob]
 _STRUCT_URL = default_message_pool.type_to_url[Struct]
 _OPERATIONS_COLLECTION = SCHEMA["methods"]["TuningJobOperations.GetOperation"]["http"]["path"].split("/")[-2]
 _WAIT_CAP_SECONDS = 30.0
-_REF_KEYS = {"tuningJob": ("tuningJob", "tuning_job"), "tunedModel": ("tunedModel", "tuned_model"),
-             "pipelineJob": ("pipelineJob", "pipeline_job")}
+_REBASE = SCHEMA["messages"][SCHEMA["methods"]["GenAiTuningService.RebaseTunedModel"]["input"]]["fields"]
+# The references a TunedModelRef may hold, exactly one of which a rebase must name: its fields, by schema.
+_REF_KEYS = [f["name"] for f in SCHEMA["messages"][next(
+    f["type_name"] for f in _REBASE if f["name"] == "tuned_model_ref")]["fields"]]
 Row = TypeVar("Row", JobRow, OperationRow)
 
 
-def strip_output_only(type_name: str, value: Mapping[str, Any]) -> dict[str, Any]:
-    """``value`` without OUTPUT_ONLY fields at any depth (AIP-203: servers ignore them on input)."""
-    message = SCHEMA["messages"].get(type_name)
-    if message is None:
-        return dict(value)
-    out = dict(value)
-    for field in message["fields"]:
-        if "OUTPUT_ONLY" in field["behaviors"]:
-            out.pop(field["json"], None)
-        elif field["type"] == "message" and field["json"] in out:
-            inner = out[field["json"]]
-            if field["repeated"]:
-                out[field["json"]] = [strip_output_only(field["type_name"], item) for item in inner]
-            else:
-                out[field["json"]] = strip_output_only(field["type_name"], inner)
-    return out
-
-
-def _lookup(value: Any, *path: tuple[str, str]) -> Any:
-    """The raw JSON at ``path`` of (jsonName, proto_name) steps, accepting either spelling, or None."""
-    for json_name, proto_name in path:
+def _lookup(value: Any, *path: str) -> Any:
+    """The raw JSON at ``path`` of proto field names, accepting either spelling (jsonName or proto), or None."""
+    for proto_name in path:
         if not isinstance(value, Mapping):
             return None
-        value = value.get(json_name, value.get(proto_name))
+        value = value.get(json_name(proto_name), value.get(proto_name))
     return value
 
 
@@ -82,19 +67,19 @@ def _number(raw: Any) -> float | None:
 def creation_policy(raw_job: Mapping[str, Any], path: str) -> list[Violation]:
     """The reference server's own rules for a new job, beyond the documented constraints."""
     out: list[Violation] = []
-    if not _lookup(raw_job, ("baseModel", "base_model")):
+    if not _lookup(raw_job, "base_model"):
         out.append(Violation(f"{path}.baseModel", "is required: name the model to tune"))
-    spec = _lookup(raw_job, ("supervisedTuningSpec", "supervised_tuning_spec"))
+    spec = _lookup(raw_job, "supervised_tuning_spec")
     if not isinstance(spec, Mapping):
         out.append(Violation(f"{path}.supervisedTuningSpec", "is required: this server runs supervised tuning"))
         return out
-    hyper = _lookup(spec, ("hyperParameters", "hyper_parameters"))
+    hyper = _lookup(spec, "hyper_parameters")
     where = f"{path}.supervisedTuningSpec.hyperParameters"
-    for json_name, proto_name in (("epochCount", "epoch_count"), ("learningRateMultiplier", "learning_rate_multiplier")):
-        number = _number(_lookup(hyper, (json_name, proto_name)))
+    for proto_name in ("epoch_count", "learning_rate_multiplier"):
+        number = _number(_lookup(hyper, proto_name))
         if number is not None and math.isfinite(number) and number <= 0:
-            out.append(Violation(f"{where}.{json_name}", f"must be greater than 0 (got {number:g})"))
-    size = _lookup(hyper, ("adapterSize", "adapter_size"))
+            out.append(Violation(f"{where}.{json_name(proto_name)}", f"must be greater than 0 (got {number:g})"))
+    size = _lookup(hyper, "adapter_size")
     if size is not None and size in (0, next(iter(SCHEMA["enums"][_ADAPTER_SIZES]))):
         out.append(Violation(f"{where}.adapterSize", "must not be ADAPTER_SIZE_UNSPECIFIED when given"))
     return out
@@ -251,12 +236,12 @@ class TuningService:
 
     def _method_policy(self, method: str, raw: Mapping[str, Any]) -> list[Violation]:
         if method.endswith(".CreateTuningJob"):
-            return creation_policy(_lookup(raw, ("tuningJob", "tuning_job")) or {}, "tuningJob")
+            return creation_policy(_lookup(raw, "tuning_job") or {}, "tuningJob")
         if method.endswith(".RebaseTunedModel"):
-            ref = _lookup(raw, ("tunedModelRef", "tuned_model_ref")) or {}
-            given = [k for k in _REF_KEYS if isinstance(ref, Mapping) and any(ref.get(a) for a in _REF_KEYS[k])]
+            ref = _lookup(raw, "tuned_model_ref") or {}
+            given = [k for k in _REF_KEYS if _lookup(ref, k)]
             if len(given) != 1:
-                return [Violation("tunedModelRef", "needs exactly one of tuningJob, tunedModel, pipelineJob")]
+                return [Violation("tunedModelRef", f"needs exactly one of {', '.join(map(json_name, _REF_KEYS))}")]
         return []
 
     def create_tuning_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
