@@ -13,6 +13,7 @@ import dataclasses
 import email.utils
 import functools
 import logging
+import math
 import re
 import time
 import urllib.parse
@@ -216,7 +217,7 @@ def _retry_after(response: httpx.Response, error: APIError) -> float | None:
         except (TypeError, ValueError, IndexError):
             return None  # "soon" and friends: no usable hint, the backoff decides
         seconds = when.timestamp() - time.time()
-    return max(0.0, seconds) if seconds == seconds else None  # NaN is no hint either
+    return max(0.0, seconds) if math.isfinite(seconds) else None  # NaN or inf is no hint either
 
 
 def _request_sent(exc: httpx.TransportError) -> bool:

@@ -41,8 +41,8 @@ from vertex_tuning import _json
 __all__ = [
     "APIError",
     "Aborted",
-    "CallTimeout",
     "AlreadyExists",
+    "CallTimeout",
     "Cancelled",
     "DataLoss",
     "DeadlineExceeded",
