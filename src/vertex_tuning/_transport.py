@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import email.utils
 import logging
+import math
 import time
 import urllib.parse
 from collections.abc import Generator, Iterator, Mapping
@@ -141,7 +142,7 @@ def _retry_after(response: httpx.Response, error: APIError) -> float | None:
         except (TypeError, ValueError, IndexError):
             return None  # "soon" and friends: no usable hint, the backoff decides
         seconds = when.timestamp() - time.time()
-    return max(0.0, seconds) if seconds == seconds else None  # NaN is no hint either
+    return max(0.0, seconds) if math.isfinite(seconds) else None  # NaN or inf is no hint either
 
 
 def _request_sent(exc: httpx.TransportError) -> bool:

@@ -56,9 +56,9 @@ def test_list_pages_honour_the_deadline(server: RecordingServer) -> None:
 def test_the_retry_deadline_alone_still_raises_the_last_error(server: RecordingServer) -> None:
     server.handler = lambda _: (503, UNAVAILABLE, {})
     retry = Retry(initial=0.05, maximum=0.05, multiplier=1.0, jitter=0.0, deadline=0.3, max_attempts=100)
-    with TuningJobsClient(PROJECT, LOCATION, base_url=server.base_url, retry=retry) as c:
-        with pytest.raises(Unavailable):
-            c.get_tuning_job(name=JOB)
+    client = TuningJobsClient(PROJECT, LOCATION, base_url=server.base_url, retry=retry)
+    with client as c, pytest.raises(Unavailable):
+        c.get_tuning_job(name=JOB)
 
 
 @pytest.mark.anyio
@@ -98,9 +98,9 @@ def test_credentials_never_follow_a_redirect_to_another_origin(kind: str, status
     seen: list[httpx.Request] = []
     http = httpx.Client(transport=_redirecting(seen, status), follow_redirects=True)
     auth = {"api_key": "planted-key-123"} if kind == "api_key" else {"credentials": Credentials(token="planted-tok")}
-    with TuningJobsClient(PROJECT, LOCATION, base_url="https://aiplatform.example.com", http_client=http, **auth) as c:
-        with pytest.raises(TransportError, match="redirect") as caught:
-            c.get_tuning_job(name=JOB)
+    client = TuningJobsClient(PROJECT, LOCATION, base_url="https://aiplatform.example.com", http_client=http, **auth)
+    with client as c, pytest.raises(TransportError, match="redirect") as caught:
+        c.get_tuning_job(name=JOB)
     assert [r.url.host for r in seen] == ["aiplatform.example.com"]
     assert "planted" not in str(caught.value)
     http.close()
@@ -147,9 +147,9 @@ def test_an_oversized_response_is_refused_without_reading_the_rest() -> None:
     pulled: list[int] = []
     transport = httpx.MockTransport(lambda _: httpx.Response(200, content=_huge_body(pulled, 300)))
     http = httpx.Client(transport=transport)
-    with TuningJobsClient(PROJECT, LOCATION, base_url="http://127.0.0.1:9", http_client=http) as c:
-        with pytest.raises(TransportError, match=f"exceeds {MAX_RESPONSE_BYTES} bytes"):
-            c.get_tuning_job(name=JOB)
+    client = TuningJobsClient(PROJECT, LOCATION, base_url="http://127.0.0.1:9", http_client=http)
+    with client as c, pytest.raises(TransportError, match=f"exceeds {MAX_RESPONSE_BYTES} bytes"):
+        c.get_tuning_job(name=JOB)
     assert sum(pulled) <= MAX_RESPONSE_BYTES + (1 << 20)
     http.close()
 
@@ -161,8 +161,8 @@ def test_a_declared_oversized_length_is_refused_before_reading() -> None:
         return httpx.Response(200, headers={"content-length": str(300 << 20)}, content=_huge_body(pulled, 300))
 
     http = httpx.Client(transport=httpx.MockTransport(handle))
-    with TuningJobsClient(PROJECT, LOCATION, base_url="http://127.0.0.1:9", http_client=http) as c:
-        with pytest.raises(TransportError, match="exceeds"):
-            c.get_tuning_job(name=JOB)
+    client = TuningJobsClient(PROJECT, LOCATION, base_url="http://127.0.0.1:9", http_client=http)
+    with client as c, pytest.raises(TransportError, match="exceeds"):
+        c.get_tuning_job(name=JOB)
     assert pulled == []
     http.close()

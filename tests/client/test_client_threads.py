@@ -58,7 +58,7 @@ def test_sixteen_threads_share_one_client_from_a_cold_start(reference_server: st
     fast_clock.advance(1000)  # every job SUCCEEDED: the deepest responses (data stats, tuned model)
     for _ in range(3):  # three cold starts: the race, when present, showed up in most of them
         child = subprocess.run(
-            [sys.executable, "-c", _CHILD, reference_server, *names], capture_output=True, text=True, timeout=60
+            [sys.executable, "-c", _CHILD, reference_server, *names], capture_output=True, text=True, timeout=60, check=False
         )
         assert child.returncode == 0, child.stderr
         assert child.stdout.strip() == "ok", child.stdout

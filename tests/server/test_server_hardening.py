@@ -29,7 +29,7 @@ OTHER_PARENT = "projects/other-project/locations/us-central1"
 # ---------------------------------------------------------------- page tokens
 def _unsigned_token(after: Any, parent: str = PARENT, text: str = "") -> str:
     """A token built the way the old, unsigned scheme did: anyone could make one."""
-    query = hashlib.sha256("\0".join(("jobs", parent, text)).encode()).hexdigest()[:16]
+    query = hashlib.sha256(f"jobs\0{parent}\0{text}".encode()).hexdigest()[:16]
     return base64.urlsafe_b64encode(json.dumps({"after": after, "query": query}).encode()).decode().rstrip("=")
 
 
@@ -244,3 +244,16 @@ def test_a_locked_database_is_503_and_does_not_block_reads(tmp_path: Path) -> No
         other.close()
         assert len(http.get(JOBS).json()["tuningJobs"]) == 1  # the refused create wrote nothing
         create(http)
+
+
+# ---------------------------------------------------------------- two servers, one file, two clocks
+def test_a_job_created_by_a_server_whose_clock_runs_ahead_reads_fine_elsewhere(tmp_path: Path) -> None:
+    db = str(tmp_path / "jobs.db")
+    ahead, behind = ManualClock(1_750_000_010.0), ManualClock(1_750_000_000.0)
+    with serve(create_app(db_path=db, clock=ahead)) as a, serve(create_app(db_path=db, clock=behind)) as b:
+        with httpx.Client(base_url=a) as http_a, httpx.Client(base_url=b) as http_b:
+            job = create(http_a)
+            assert http_b.get(f"/v1/{job['name']}").json()["state"] == "JOB_STATE_QUEUED"
+            listed = http_b.get(JOBS)
+            assert listed.status_code == 200, listed.text
+            assert [j["name"] for j in listed.json()["tuningJobs"]] == [job["name"]]

@@ -205,6 +205,9 @@ class TuningService:
     def render(self, row: JobRow, at_ns: int | None = None) -> dict[str, Any]:
         """The job as clients see it now (or at ``at_ns``)."""
         at = lifecycle.now_ns(self.clock) if at_ns is None else at_ns
+        # Never before its creation: another thread (or another server on the same file, with its own
+        # clock) may have created the job after this request read its clock.
+        at = max(at, row.create_ns)
         fails = lifecycle.picked_to_fail(row.name, self.job_failure_rate)
         return lifecycle.render_job(row.body, row.create_ns, row.cancel_ns, self.duration_ns, at, fails)
 
@@ -317,15 +320,15 @@ class TuningService:
         return self.render_operation(row, now)
 
     def _rebase_source(self, ref: Mapping[str, Any], parent: str) -> str:
-        """The name of the tuning job a ``TunedModelRef`` points at; it must live under ``parent``'s project and location."""
+        """The name of the job a ``TunedModelRef`` points at, which must be under ``parent``'s project and location."""
         location = parse_name("Location", parent)
         if location is None:
             raise invalid_argument([Violation("parent", "is not a location name")])
         if ref.get("tuningJob"):
-            job = parse_name("TuningJob", ref["tuningJob"])
-            if job is None:
+            parts = parse_name("TuningJob", ref["tuningJob"])
+            if parts is None:
                 raise invalid_argument([Violation("tunedModelRef.tuningJob", "is not a tuning job name")])
-            _same_location("tunedModelRef.tuningJob", job, location, parent)
+            _same_location("tunedModelRef.tuningJob", parts, location, parent)
             return str(ref["tuningJob"])
         if ref.get("tunedModel"):
             model = parse_name("Model", ref["tunedModel"])
@@ -344,7 +347,7 @@ class TuningService:
     # ------------------------------------------------------------ operations
     def render_operation(self, row: OperationRow, at_ns: int | None = None) -> dict[str, Any]:
         """A google.longrunning.Operation as clients see it now (or at ``at_ns``)."""
-        at = lifecycle.now_ns(self.clock) if at_ns is None else at_ns
+        at = max(lifecycle.now_ns(self.clock) if at_ns is None else at_ns, row.create_ns)
         finished = row.cancel_ns if row.cancel_ns is not None else row.done_ns
         generic = {"createTime": lifecycle.timestamp_text(row.create_ns), "updateTime": lifecycle.timestamp_text(min(at, finished))}
         out: dict[str, Any] = {
