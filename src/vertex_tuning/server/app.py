@@ -21,20 +21,17 @@ from vertex_tuning_protos.message_pool import default_message_pool
 from vertex_tuning._casing import snake_name
 from vertex_tuning._json import UNKNOWN_ATTR, JsonFormatError, from_dict, to_dict
 from vertex_tuning.server import lifecycle
-from vertex_tuning.server.errors import XGAFV_VALUES, ApiError, error_body, invalid_argument
+from vertex_tuning.server.errors import ApiError, invalid_argument
 from vertex_tuning.server.faults import FaultInjector
 from vertex_tuning.server.names import ROUTES, RouteTemplate
 from vertex_tuning.server.service import TuningService
 from vertex_tuning.server.store import Store
+from vertex_tuning.server.system_params import SYSTEM_PARAMETERS, read_system_params, ui_alias
 from vertex_tuning.validation import Violation, check_message
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "resolve_route"]
 
 MAX_BODY_BYTES = 1 << 20
-_JSON = "application/json; charset=UTF-8"
-_XGAFV = "$.xgafv"
-# Google's system parameters: accepted on every method and never mapped to request fields.
-_SYSTEM_PARAMETERS = frozenset({_XGAFV, "key", "alt", "prettyPrint", "fields", "quotaUser", "access_token", "callback"})
 _log = logging.getLogger("vertex_tuning.server")
 
 Handler = Callable[[Mapping[str, Any], Mapping[str, Any]], "dict[str, Any] | Awaitable[dict[str, Any]]"]
@@ -101,7 +98,7 @@ def query_to_json(type_name: str, items: list[tuple[str, str]]) -> dict[str, Any
     """Proto3 JSON from query parameters: dotted names nest, repeated fields collect, bools parse."""
     message: dict[str, Any] = {}
     for key, value in items:
-        if key in _SYSTEM_PARAMETERS:
+        if key in SYSTEM_PARAMETERS:
             continue
         target, fields, parts = message, _fields_by_name(type_name), key.split(".")
         for part in parts[:-1]:
@@ -187,30 +184,29 @@ def create_app(
     handlers = {name: _handler(service, name) for name in SCHEMA["methods"]}
 
     async def endpoint(request: Request) -> Response:
-        xgafv = request.query_params.get(_XGAFV)
+        params, problems = read_system_params(request.query_params.multi_items(), request.headers)
         try:
-            if xgafv is not None and xgafv not in XGAFV_VALUES:
-                raise invalid_argument([Violation(_XGAFV, f"must be one of {', '.join(XGAFV_VALUES)}")])
+            if problems:
+                raise invalid_argument(problems)
             raw_path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1").split("?", 1)[0]
-            route, encoded = resolve_route(request.method, raw_path)
+            route, encoded = resolve_route(request.method, ui_alias(raw_path))
             raw = await _request_json(request, route, _path_values(route, encoded))
             # Documented rules first: they name the rule; the codec then catches wrong JSON types.
             violations = check_message(SCHEMA["methods"][route.method]["input"], raw)
             violations += service.policy_violations(route.method, raw)
+            violations += params.violations(route.method, raw)
             if violations:
                 raise invalid_argument(violations)
             canonical = _decode(route.method, raw)
             result = handlers[route.method](canonical, raw)
             if inspect.isawaitable(result):
                 result = await result
-            return Response(orjson.dumps(result), media_type=_JSON)
+            return params.respond(route.method, result)
         except ApiError as error:
-            return Response(error_body(error, xgafv), status_code=error.http_status, media_type=_JSON,
-                            headers=error.headers)
+            return params.respond_error(error)
         except Exception:  # noqa: BLE001 - the safety net: client input must never see a bare 500
             _log.exception("unexpected error on %s %s", request.method, request.url.path)
-            internal = ApiError(Code.INTERNAL, "Internal error in the reference server.")
-            return Response(error_body(internal, xgafv), status_code=500, media_type=_JSON)
+            return params.respond_error(ApiError(Code.INTERNAL, "Internal error in the reference server."))
 
     # Every request reaches ``endpoint`` through the router's default (a catch-all route's regex would
     # skip paths holding decoded control characters); routing is ours, from the http rules.
