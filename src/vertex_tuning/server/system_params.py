@@ -4,8 +4,8 @@ Accepted on every method in both spellings (``alt``/``$alt``, ``fields``/``$fiel
 read as request fields, and honoured: ``alt=json;enum-encoding=int`` writes enums as numbers,
 ``fields`` (or ``X-Goog-FieldMask``) selects a partial response, ``prettyPrint`` indents (the
 default, as Google's) or compacts, ``callback`` wraps the answer for JSONP, ``$.xgafv`` picks the
-error format. ``key``, ``access_token`` and ``quotaUser`` are accepted and ignored (never logged).
-Of the headers Google's libraries send, ``x-goog-request-params`` is checked against the request.
+error format. ``key``, ``access_token``, ``oauth_token``, ``quotaUser`` and the upload parameters
+are accepted and ignored (never logged). Of the headers Google's libraries send, ``x-goog-request-params`` is checked against the request.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from vertex_tuning.validation import Violation
 
 __all__ = ["SYSTEM_PARAMETERS", "SystemParams", "read_system_params", "ui_alias"]
 
-_BASE_NAMES = ("alt", "fields", "prettyPrint", "callback", "key", "access_token", "quotaUser", "upload_protocol",
+_BASE_NAMES = ("alt", "fields", "prettyPrint", "callback", "key", "access_token", "oauth_token", "quotaUser", "upload_protocol",
                "uploadType")
 # Each may also be written with a leading '$' (Google's REST clients do: ``$alt=json;enum-encoding=int``).
 SYSTEM_PARAMETERS = frozenset({"$.xgafv", *_BASE_NAMES, *(f"${name}" for name in _BASE_NAMES)})
