@@ -250,11 +250,15 @@ def _convert(item: Any, shape: _FieldShape) -> Any:
     if shape.type is None:
         return item
     if issubclass(shape.type, betterproto2.Enum):
-        try:
-            return int(shape.type[item]) if isinstance(item, str) else item
-        except KeyError:
-            return item  # a name newer than the documents: kept as it is
+        # A name newer than the documents has no number here: it is kept as it is.
+        return _enum_numbers(shape.type).get(item, item) if isinstance(item, str) else item
     return _enums_to_numbers(item, shape.type)
+
+
+@cache
+def _enum_numbers(cls: type[betterproto2.Enum]) -> dict[str, int]:
+    """Proto value name (``JOB_STATE_QUEUED``) -> number."""
+    return dict(cls.betterproto_renamed_proto_names_to_value())
 
 
 # --------------------------------------------------------------- partial responses
