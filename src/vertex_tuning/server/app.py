@@ -24,20 +24,17 @@ from vertex_tuning._casing import snake_name
 from vertex_tuning._json import UNKNOWN_ATTR, JsonFormatError, from_dict, to_dict
 from vertex_tuning._validation import Violation, check_message
 from vertex_tuning.server import lifecycle
-from vertex_tuning.server.errors import XGAFV_VALUES, StatusError, error_body, invalid_argument
+from vertex_tuning.server.errors import StatusError, invalid_argument
 from vertex_tuning.server.faults import FaultInjector
 from vertex_tuning.server.guard import BODY_READ_TIMEOUT, MAX_JSON_DEPTH, HostGuard, json_depth
 from vertex_tuning.server.router import Route, resolve_route
 from vertex_tuning.server.service import TuningService
 from vertex_tuning.server.store import Store
+from vertex_tuning.server.system_params import SYSTEM_PARAMETERS, read_system_params, ui_alias
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
 
 MAX_BODY_BYTES = 1 << 20
-_JSON = "application/json; charset=UTF-8"
-_XGAFV = "$.xgafv"
-# Google's system parameters: accepted on every method and never mapped to request fields.
-_SYSTEM_PARAMETERS = frozenset({_XGAFV, "key", "alt", "prettyPrint", "fields", "quotaUser", "access_token", "callback"})
 _log = logging.getLogger("vertex_tuning.server")
 
 Handler = Callable[[Mapping[str, Any]], "dict[str, Any] | Awaitable[dict[str, Any]]"]
@@ -106,7 +103,7 @@ def query_to_json(type_name: str, items: list[tuple[str, str]]) -> dict[str, Any
     """Proto3 JSON from query parameters: dotted names nest, repeated fields collect, bools parse."""
     message: dict[str, Any] = {}
     for key, value in items:
-        if key in _SYSTEM_PARAMETERS:
+        if key in SYSTEM_PARAMETERS:
             continue
         target, fields, parts = message, _fields_by_name(type_name), key.split(".")
         for part in parts[:-1]:
@@ -196,12 +193,12 @@ def create_app(
     handlers = {name: handler for name in SCHEMA["methods"] if (handler := _handler(service, name)) is not None}
 
     async def endpoint(request: Request) -> Response:
-        xgafv = request.query_params.get(_XGAFV)
+        params, problems = read_system_params(request.query_params.multi_items(), request.headers)
         try:
-            if xgafv is not None and xgafv not in XGAFV_VALUES:
-                raise invalid_argument([Violation(_XGAFV, f"must be one of {', '.join(XGAFV_VALUES)}")])
+            if problems:
+                raise invalid_argument(problems)
             raw_path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1").split("?", 1)[0]
-            route, encoded = resolve_route(request.method, raw_path)
+            route, encoded = resolve_route(request.method, ui_alias(raw_path))
             handler = handlers.get(route.method)
             if handler is None:  # documented, but not (yet) served here: never 404/405 for a documented method
                 raise StatusError(Code.UNIMPLEMENTED, f"{route.method} is not implemented by the reference server.")
@@ -209,6 +206,7 @@ def create_app(
             # Documented rules first: they name the rule; the codec then catches wrong JSON types.
             violations = check_message(SCHEMA["methods"][route.method]["input"], raw)
             violations += service.policy_violations(route.method, raw)
+            violations += params.violations(route.method, raw)
             if violations:
                 raise invalid_argument(violations)
             canonical = _decode(route.method, raw)
@@ -216,17 +214,15 @@ def create_app(
                 result = await handler(canonical)
             else:  # SQLite work (and its lock waits) off the event loop
                 result = await run_in_threadpool(handler, canonical)
-            return Response(orjson.dumps(result), media_type=_JSON)
+            return params.respond(route.method, result)
         except StatusError as error:
-            return Response(error_body(error, xgafv), status_code=error.http_status, media_type=_JSON,
-                            headers=error.headers)
+            return params.respond_error(error)
         except ClientDisconnect:  # the client went away mid-request: nothing to answer, nothing went wrong here
             _log.debug("client disconnected during %s %s", request.method, request.url.path)
             return Response(status_code=499)
         except Exception:  # noqa: BLE001 - the safety net: client input must never see a bare 500
             _log.exception("unexpected error on %s %s", request.method, request.url.path)
-            internal = StatusError(Code.INTERNAL, "Internal error in the reference server.")
-            return Response(error_body(internal, xgafv), status_code=500, media_type=_JSON)
+            return params.respond_error(StatusError(Code.INTERNAL, "Internal error in the reference server."))
 
     # Every request reaches ``endpoint`` through the router's default (a catch-all route's regex would
     # skip paths holding decoded control characters); routing is ours, from the http rules.
