@@ -30,7 +30,7 @@ _CHILD = textwrap.dedent(
                 client.wait(names[i % len(names)], timeout=5)
             elif i % 4 == 2:
                 op = client.rebase_tuned_model(tuned_model_ref=TunedModelRef(tuning_job=names[0]))
-                op.refresh()  # the test's clock stands still: the operation stays running
+                client.operations.get_operation(name=op.name)  # the clock stands still: still running
                 list(client.operations.list_operations(name=names[0]))
             else:
                 client.get_tuning_job(name=names[i % len(names)])
