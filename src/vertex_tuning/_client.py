@@ -132,8 +132,9 @@ class TuningJobsClient(_ClientBase):
 
     Credentials: ``credentials=`` (google-auth), ``api_key=``, or Application Default
     Credentials; a loopback ``base_url`` (or ``VERTEX_TUNING_BASE_URL``) means anonymous.
-    ``timeout`` bounds each HTTP attempt (per call: ``timeout=``); ``retry`` (per call:
-    ``retry=``) sets backoff and the total deadline of all attempts; ``polling`` paces ``wait``
+    ``timeout`` bounds each HTTP attempt; a call's ``timeout=`` is that call's whole deadline,
+    retries and backoff included (``CallTimeout``, a ``TimeoutError``, when it passes); ``retry``
+    (per call: ``retry=``) sets backoff and the deadline of all attempts; ``polling`` paces ``wait``
     and ``Operation.result``. One pooled ``httpx.Client`` serves every call (or pass ``http_client``).
     """
 
