@@ -131,7 +131,7 @@ def _labels_on_server(base_url: str) -> dict[str, int]:
 
 # ---------------------------------------------------------------- servers
 class _StatusCounter:
-    """ASGI wrapper counting the requests that reach the app and the 5xx it answers itself."""
+    """ASGI wrapper counting the requests that reach ``app`` and the 5xx it answers."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -212,7 +212,7 @@ def phase_faults(workers: int, jobs_per_worker: int) -> Tally:
     counter = _StatusCounter(inner)
     from vertex_tuning.server.faults import FaultInjector
 
-    faulty = FaultInjector(counter, spec=FAULTS + ",seed=11")
+    faulty = _StatusCounter(FaultInjector(counter, spec=FAULTS + ",seed=11"))  # outer: every request
     acknowledged: list[str] = []
     run = uuid.uuid4().hex[:8]
     lock = threading.Lock()
@@ -255,7 +255,7 @@ def phase_faults(workers: int, jobs_per_worker: int) -> Tally:
         for t in threads:
             t.join()
         stored = _labels_on_server(base)
-    tally.requests = counter.requests
+    tally.requests = faulty.requests  # injected faults included; 5xx counts only the server's own
     tally.server_errors = counter.server_errors
     tally.lost = sum(1 for tag in acknowledged if tag not in stored)
     tally.duplicated = sum(count - 1 for count in stored.values() if count > 1)
@@ -272,7 +272,7 @@ def phase_wait(waits: int, timeout: float) -> Tally:
     counter = _StatusCounter(create_app(job_duration=timeout * 0.6))
     from vertex_tuning.server.faults import FaultInjector
 
-    faulty = FaultInjector(counter, spec="GetTuningJob.503=0.5,retry_delay=0.2,seed=3")
+    faulty = _StatusCounter(FaultInjector(counter, spec="GetTuningJob.503=0.5,retry_delay=0.2,seed=3"))
     lock = threading.Lock()
 
     def waiter(base: str) -> None:
@@ -294,7 +294,7 @@ def phase_wait(waits: int, timeout: float) -> Tally:
             t.start()
         for t in threads:
             t.join()
-    tally.requests, tally.server_errors = counter.requests, counter.server_errors
+    tally.requests, tally.server_errors = faulty.requests, counter.server_errors
     return tally
 
 
