@@ -4,6 +4,8 @@ Phases, each bounded:
 
 * faults: threads drive the client (create, get, list, cancel, wait) against an in-process server
   with ``--faults`` at 20 % 503/429/drops plus latency;
+* wait: ``wait(timeout=8)`` with the client's default retry while half of all GetTuningJob calls
+  answer 503 (a ``wait()`` must poll through retryable errors until its deadline);
 * kill -9: a file-backed ``vertex-tuning serve`` is killed in the middle of a burst of creates and
   cancels, restarted on the same file, and every acknowledged write is looked up (three rounds);
 * processes: 8 processes x 200 mixed requests against two server processes sharing one SQLite file;
@@ -11,7 +13,8 @@ Phases, each bounded:
 
 It prints one table (requests, 5xx, acknowledged writes lost, duplicated creates, ``wait()`` calls
 that ended before their deadline for a retryable reason, p50/p99 latency) and exits 1 if any of the
-lost / duplicated / 5xx columns is not zero. ``--short`` is the CI variant (well under a minute).
+lost / duplicated / 5xx columns is not zero. ``--short`` is the CI variant (~30 s: faults, one kill
+round, 2 processes; no wait or schemathesis phase).
 """
 
 from __future__ import annotations
@@ -129,7 +132,7 @@ def _labels_on_server(base_url: str) -> dict[str, int]:
 
 # ---------------------------------------------------------------- servers
 class _StatusCounter:
-    """ASGI wrapper counting the requests that reach the app and the 5xx it answers itself."""
+    """ASGI wrapper counting the requests that reach ``app`` and the 5xx it answers."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -210,7 +213,7 @@ def phase_faults(workers: int, jobs_per_worker: int) -> Tally:
     counter = _StatusCounter(inner)
     from vertex_tuning.server.faults import FaultInjector
 
-    faulty = FaultInjector(counter, spec=FAULTS + ",seed=11")
+    faulty = _StatusCounter(FaultInjector(counter, spec=FAULTS + ",seed=11"))  # outer: every request
     acknowledged: list[str] = []
     run = uuid.uuid4().hex[:8]
     lock = threading.Lock()
@@ -253,10 +256,46 @@ def phase_faults(workers: int, jobs_per_worker: int) -> Tally:
         for t in threads:
             t.join()
         stored = _labels_on_server(base)
-    tally.requests = counter.requests
+    tally.requests = faulty.requests  # injected faults included; 5xx counts only the server's own
     tally.server_errors = counter.server_errors
     tally.lost = sum(1 for tag in acknowledged if tag not in stored)
     tally.duplicated = sum(count - 1 for count in stored.values() if count > 1)
+    return tally
+
+
+# ---------------------------------------------------------------- phase 1b: wait() under a flaky get
+def phase_wait(waits: int, timeout: float) -> Tally:
+    """``wait(timeout=...)`` with the client's default retry while half of all GetTuningJob calls answer 503."""
+    from vertex_tuning.server import create_app
+    from vertex_tuning.server.testing import serve
+
+    tally = Tally(f"wait() x{waits}, GetTuningJob 503=0.5")
+    counter = _StatusCounter(create_app(job_duration=timeout * 0.6))
+    from vertex_tuning.server.faults import FaultInjector
+
+    faulty = _StatusCounter(FaultInjector(counter, spec="GetTuningJob.503=0.5,retry_delay=0.2,seed=3"))
+    lock = threading.Lock()
+
+    def waiter(base: str) -> None:
+        with TuningJobsClient(PROJECT, LOCATION, base_url=base) as client:  # default retry and polling
+            job = tally.timed(client.create_tuning_job, tuning_job=_new_job(uuid.uuid4().hex[:8]))
+            started = time.monotonic()
+            try:
+                client.wait(job.name, timeout=timeout)
+            except Exception as exc:  # noqa: BLE001 - classified below
+                if _retryable(exc) and time.monotonic() - started < timeout:
+                    with lock:
+                        tally.waits_cut_short += 1
+                elif not isinstance(exc, TimeoutError):
+                    tally.notes.append(f"wait: {type(exc).__name__}: {exc}")
+
+    with serve(faulty) as base:
+        threads = [threading.Thread(target=waiter, args=(base,)) for _ in range(waits)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    tally.requests, tally.server_errors = faulty.requests, counter.server_errors
     return tally
 
 
@@ -464,6 +503,7 @@ def main(argv: list[str] | None = None) -> int:
             lambda: phase_processes(processes=2, requests=20, workdir=workdir),
         ] if args.short else [
             lambda: phase_faults(workers=8, jobs_per_worker=15),
+            lambda: phase_wait(waits=10, timeout=8.0),
             lambda: phase_kill(rounds=3, writers=8, burst_seconds=3.0, workdir=workdir),
             lambda: phase_processes(processes=8, requests=200, workdir=workdir),
             lambda: phase_schemathesis(workdir),

@@ -113,8 +113,10 @@ class TuningJobsClient(_Config, GenAiTuningServiceMethods):
     Project: ``project=``, ``GOOGLE_CLOUD_PROJECT``, or the one Application Default Credentials
     name; location: ``location=``, ``GOOGLE_CLOUD_LOCATION``, or us-central1 (``global`` uses
     the global host). Credentials: ``credentials=``, ``api_key=`` or ADC; a loopback ``base_url``
-    (or ``VERTEX_TUNING_BASE_URL``) means anonymous. ``timeout`` bounds each HTTP attempt,
-    ``retry`` the backoff and total deadline, ``polling`` paces ``wait`` and ``Operation.result``.
+    (or ``VERTEX_TUNING_BASE_URL``) means anonymous. ``timeout`` bounds each HTTP attempt; a call's
+    ``timeout=`` is that call's whole deadline, retries and backoff included (``CallTimeout``, a
+    ``TimeoutError``, when it passes); ``retry`` sets backoff and the deadline of all attempts;
+    ``polling`` paces ``wait`` and ``Operation.result``. One pooled ``httpx.Client`` serves every call.
     """
 
     operations: OperationsClient

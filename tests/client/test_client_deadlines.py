@@ -41,7 +41,9 @@ def test_slow_server_attempts_share_one_deadline(server: RecordingServer) -> Non
         with pytest.raises(CallTimeout):
             c.get_tuning_job(name=JOB, timeout=0.2)
         assert time.monotonic() - started < 0.2 + 0.25
-    time.sleep(0.5)  # let the blocked recording server drain before the next test
+    server.handler = None  # let the blocked recording server drain before the next test
+    with httpx.Client(base_url=server.base_url, timeout=10) as http:
+        http.get("/drained")
 
 
 def test_list_pages_honour_the_deadline(server: RecordingServer) -> None:
@@ -55,7 +57,7 @@ def test_list_pages_honour_the_deadline(server: RecordingServer) -> None:
 
 def test_the_retry_deadline_alone_still_raises_the_last_error(server: RecordingServer) -> None:
     server.handler = lambda _: (503, UNAVAILABLE, {})
-    retry = Retry(initial=0.05, maximum=0.05, multiplier=1.0, jitter=0.0, deadline=0.3, max_attempts=100)
+    retry = Retry(initial=0.05, maximum=0.05, multiplier=1.0, jitter=0.0, deadline=1.0, max_attempts=100)
     client = TuningJobsClient(PROJECT, LOCATION, base_url=server.base_url, retry=retry)
     with client as c, pytest.raises(Unavailable):
         c.get_tuning_job(name=JOB)

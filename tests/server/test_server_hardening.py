@@ -250,10 +250,14 @@ def test_a_locked_database_is_503_and_does_not_block_reads(tmp_path: Path) -> No
 def test_a_job_created_by_a_server_whose_clock_runs_ahead_reads_fine_elsewhere(tmp_path: Path) -> None:
     db = str(tmp_path / "jobs.db")
     ahead, behind = ManualClock(1_750_000_010.0), ManualClock(1_750_000_000.0)
-    with serve(create_app(db_path=db, clock=ahead)) as a, serve(create_app(db_path=db, clock=behind)) as b:
-        with httpx.Client(base_url=a) as http_a, httpx.Client(base_url=b) as http_b:
-            job = create(http_a)
-            assert http_b.get(f"/v1/{job['name']}").json()["state"] == "JOB_STATE_QUEUED"
-            listed = http_b.get(JOBS)
-            assert listed.status_code == 200, listed.text
-            assert [j["name"] for j in listed.json()["tuningJobs"]] == [job["name"]]
+    with (
+        serve(create_app(db_path=db, clock=ahead)) as a,
+        serve(create_app(db_path=db, clock=behind)) as b,
+        httpx.Client(base_url=a) as http_a,
+        httpx.Client(base_url=b) as http_b,
+    ):
+        job = create(http_a)
+        assert http_b.get(f"/v1/{job['name']}").json()["state"] == "JOB_STATE_QUEUED"
+        listed = http_b.get(JOBS)
+        assert listed.status_code == 200, listed.text
+        assert [j["name"] for j in listed.json()["tuningJobs"]] == [job["name"]]
