@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
-from conftest import BASE_MODEL, PARENT, TRAINING_DATA, Served
 from google.api_core import exceptions as google_exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import aiplatform_v1
+from interop_helpers import BASE_MODEL, PARENT, TRAINING_DATA, Served
 
 from vertex_tuning.server.lifecycle import ManualClock
 
