@@ -20,7 +20,7 @@ from vertex_tuning._message_methods import betterproto2_methods
 def test_methods_on_the_class_agree_with_the_codec_and_json_format(full_name: str) -> None:
     cls = _ours(full_name)
 
-    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
     @given(pb_messages(_descriptor(full_name)))
     def check(pb: PbMessage) -> None:
         theirs = json_format.MessageToDict(pb, descriptor_pool=POOL)

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import BASE_MODEL, PARENT, TRAINING_DATA, Served
 from google.auth.credentials import AnonymousCredentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
+from interop_helpers import BASE_MODEL, PARENT, TRAINING_DATA, Served
 
 from vertex_tuning.server.lifecycle import ManualClock
 

@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
-from conftest import BASE_MODEL, PARENT, TRAINING_DATA, Served
 from google.api_core import exceptions as google_exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import aiplatform_v1
+from interop_helpers import BASE_MODEL, PARENT, TRAINING_DATA, Served
 
 from vertex_tuning.server.lifecycle import ManualClock
 
@@ -148,3 +148,13 @@ def test_async_rest_client_full_flow(served: Served, fast_clock: ManualClock) ->
             await client.transport.operations_client.transport._session.close()
 
     asyncio.run(flow())
+
+
+def test_field_google_added_after_the_documents_is_rejected_by_name(client: aiplatform_v1.GenAiTuningServiceClient) -> None:
+    """``exportLastCheckpointOnly`` is in Google's protos, not in the documents: the server names it, not ignores it."""
+    spec = aiplatform_v1.SupervisedTuningSpec(training_dataset_uri=TRAINING_DATA, export_last_checkpoint_only=True)
+    with pytest.raises(google_exceptions.BadRequest) as caught:
+        client.create_tuning_job(parent=PARENT, tuning_job=aiplatform_v1.TuningJob(base_model=BASE_MODEL,
+                                                                                 supervised_tuning_spec=spec))
+    assert "tuningJob.supervisedTuningSpec.exportLastCheckpointOnly" in caught.value.message
+    assert list(client.list_tuning_jobs(parent=PARENT)) == []

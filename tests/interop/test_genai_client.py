@@ -7,10 +7,10 @@ import warnings
 from collections.abc import Iterator
 
 import pytest
-from conftest import PARENT, TRAINING_DATA, Served
 from google import genai
 from google.genai import errors, types
 from google.oauth2.credentials import Credentials
+from interop_helpers import PARENT, TRAINING_DATA, Served
 
 from vertex_tuning.server.lifecycle import ManualClock
 

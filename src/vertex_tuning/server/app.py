@@ -20,7 +20,7 @@ from vertex_tuning_protos._schema import SCHEMA
 from vertex_tuning_protos.google.rpc import Code
 from vertex_tuning_protos.message_pool import default_message_pool
 
-from vertex_tuning._casing import snake_name
+from vertex_tuning._casing import json_name, snake_name
 from vertex_tuning._json import UNKNOWN_ATTR, JsonFormatError, from_dict, to_dict
 from vertex_tuning._validation import Violation, check_message
 from vertex_tuning.server import lifecycle
@@ -71,7 +71,7 @@ def _unknown_fields(message: betterproto2.Message, path: str) -> list[Violation]
         items = value if isinstance(value, list) else list(value.values()) if isinstance(value, dict) else [value]
         for item in items:
             if isinstance(item, betterproto2.Message):
-                out.extend(_unknown_fields(item, f"{path}.{attr}" if path else attr))
+                out.extend(_unknown_fields(item, f"{path}.{json_name(attr)}" if path else json_name(attr)))
     return out
 
 
