@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from contract_tests import _spec, probes, scenarios
-from contract_tests.checks import Violation, describe
+from contract_tests.checks import Violation, assert_clean
 from contract_tests.conftest import Target
 from contract_tests.marks import covers
 
@@ -42,7 +42,7 @@ def test_output_only_state_sent_on_create_is_not_taken(http: httpx.Client, targe
             found.append(Violation(scenarios.state_element(state), "state", f"create took the sent state: {got}"))
     else:
         found += probes.expect_error(response, scenarios.state_element(state), ("INVALID_ARGUMENT",), ("state",))
-    assert not found, describe(found)
+    assert_clean(found)
 
 
 @covers("AdapterSize.ADAPTER_SIZE_UNSPECIFIED", negative=True)
@@ -55,7 +55,7 @@ def test_unspecified_adapter_size_is_never_written_out(http: httpx.Client, targe
     if "ADAPTER_SIZE_UNSPECIFIED" in response.text and response.status_code == 200:
         found.append(Violation("AdapterSize.ADAPTER_SIZE_UNSPECIFIED", "adapterSize",
                                "the zero value was written out; proto3 JSON omits defaults"))
-    assert not found, describe(found)
+    assert_clean(found)
 
 
 @covers("ListTuningJobsResponse.nextPageToken", "ListTuningJobsResponse.tuningJobs", negative=True)
@@ -73,7 +73,7 @@ def test_unknown_operation_is_a_status_error_not_an_operation(http: httpx.Client
     found = probes.expect_error(response, "Operation.name", ("NOT_FOUND",))
     if any(key in response.text for key in ('"done"', '"response"', '"metadata"')):
         found.append(Violation("Operation.done", "", f"an error carried operation fields: {response.text[:200]}"))
-    assert not found, describe(found)
+    assert_clean(found)
 
 
 @covers("TunedModelRef.pipelineJob", "TunedModelRef.tunedModel", negative=True)
@@ -81,7 +81,7 @@ def test_unknown_operation_is_a_status_error_not_an_operation(http: httpx.Client
 def test_rebase_of_a_malformed_reference_is_rejected(http: httpx.Client, target: Target, key: str) -> None:
     response = probes.call(http, "RebaseTunedModel", target.parent, {"tunedModelRef": {key: "not/a//name"}})
     found = probes.expect_error(response, f"TunedModelRef.{key}", ("INVALID_ARGUMENT", "NOT_FOUND"))
-    assert not found, describe(found)
+    assert_clean(found)
 
 
 def _examples_with_parts(*parts: dict[str, Any]) -> dict[str, Any]:
@@ -109,7 +109,7 @@ def test_part_with_two_members_of_a_union_is_never_echoed(
             found.append(Violation(element, "tuningDataStats", "output-only examples sent on input came back"))
     else:
         found += probes.expect_error(response, element, ("INVALID_ARGUMENT",))
-    assert not found, describe(found)
+    assert_clean(found)
 
 
 @covers("TuningDataStats.tuning_data_stats:supervisedTuningDataStats", negative=True)
@@ -122,4 +122,4 @@ def test_output_only_data_stats_sent_on_create_are_ignored(http: httpx.Client, t
                                "output-only statistics sent on create came back"))
     elif response.status_code != 200:
         found += probes.expect_error(response, "TuningDataStats.supervisedTuningDataStats", ("INVALID_ARGUMENT",))
-    assert not found, describe(found)
+    assert_clean(found)
