@@ -116,8 +116,9 @@ def pagination_violations(client: httpx.Client, parent: str, count: int = 5, pag
         job, violations = probes.created(client, parent, probes.example_job(labels={"contract-run": run}))
         found += violations
         names.add(str(job.get("name")))
-    seen, more, found_pages = list_all(client, parent, {"filter": f'labels.contract-run="{run}"'}, page_size)
+    listed, more, found_pages = list_all(client, parent, {"filter": f'labels.contract-run="{run}"'}, page_size)
     found += found_pages
+    seen = [str(j.get("name")) for j in listed]
     if len(set(seen)) < len(seen):
         found.append(
             Violation(
@@ -145,13 +146,13 @@ MAX_PAGES = 40
 
 def list_all(
     client: httpx.Client, parent: str, params: dict[str, Any], page_size: int
-) -> tuple[list[str], bool, list[Violation]]:
-    """Follow nextPageToken: (job names in order, whether a token remained after MAX_PAGES, violations).
+) -> tuple[list[dict[str, Any]], bool, list[Violation]]:
+    """Follow nextPageToken: (jobs in order, whether a token remained after MAX_PAGES, violations).
 
     A token that leads to an empty page with no token was on the last page: AIP-158 says the end
     of the collection is an empty nextPageToken, so that is a violation; empty pages in between are fine.
     """
-    seen: list[str] = []
+    seen: list[dict[str, Any]] = []
     found: list[Violation] = []
     token = ""
     for _ in range(MAX_PAGES):
@@ -180,7 +181,7 @@ def list_all(
                     "the last page carried a token (it led to an empty page); the end is an empty token",
                 )
             )
-        seen += [str(j.get("name")) for j in jobs if isinstance(j, dict)]
+        seen += [j for j in jobs if isinstance(j, dict)]
         token = body.get("nextPageToken", "")
         if not token:
             return seen, False, found
@@ -325,3 +326,55 @@ def cancelled_operation_violations(client: httpx.Client, parent: str, timeout: f
     elif "error" in operation and operation["error"].get("code") != code:
         found.append(Violation("Operation.error", "error.code", f"cancelled operation's code is not {code}"))
     return found
+
+
+def observed_violations(client: httpx.Client, parent: str, max_jobs: int = 25) -> list[Violation]:
+    """Read-only: every listed job (up to ``max_jobs``) read back by name equal in its stable fields, and
+    its operations listed and read. Unverifiable when the server lists no job under ``parent``."""
+    jobs, _, found = list_all(client, parent, {}, page_size=10)
+    if not jobs:
+        raise probes.Unverifiable(f"no job listed under {parent}: nothing to observe read-only")
+    for job in jobs[:max_jobs]:
+        name = job.get("name")
+        if not isinstance(name, str):
+            continue
+        response = probes.get(client, name)
+        if response.status_code != 200:
+            found.append(Violation("GetTuningJobRequest.name", "", f"a listed job cannot be read: {response.status_code}"))
+            continue
+        body = response.json()
+        if isinstance(body, dict) and body.get("state") == job.get("state"):
+            found += probes.reread_violations(job, body)
+        operations = probes.call(client, "ListOperations", name, params={"pageSize": 5})
+        listed = operations.json().get("operations", []) if operations.status_code == 200 else []
+        for operation in listed if isinstance(listed, list) else []:
+            if isinstance(operation, dict) and isinstance(operation.get("name"), str):
+                probes.call(client, "GetOperation", operation["name"])
+    return found
+
+
+def proto_names(message: str, body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` with proto field names (`base_model`) instead of JSON names, recursively (from the IR)."""
+    fields = {f["json_name"]: f for f in _spec.documented_messages()[message]["fields"]}
+    out: dict[str, Any] = {}
+    for key, value in body.items():
+        field = fields.get(key)
+        if field is None:
+            out[key] = value
+            continue
+        nested = field.get("type_name") if field.get("type") == "message" else None
+        if nested in _spec.documented_messages() and isinstance(value, dict):
+            value = proto_names(nested, value)
+        out[field["name"]] = value
+    return out
+
+
+def proto_name_violations(client: httpx.Client, parent: str) -> list[Violation]:
+    """proto3 JSON parsers accept proto field names: a job sent with them is created and reads back in JSON names."""
+    job = probes.example_job()
+    response = probes.create(client, parent, proto_names(probes.JOB, job))
+    element = "CreateTuningJobRequest.tuningJob"
+    if response.status_code != 200:
+        return [Violation(element, "", f"proto field names rejected ({response.status_code}): {response.text[:200]}")]
+    created = response.json()
+    return job_violations(created) + probes.readback_violations(probes.JOB, job, created)

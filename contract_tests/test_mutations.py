@@ -59,6 +59,11 @@ PROBES: dict[str, Probe] = {
     "page_token_ignored": lambda c: scenarios.pagination_violations(c, PARENT, count=3, page_size=1),
     "server_error_on_bad_input": too_long_display_name_violations,
     "error_not_status": lambda c: scenarios.not_found_violations(c, PARENT),
+    "create_time_changes": lambda c: scenarios.lifecycle_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
+    "update_time_frozen": lambda c: scenarios.lifecycle_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
+    "list_leaks_other_project": lambda c: scenarios.pagination_violations(c, PARENT, count=2, page_size=5),
+    "token_on_last_page": lambda c: scenarios.pagination_violations(c, PARENT, count=2, page_size=5),
+    "rejects_proto_names": lambda c: scenarios.proto_name_violations(c, PARENT),
 }
 
 

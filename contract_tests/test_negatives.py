@@ -16,6 +16,7 @@ import pytest
 from contract_tests import _spec, probes, scenarios
 from contract_tests.checks import Violation, assert_clean
 from contract_tests.conftest import Target
+from contract_tests.ledger import LEDGER
 from contract_tests.marks import covers
 
 pytestmark = [pytest.mark.conform, pytest.mark.writes]
@@ -40,6 +41,8 @@ def test_output_only_state_sent_on_create_is_not_taken(http: httpx.Client, targe
         got = response.json().get("state")
         if got not in START_STATES or (state not in START_STATES and got == state):
             found.append(Violation(scenarios.state_element(state), "state", f"create took the sent state: {got}"))
+        else:
+            LEDGER.record(scenarios.state_element(state), "negative", True, "output-only state sent on create not taken")
     else:
         found += probes.expect_error(response, scenarios.state_element(state), ("INVALID_ARGUMENT",), ("state",))
     assert_clean(found)
@@ -61,7 +64,9 @@ def test_unspecified_adapter_size_is_never_written_out(http: httpx.Client, targe
 @covers("ListTuningJobsResponse.nextPageToken", "ListTuningJobsResponse.tuningJobs", negative=True)
 def test_empty_location_lists_no_jobs_and_no_next_page(http: httpx.Client, target: Target) -> None:
     parent = f"projects/{target.project}/locations/empty-{uuid.uuid4().hex[:8]}"
-    body = probes.call(http, "ListTuningJobs", parent).json()
+    response = probes.call(http, "ListTuningJobs", parent)
+    assert response.status_code == 200, f"listing an empty location: {response.status_code} {response.text[:200]}"
+    body = response.json()
     assert body.get("tuningJobs", []) == [] and not body.get("nextPageToken"), body
 
 

@@ -122,6 +122,7 @@ def _union_member(field: _spec.FieldPath) -> list[str]:
     ]
 
 
+@pytest.mark.writes
 @pytest.mark.parametrize(
     "field",
     [
@@ -212,6 +213,7 @@ def _constraint_cases() -> list[Any]:
     return cases
 
 
+@pytest.mark.writes
 @pytest.mark.parametrize(("path", "value", "element"), _constraint_cases())
 def test_documented_constraint_violation_is_invalid_argument(
     http: httpx.Client, target: Target, path: tuple[str, ...], value: Any, element: str
@@ -237,6 +239,7 @@ def _missing_required_cases() -> list[Any]:
     return cases
 
 
+@pytest.mark.writes
 @pytest.mark.parametrize(("path", "key", "element"), _missing_required_cases())
 def test_missing_required_field_is_invalid_argument(
     http: httpx.Client, target: Target, path: tuple[str, ...], key: str, element: str
@@ -246,6 +249,7 @@ def test_missing_required_field_is_invalid_argument(
     assert_clean(scenarios.invalid_job_violations(http, target.parent, scenarios.nest(path, value), element, (key,)))
 
 
+@pytest.mark.writes
 @covers(CREATE_BODY, negative=True)
 def test_create_without_a_json_body_is_invalid_argument(http: httpx.Client, target: Target) -> None:
     method, path = probes.url_for("CreateTuningJob", target.parent)
@@ -357,6 +361,7 @@ def _short_enum_cases() -> list[Any]:
     return cases
 
 
+@pytest.mark.writes
 @pytest.mark.parametrize(("path", "value", "element"), _short_enum_cases())
 def test_enum_value_by_short_name_is_invalid_argument(
     http: httpx.Client, target: Target, path: tuple[str, ...], value: str, element: str
@@ -366,6 +371,7 @@ def test_enum_value_by_short_name_is_invalid_argument(
     )
 
 
+@pytest.mark.writes
 @pytest.mark.parametrize("rpc", ["CreateTuningJob", "RebaseTunedModel"])
 @covers("CreateTuningJobRequest.parent", "RebaseTunedModelRequest.parent", negative=True)
 def test_parent_without_location_is_not_found(http: httpx.Client, target: Target, rpc: str) -> None:
@@ -391,3 +397,9 @@ def test_rebase_with_a_non_gcs_destination_is_invalid_argument(http: httpx.Clien
 @covers("Operation.error", "Operation.done")
 def test_cancelled_operation_finishes_with_cancelled_error(http: httpx.Client, target: Target) -> None:
     assert_clean(scenarios.cancelled_operation_violations(http, target.parent, target.job_timeout))
+
+
+@pytest.mark.writes
+@covers(CREATE_BODY)
+def test_proto_field_names_are_accepted_on_input(http: httpx.Client, target: Target) -> None:
+    assert_clean(scenarios.proto_name_violations(http, target.parent))
