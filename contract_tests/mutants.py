@@ -97,7 +97,7 @@ class Rewrite:
         await send({"type": "http.response.body", "body": data})
 
 
-def _on_jobs(rewrite: Callable[[dict[str, Any]], None]) -> ResponseRewrite:
+def on_jobs(rewrite: Callable[[dict[str, Any]], None]) -> ResponseRewrite:
     """A response rewrite applied to every TuningJob in a body (single job or a list page)."""
 
     def apply(scope: Scope, status: int, body: Any) -> tuple[int, Any]:
@@ -231,17 +231,17 @@ class Mutant:
 
 
 MUTANTS = (
-    Mutant("enum_as_integer", "TuningJob.state", response=_on_jobs(_enum_as_integer)),
-    Mutant("int64_as_number", "SupervisedHyperParameters.epochCount", response=_on_jobs(_int64_as_number)),
-    Mutant("two_union_members", "Part.data", response=_on_jobs(_two_union_members)),
-    Mutant("timestamp_without_format", "TuningJob.createTime", response=_on_jobs(_timestamp_without_format)),
+    Mutant("enum_as_integer", "TuningJob.state", response=on_jobs(_enum_as_integer)),
+    Mutant("int64_as_number", "SupervisedHyperParameters.epochCount", response=on_jobs(_int64_as_number)),
+    Mutant("two_union_members", "Part.data", response=on_jobs(_two_union_members)),
+    Mutant("timestamp_without_format", "TuningJob.createTime", response=on_jobs(_timestamp_without_format)),
     Mutant("required_not_enforced", "SupervisedTuningSpec.trainingDatasetUri", request=_required_not_enforced),
     Mutant("page_token_ignored", "ListTuningJobsRequest.pageToken", request=_page_token_ignored),
     Mutant("server_error_on_bad_input", "TuningJob.tunedModelDisplayName", response=_server_error_on_bad_input),
     Mutant("error_not_status", "Status", response=_error_not_status),
-    Mutant("snake_case_names", "TuningJob.createTime", response=_on_jobs(_snake_case)),
-    Mutant("create_time_changes", "TuningJob.createTime", response=_on_jobs(_create_time_changes)),
-    Mutant("update_time_frozen", "TuningJob.updateTime", response=_on_jobs(_update_time_frozen)),
+    Mutant("snake_case_names", "TuningJob.createTime", response=on_jobs(_snake_case)),
+    Mutant("create_time_changes", "TuningJob.createTime", response=on_jobs(_create_time_changes)),
+    Mutant("update_time_frozen", "TuningJob.updateTime", response=on_jobs(_update_time_frozen)),
     Mutant("list_leaks_other_project", "ListTuningJobsResponse.tuningJobs", response=_list_leaks_other_project),
     Mutant(
         "token_on_last_page",
