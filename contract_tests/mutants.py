@@ -251,3 +251,44 @@ MUTANTS = (
     ),
     Mutant("rejects_proto_names", "CreateTuningJobRequest.tuningJob", intercept=_rejects_proto_names),
 )
+
+
+def main() -> int:
+    """Run ``vertex-tuning conform`` against the reference server and each mutant; print verdicts and times.
+
+    ``python -m contract_tests.mutants [NAME ...]``: exit 1 unless the reference conforms and every
+    mutant is found (does not conform, naming its element).
+    """
+    import subprocess
+    import sys
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from vertex_tuning.server import create_app
+    from vertex_tuning.server.testing import serve
+
+    chosen = [m for m in MUTANTS if not sys.argv[1:] or m.name in sys.argv[1:]]
+    servers: list[tuple[str, str, Callable[[], ASGIApp]]] = [("reference", "", lambda: create_app(job_duration=1.0))]
+    servers += [(m.name, m.element, lambda m=m: m.wrap(create_app(job_duration=1.0))) for m in chosen]  # type: ignore[misc]
+    ok = True
+    print(f"{'server':<28} {'verdict':<18} {'rc':>3} {'seconds':>8}  named element")
+    for name, element, make in servers:
+        with tempfile.TemporaryDirectory() as tmp, serve(make()) as url:
+            report = Path(tmp) / "report.json"
+            command = [sys.executable, "-c", "from vertex_tuning.cli import main; main()", "conform"]
+            command += ["--base-url", url, "--allow-writes", "--report", str(report)]
+            started = time.monotonic()
+            subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+            seconds = time.monotonic() - started
+            data = json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
+        verdict = data.get("verdict", "no report")
+        named = any(f["element"] == element for f in data.get("findings", [])) if element else None
+        expected = verdict == "conforms" if not element else verdict == "does not conform" and named
+        ok = ok and bool(expected)
+        print(f"{name:<28} {verdict:<18} {data.get('exit_code', '-'):>3} {seconds:>8.1f}  {'' if named is None else named}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
