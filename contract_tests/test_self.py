@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,31 +103,6 @@ def _seed(url: str, count: int) -> None:
 
 
 # -- read-only runs -------------------------------------------------------------------------------
-
-
-def test_read_only_run_against_an_empty_server_sends_only_get_and_is_incomplete(tmp_path: Path) -> None:
-    recorder = Recorder(reference())
-    with served(recorder) as url:
-        run = conform(url, tmp_path)
-    writes = sorted({f"{m} {p}" for m, p in recorder.requests if m != "GET"})
-    assert not writes, f"read-only run sent writes: {writes[:10]}"
-    assert run.code == EXIT_CODES[INCOMPLETE], run.lines[-20:]
-    assert run.lines[-1].startswith("incomplete:"), run.lines[-1]
-    assert not run.findings, run.findings[:5]
-
-
-def test_read_only_run_against_a_server_with_jobs_checks_them_with_get_only(tmp_path: Path) -> None:
-    recorder = Recorder(reference())
-    with served(recorder) as url:
-        _seed(url, 3)
-        time.sleep(1.5)  # let them finish
-        recorder.requests.clear()
-        run = conform(url, tmp_path)
-    writes = sorted({f"{m} {p}" for m, p in recorder.requests if m != "GET"})
-    assert not writes, f"read-only run sent writes: {writes[:10]}"
-    assert run.code == EXIT_CODES[INCOMPLETE], run.lines[-20:]
-    checked = {e["element"] for e in run.report["elements"] if e["outcome"] == "passed"}
-    assert {"TuningJob.createTime", "TuningJob.state", "JobState.JOB_STATE_SUCCEEDED"} <= checked
 
 
 # -- bounded failures ----------------------------------------------------------------------------
@@ -256,14 +232,65 @@ DIFFERENT_SERVERS: dict[str, tuple[Callable[[], ASGIApp], str, int]] = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(DIFFERENT_SERVERS))
-def test_correct_but_different_server_is_not_failed(tmp_path: Path, name: str) -> None:
-    make, select, seed = DIFFERENT_SERVERS[name]
-    with served(make()) as url:
+# name: (the server, conform's arguments, jobs to create before the run)
+RUNS: dict[str, tuple[Callable[[], ASGIApp], tuple[str, ...], int]] = {
+    "read_only_empty": (reference, (), 0),
+    "read_only_with_jobs": (reference, (), 3),
+    **{
+        name: (make, ("--allow-writes", "--job-timeout", "15", "-k", select), seed)
+        for name, (make, select, seed) in DIFFERENT_SERVERS.items()
+    },
+}
+# The runs are independent and mostly wait on the network: run them side by side to keep the suite fast.
+PARALLEL_RUNS = 3
+
+
+def _run_case(name: str, tmp_path: Path) -> tuple[Run, list[tuple[str, str]]]:
+    make, args, seed = RUNS[name]
+    recorder = Recorder(make())
+    with served(recorder) as url:
         if seed:
             _seed(url, seed)
             time.sleep(1.5)  # let them finish
-        run = conform(url, tmp_path, "--allow-writes", "--job-timeout", "15", "-k", select)
+        recorder.requests.clear()
+        run = conform(url, tmp_path, *args)
+    return run, recorder.requests
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Run, list[tuple[str, str]]]]:
+    """Every run of RUNS: (the finished run, the requests its server saw)."""
+    with ThreadPoolExecutor(max_workers=PARALLEL_RUNS) as pool:
+        futures = {name: pool.submit(_run_case, name, tmp_path_factory.mktemp(name)) for name in RUNS}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def _writes(requests: list[tuple[str, str]]) -> list[str]:
+    return sorted({f"{method} {path}" for method, path in requests if method != "GET"})
+
+
+@pytest.mark.timeout(600)
+def test_read_only_run_against_an_empty_server_sends_only_get_and_is_incomplete(runs: dict[str, Any]) -> None:
+    run, requests = runs["read_only_empty"]
+    assert requests and not _writes(requests), f"read-only run sent writes: {_writes(requests)[:10]}"
+    assert run.code == EXIT_CODES[INCOMPLETE], run.lines[-20:]
+    assert run.lines[-1].startswith("incomplete:"), run.lines[-1]
+    assert not run.findings, run.findings[:5]
+
+
+@pytest.mark.timeout(600)
+def test_read_only_run_against_a_server_with_jobs_checks_them_with_get_only(runs: dict[str, Any]) -> None:
+    run, requests = runs["read_only_with_jobs"]
+    assert requests and not _writes(requests), f"read-only run sent writes: {_writes(requests)[:10]}"
+    assert run.code == EXIT_CODES[INCOMPLETE], run.lines[-20:]
+    checked = {e["element"] for e in run.report["elements"] if e["outcome"] == "passed"}
+    assert {"TuningJob.createTime", "TuningJob.state", "JobState.JOB_STATE_SUCCEEDED"} <= checked
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("name", sorted(DIFFERENT_SERVERS))
+def test_correct_but_different_server_is_not_failed(runs: dict[str, Any], name: str) -> None:
+    run, _ = runs[name]
     assert run.code in (EXIT_CODES["conforms"], EXIT_CODES[INCOMPLETE]), "\n".join(
         [*run.lines[-3:], *(f"{f['element']}: {f['rule']} [{f['request']}]" for f in run.findings[:10])]
     )
