@@ -163,9 +163,6 @@ def example_message(full_name: str, full: bool = False, output_only: bool = Fals
 def example_job(**extra: Any) -> dict[str, Any]:
     """A minimal valid TuningJob, with the base model the documents give as an example."""
     job = example_message(JOB)
-    spec = next((v for v in job.values() if isinstance(v, dict) and "trainingDatasetUri" in v), None)
-    if spec is not None:
-        spec["trainingDatasetUri"] = GCS_EXAMPLE
     described = next(f for f in _spec.ir()["messages"][JOB]["fields"] if f["json_name"] == "baseModel")
     match = re.search(r'e\.g\., "([^"]+)"', described.get("description", ""))
     if match and "baseModel" in job:

@@ -109,7 +109,7 @@ def run_conformance(
             typer.echo(f"incomplete: {problem}")
             return verdicts.EXIT_CODES[verdicts.INCOMPLETE]
         suite = Path(contract_tests.__file__).parent
-        args = [str(suite), "-q", "--tb=no", "-p", "no:cacheprovider", "--no-header", "-rN"]
+        args = [str(suite), "-q", "--tb=no", "-p", "no:cacheprovider", "-p", "no:warnings", "--no-header", "-rN"]
         args += [f"--ignore={suite / name}" for name in _SELF_TESTS]
         args += ["--base-url", base_url, "--project", project, "--location", location, "--credentials", credentials]
         if allow_writes:
