@@ -4,7 +4,7 @@ Each mutant plants one defect the suite must catch (enum as integer, int64 as nu
 members, a malformed timestamp, a required field not enforced, pageToken ignored, 500 on bad
 input, a non-Status error body, proto names in output, createTime changing between reads,
 updateTime never advancing, another project's job in a list, a token on the last page, proto
-field names rejected on input).
+field names rejected on input, a created job without a name, a rebase answering a job).
 """
 
 from __future__ import annotations
@@ -215,6 +215,21 @@ def _rejects_proto_names(scope: Scope, body: bytes) -> tuple[int, Any] | None:
     return None
 
 
+def _create_without_name(scope: Scope, status: int, body: Any) -> tuple[int, Any]:
+    if scope.get("method") == "POST" and str(scope.get("path", "")).endswith("/tuningJobs") and isinstance(body, dict):
+        body.pop("name", None)
+    return status, body
+
+
+def _rebase_answers_a_job(scope: Scope, status: int, body: Any) -> tuple[int, Any]:
+    if str(scope.get("path", "")).endswith(":rebaseTunedModel") and status == 200 and isinstance(body, dict):
+        response = body.get("response")
+        if isinstance(body.get("metadata"), dict) or isinstance(response, dict):
+            job = {k: v for k, v in (response or {}).items() if k != "@type"}
+            return status, job or {"name": "projects/p/locations/l/tuningJobs/1", "state": "JOB_STATE_QUEUED"}
+    return status, body
+
+
 @dataclass(frozen=True)
 class Mutant:
     """A planted defect and the element the suite must name when it finds it."""
@@ -250,6 +265,8 @@ MUTANTS = (
         intercept=_empty_page_for_extra_token,
     ),
     Mutant("rejects_proto_names", "CreateTuningJobRequest.tuningJob", intercept=_rejects_proto_names),
+    Mutant("create_without_name", "TuningJob.name", response=_create_without_name),
+    Mutant("rebase_answers_a_job", "Operation.name", response=_rebase_answers_a_job),
 )
 
 

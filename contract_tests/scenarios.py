@@ -241,6 +241,8 @@ def rebase_violations(client: httpx.Client, parent: str, timeout: float) -> list
         ]
     operation = response.json()
     found += operation_violations(operation)
+    if any(v.element == "Operation.name" for v in found):
+        return found  # not an Operation name: nothing to follow
     if not isinstance(operation, dict) or not isinstance(operation.get("name"), str):
         return found + [Violation("Operation.name", "name", "rebase answered no Operation name to follow")]
     name = operation["name"]

@@ -64,6 +64,8 @@ PROBES: dict[str, Probe] = {
     "list_leaks_other_project": lambda c: scenarios.pagination_violations(c, PARENT, count=2, page_size=5),
     "token_on_last_page": lambda c: scenarios.pagination_violations(c, PARENT, count=2, page_size=5),
     "rejects_proto_names": lambda c: scenarios.proto_name_violations(c, PARENT),
+    "create_without_name": created_job_violations,
+    "rebase_answers_a_job": lambda c: scenarios.rebase_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
 }
 
 
