@@ -116,3 +116,9 @@ def _read_only_guard(request: pytest.FixtureRequest) -> None:
     writes = request.node.get_closest_marker("writes") is not None
     if writes and not request.getfixturevalue("target").allow_writes:
         pytest.skip("creates resources: pass --allow-writes")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``-k`` also matches the elements a test declares (``-k TuningJob.labels``) and its RPC names."""
+    for item in items:
+        item.extra_keyword_matches.update(e for mark in item.iter_markers(COVERS) for e in mark.args)
