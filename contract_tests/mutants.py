@@ -289,10 +289,11 @@ def main() -> int:
     servers: list[tuple[str, str, Callable[[], ASGIApp]]] = [("reference", "", lambda: create_app(job_duration=1.0))]
     servers += [(m.name, m.element, lambda m=m: m.wrap(create_app(job_duration=1.0))) for m in chosen]  # type: ignore[misc]
     ok = True
+    reports = Path(tempfile.mkdtemp(prefix="conform-reports-"))
     print(f"{'server':<28} {'verdict':<18} {'rc':>3} {'seconds':>8}  named element")
     for name, element, make in servers:
-        with tempfile.TemporaryDirectory() as tmp, serve(make()) as url:
-            report = Path(tmp) / "report.json"
+        with serve(make()) as url:
+            report = reports / f"{name}.json"
             command = [sys.executable, "-c", "from vertex_tuning.cli import main; main()", "conform"]
             command += ["--base-url", url, "--allow-writes", "--report", str(report)]
             started = time.monotonic()
@@ -303,7 +304,11 @@ def main() -> int:
         named = any(f["element"] == element for f in data.get("findings", [])) if element else None
         expected = verdict == "conforms" if not element else verdict == "does not conform" and named
         ok = ok and bool(expected)
-        print(f"{name:<28} {verdict:<18} {data.get('exit_code', '-'):>3} {seconds:>8.1f}  {'' if named is None else named}")
+        print(
+            f"{name:<28} {verdict:<18} {data.get('exit_code', '-'):>3} {seconds:>8.1f}  {'' if named is None else named}",
+            flush=True,
+        )
+    print(f"reports: {reports}")
     return 0 if ok else 1
 
 
