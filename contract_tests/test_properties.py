@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from contract_tests import _spec, probes
@@ -141,7 +141,13 @@ WRITABLE_MESSAGES = sorted({f.message for f in WRITABLE})
 
 @pytest.mark.writes
 @covers(*sorted({f.element for f in WRITABLE}), *(m for msg in WRITABLE_MESSAGES for m in _union_members(msg)))
-@settings(max_examples=25, deadline=None, database=None, phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow],  # it times data generation, i.e. this machine's load
+)
 @given(job=message_strategy(JOB))
 def test_valid_jobs_are_accepted_and_read_back(http: httpx.Client, target: Target, job: dict[str, Any]) -> None:
     created, found = probes.created(http, target.parent, job)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import schemathesis
 import schemathesis.config
-from hypothesis import Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -48,10 +48,12 @@ READ_ONLY_RPCS = ("GetTuningJob", "ListTuningJobs", "GetOperation", "ListOperati
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Randomized, health checks on; no shrinking: a failure is reported at once with the request that showed it
 # (shrinking would re-send hundreds of requests to a server that is already known to be wrong).
+# too_slow is the one health check left off: it times data generation, i.e. this machine's load.
 SETTINGS: dict[str, Any] = {
     "deadline": None,
     "database": None,
     "phases": [Phase.explicit, Phase.reuse, Phase.generate],
+    "suppress_health_check": [HealthCheck.too_slow],
 }
 
 
@@ -127,7 +129,16 @@ def _run(
     run()
     if startable:
         # Schema-valid jobs the server refuses would leave the success responses unchecked.
-        assert 200 in outcomes, f"no generated job was accepted: statuses {sorted(set(outcomes))}"
+        expect(target, 200 in outcomes, f"no generated job was accepted: statuses {sorted(set(outcomes))}")
+
+
+def expect(target: Target, condition: bool, what: str) -> None:
+    """A condition on the run itself (not on a response): asserted on the in-process reference server,
+    elsewhere an unmet one leaves the check not run, with ``what`` as the reason."""
+    if target.in_process:
+        assert condition, what
+    elif not condition:
+        raise probes.Unverifiable(what)
 
 
 def call_politely(case: Any, target: Target, **kwargs: Any) -> Any:
@@ -252,6 +263,6 @@ def test_stateful_run_covers_every_method_and_follows_links(target: Target) -> N
 
     Machine.run(settings=settings(max_examples=STATEFUL_EXAMPLES, stateful_step_count=10, **SETTINGS))
     missing = sorted(set(ids) - set(called))
-    assert not missing, f"the stateful run never called {missing}"
+    expect(target, not missing, f"the stateful run never called {missing}")
     succeeded = sorted({o for o, status in linked if status < 300})
-    assert succeeded, f"no linked call succeeded: {linked[:20]}"
+    expect(target, bool(succeeded), f"no linked call succeeded: {linked[:20]}")
