@@ -124,7 +124,7 @@ def test_schemathesis_run_catches_mutant(reference_app: object, name: str) -> No
     mutant = next(m for m in MUTANTS if m.name == name)
     create = _spec.method_of("CreateTuningJob")
     with serve(mutant.wrap(reference_app)) as url:  # type: ignore[arg-type]
-        target = Target(url, "mutants", "us-central1", allow_writes=True, job_seconds=FAST_JOB_SECONDS)
+        target = Target(url, "mutants", "us-central1", allow_writes=True, job_seconds=FAST_JOB_SECONDS, in_process=True)
         with pytest.raises(BaseException) as caught:  # hypothesis re-raises the failing check
             check = test_schemathesis.conformance_check(create)
             test_schemathesis._run(target, create, GenerationMode.POSITIVE, test_schemathesis.POSITIVE_EXAMPLES, check)
