@@ -246,6 +246,7 @@ def rebase_violations(client: httpx.Client, parent: str, timeout: float) -> list
     if not isinstance(operation, dict) or not isinstance(operation.get("name"), str):
         return found + [Violation("Operation.name", "name", "rebase answered no Operation name to follow")]
     name = operation["name"]
+    LEDGER.created.append(name)
     operation, waited = wait_operation(client, name, operation, timeout)
     found += waited
     if isinstance(operation.get("response"), dict):

@@ -149,6 +149,9 @@ def call_politely(case: Any, target: Target, **kwargs: Any) -> Any:
             break
         time.sleep(retry_after_seconds(response, attempt))
     LEDGER.exchanged(case.method, case.formatted_path, response.status_code)
+    body = _json_body(response) if response.status_code == 200 and case.method.upper() == "POST" else None
+    if isinstance(body, dict) and isinstance(body.get("name"), str):
+        LEDGER.created.append(body["name"])  # a created job or a started operation: on the clean-up list
     return response
 
 
