@@ -132,6 +132,10 @@ def _run(
         expect(target, 200 in outcomes, f"no generated job was accepted: statuses {sorted(set(outcomes))}")
 
 
+# Calls that create something: a job, or an operation (rebase).
+STARTING_PATHS = frozenset(_spec.operation(_spec.method_of(rpc))[0] for rpc in ("CreateTuningJob", "RebaseTunedModel"))
+
+
 def expect(target: Target, condition: bool, what: str) -> None:
     """A condition on the run itself (not on a response): asserted on the in-process reference server,
     elsewhere an unmet one leaves the check not run, with ``what`` as the reason."""
@@ -149,7 +153,8 @@ def call_politely(case: Any, target: Target, **kwargs: Any) -> Any:
             break
         time.sleep(retry_after_seconds(response, attempt))
     LEDGER.exchanged(case.method, case.formatted_path, response.status_code)
-    body = _json_body(response) if response.status_code == 200 and case.method.upper() == "POST" else None
+    starts = case.method.upper() == "POST" and case.operation.path in STARTING_PATHS
+    body = _json_body(response) if response.status_code == 200 and starts else None
     if isinstance(body, dict) and isinstance(body.get("name"), str):
         LEDGER.created.append(body["name"])  # a created job or a started operation: on the clean-up list
     return response
