@@ -12,9 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from vertex_tuning._time import parse_timestamp
-
-from . import _spec
+from . import _spec, oracle
+from .ledger import LEDGER, Polarity
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -72,7 +71,8 @@ def value_violations(
     if kind and not _type_ok(kind, value):
         what = f"{kind} ({schema['format']})" if "format" in schema else kind
         return found + [Violation(element, path, f"expected {what}, got {type(value).__name__} {value!r:.60}")]
-    if "enum" in schema and value not in schema["enum"]:
+    newer = output and isinstance(value, str) and oracle.is_enum_name(value)  # a note, see oracle.schema_findings
+    if "enum" in schema and value not in schema["enum"] and not newer:
         found.append(Violation(element, path, f"{value!r:.60} is not one of {schema['enum']}"))
     if isinstance(value, str):
         found += _string_violations(schema, value, element, path, output)
@@ -159,33 +159,33 @@ def job_violations(job: Any, path: str = "") -> list[Violation]:
     owner = _spec.short(message)
     found = message_violations(message, job, path)
     if not isinstance(job, dict):
-        return found
+        return observed(message, job, found) if not path else found
     for key in ("name", "state", "createTime", "updateTime"):
         if key not in job:
             found.append(Violation(f"{owner}.{key}", _join(path, key), "always set by the server, missing"))
     state = job.get("state")
+    documented = state in _spec.enum_values(_spec.state_enum())
     if state in _spec.end_time_states() and "endTime" not in job:
         found.append(Violation(f"{owner}.endTime", _join(path, "endTime"), f"missing in terminal state {state}"))
-    if "endTime" in job and isinstance(state, str) and state not in _spec.end_time_states():
+    if "endTime" in job and documented and state not in _spec.end_time_states():
         found.append(Violation(f"{owner}.endTime", _join(path, "endTime"), f"set in non-terminal state {state}"))
-    if "error" in job and state not in _spec.error_states():
+    if "error" in job and documented and state not in _spec.error_states():
         found.append(Violation(f"{owner}.error", _join(path, "error"), f"set in state {state}"))
     code, code_name = cancelled_code()
     error = job.get("error")
     if state == f"JOB_STATE_{code_name}" and isinstance(error, dict) and error.get("code") != code:
         found.append(Violation(f"{owner}.error", _join(path, "error.code"), f"cancelled job's code is not {code}"))
     found += _time_order(job, owner, path)
-    return found
+    return found if path else observed(message, job, found)
 
 
 def _time_order(job: Mapping[str, Any], owner: str, path: str) -> list[Violation]:
     """createTime ≤ startTime ≤ endTime and createTime ≤ updateTime, where present and parseable."""
     times = {}
     for key in ("createTime", "startTime", "endTime", "updateTime"):
-        try:
-            times[key] = parse_timestamp(job[key])
-        except (KeyError, TypeError, ValueError):
-            continue
+        nanos = oracle.timestamp_nanos(job.get(key))
+        if nanos is not None:
+            times[key] = nanos
     found = []
     for early, late in (("createTime", "startTime"), ("startTime", "endTime"), ("createTime", "updateTime")):
         if early in times and late in times and times[early] > times[late]:
@@ -196,7 +196,9 @@ def _time_order(job: Mapping[str, Any], owner: str, path: str) -> list[Violation
 def error_violations(status: int, body: Any) -> list[Violation]:
     """An error response: a google.rpc.Status under "error" whose code and status agree with HTTP."""
     if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
-        return [Violation("Status", "", f"error body is not {{'error': google.rpc.Status}}: {body!r:.120}")]
+        found = [Violation("Status", "", f"error body is not {{'error': google.rpc.Status}}: {body!r:.120}")]
+        record_violations(found)
+        return found
     error = body["error"]
     schema = _spec.component("google.rpc.Status.Error")["properties"]["error"]
     found = []
@@ -216,25 +218,29 @@ def error_violations(status: int, body: Any) -> list[Violation]:
                 "Status.status", "error.status", f"{name} maps to HTTP {_spec.http_status_of(str(name))}, got {status}"
             )
         )
-    return found
+    return observed("google.rpc.Status", error, found, oracle_check=False)
 
 
-def page_violations(body: Any) -> list[Violation]:
-    """A ListTuningJobsResponse: its own schema plus every job's rules."""
+def page_violations(body: Any, parent: str = "") -> list[Violation]:
+    """A ListTuningJobsResponse: its own schema plus every job's rules; with ``parent``, only its jobs."""
     response = next(n for n in _spec.ir()["messages"] if n.endswith("ListTuningJobsResponse"))
     found = message_violations(response, body)
     if isinstance(body, dict) and isinstance(body.get("tuningJobs"), list):
         found = [v for v in found if not v.path.startswith("tuningJobs[")]
         for i, job in enumerate(body["tuningJobs"]):
             found += job_violations(job, f"tuningJobs[{i}]")
-    return found
+            name = job.get("name") if isinstance(job, dict) else None
+            if parent and isinstance(name, str) and not name.startswith(parent + "/"):
+                found.append(Violation(f"{_spec.short(response)}.tuningJobs", f"tuningJobs[{i}].name",
+                                       f"{name!r} is not under the listed parent {parent}"))
+    return observed(response, body, found)
 
 
 def operation_violations(operation: Any) -> list[Violation]:
     """A google.longrunning.Operation: schema, a name under the operations template, one result when done."""
     found = message_violations("google.longrunning.Operation", operation)
     if not isinstance(operation, dict):
-        return found
+        return observed("google.longrunning.Operation", operation, found)
     template = _spec.operation(_spec.method_of("GetOperation"))[2]["x-google-http"]["segments"]
     regex = "^" + "/".join("[^/]+" if s == "*" else re.escape(s) for s in template.split("/")) + "$"
     if not re.match(regex, str(operation.get("name", ""))):
@@ -255,9 +261,94 @@ def operation_violations(operation: Any) -> list[Violation]:
             Violation(v.element, f"error.{v.path}", v.problem)
             for v in message_violations("google.rpc.Status", operation["error"])
         ]
-    return found
+    return observed("google.longrunning.Operation", operation, found)
 
 
 def describe(violations: Iterable[Violation]) -> str:
     """One line per violation, for assertion messages."""
     return "\n".join(str(v) for v in violations)
+
+
+def response_violations(full_name: str, body: Any) -> list[Violation]:
+    """Any other response message (Empty, ListOperationsResponse): its schema, recorded."""
+    return observed(full_name, body, message_violations(full_name, body))
+
+
+def present_elements(full_name: str, body: Any) -> list[str]:
+    """The documented elements a body contains: fields, union members, enum values (recursively)."""
+    if not isinstance(body, dict):
+        return []
+    schema = _spec.component(full_name)
+    owner = _spec.short(full_name)
+    properties = schema.get("properties", {})
+    groups = {m: g for g, members in schema.get("x-oneof", {}).items() for m in members}
+    found: list[str] = []
+    for key, value in body.items():
+        if key not in properties:
+            continue
+        found.append(f"{owner}.{key}")
+        if key in groups:
+            found.append(f"{owner}.{groups[key]}:{key}")
+        items = value if isinstance(value, list) else [value]
+        enum = _spec.target_enum(properties[key]) or _spec.target_enum(properties[key].get("items", {}))
+        if enum:
+            documented = _spec.component(enum)["enum"]
+            found += [f"{_spec.short(enum)}.{v}" for v in items if isinstance(v, str) and v in documented]
+        nested = _spec.target_message(properties[key])
+        if nested:
+            for item in items:
+                found += present_elements(nested, item)
+    return found
+
+
+def observed(full_name: str, body: Any, found: list[Violation], oracle_check: bool = True) -> list[Violation]:
+    """Record a checked response in the ledger: the independent oracle's findings added to ``found``,
+    every element it contained passed or failed, notes kept. Returns all violations."""
+    if oracle_check:
+        schema_bad, notes = oracle.schema_findings(full_name, body)
+        reported = {(v.element, v.path) for v in found}
+        found = found + [Violation(e, p, problem) for e, p, problem in schema_bad if (e, p) not in reported]
+        for element, where, text in notes:
+            LEDGER.note(element, f"{where}: {text}")
+        errors, parse_notes = oracle.parse_findings(full_name, body)
+        for problem in errors:
+            if not found:  # json_format rejects what the schema accepts: name the message
+                found.append(Violation(_spec.short(full_name), "", f"json_format: {problem}"))
+        for text in parse_notes:
+            LEDGER.note(_spec.short(full_name), text)
+    bad = {v.element for v in found}
+    rule = f"{_spec.short(full_name)} response: schema, json_format and the documented rules"
+    for element in present_elements(full_name, body):
+        if element not in bad:
+            LEDGER.record(element, "positive", True, rule)
+    record_violations(found)
+    return found
+
+
+def record_violations(found: Iterable[Violation], polarity: Polarity = "positive") -> None:
+    """Record each violation as a failed check of its element."""
+    for v in found:
+        LEDGER.record(v.element, polarity, False, f"{v.path or '<body>'}: {v.problem}")
+
+
+def assert_clean(found: list[Violation]) -> None:
+    """Fail the test if a check found violations (each recorded in the ledger)."""
+    record_violations(found)
+    assert not found, describe(found)
+
+
+def rpc_response_violations(operation_id: str, status: int, body: Any, name: str = "") -> list[Violation]:
+    """Checks of one RPC's response: errors are a Status, successes their documented message.
+
+    ``name`` is the resource the call was bound to (a list's parent: its jobs must be under it)."""
+    if status >= 400:
+        return error_violations(status, body)
+    op = _spec.operation(operation_id)[2]
+    output = str(op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]).rsplit("/", 1)[-1]
+    if output == _spec.job_message():
+        return job_violations(body)
+    if output.endswith("ListTuningJobsResponse"):
+        return page_violations(body, name)
+    if output == "google.longrunning.Operation":
+        return operation_violations(body)
+    return response_violations(output, body)

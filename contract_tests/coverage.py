@@ -1,8 +1,8 @@
-"""Coverage of the documented elements by the contract suite: ``python -m contract_tests.coverage``.
+"""The contract suite's *plan*: which checks are meant to cover each documented element.
 
-Every message field, enum value and union member in the IR needs at least one positive or
-negative check. Tests declare what they check with ``@covers`` (on the test or on a
-``pytest.param``); this module reads those marks from the test modules without running them.
+``python -m contract_tests.coverage`` reads the ``@covers`` marks of the test modules without running
+anything, so it says what the suite intends, never what a server passed. What actually ran against a
+server, and the verdict, come from ``vertex-tuning conform`` (``contract_tests.verdict``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from . import _spec
 from .marks import COVERS
 
 # The check modules of the suite (the suite's own self-tests declare nothing).
-TEST_MODULES = ("test_schemathesis", "test_properties", "test_scenarios", "test_negatives")
+TEST_MODULES = ("test_schemathesis", "test_properties", "test_scenarios", "test_negatives", "test_observed")
 
 
 @dataclass
@@ -96,7 +96,7 @@ def render(rows: list[Row]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    view = Table(title="Contract coverage of documented elements")
+    view = Table(title="Contract coverage PLAN (declared by @covers; nothing was run)")
     for column in ("element", "kind", "positive", "negative"):
         view.add_column(column)
     for row in rows:
@@ -112,8 +112,8 @@ def main() -> int:
     render(rows)
     counts = summary(rows)
     print(
-        f"covered {counts['covered']}/{counts['total']} elements "
-        f"({counts['with_positive']} with a positive check, {counts['with_negative']} with a negative one)"
+        f"plan: {counts['covered']}/{counts['total']} elements have a declared positive and negative check "
+        f"({counts['with_positive']} positive, {counts['with_negative']} negative); nothing was run against a server"
     )
     for element in counts["uncovered"]:
         print(f"uncovered: {element}", file=sys.stderr)

@@ -13,13 +13,30 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+import pytest
 
 from . import _spec
-from .checks import Violation, error_violations, job_violations
+from .checks import (
+    Violation,
+    error_violations,
+    job_violations,
+    present_elements,
+    record_violations,
+    rpc_response_violations,
+)
+from .ledger import LEDGER
 
 JOB = "google.cloud.aiplatform.v1.TuningJob"
+# Overridden by --dataset-uri: a real service fails a job whose dataset does not exist.
 GCS_EXAMPLE = "gs://contract-tests/data.jsonl"
-POLL_SECONDS = 0.05
+# Polling starts fast (the reference server finishes jobs in a second) and backs off to be polite.
+FIRST_POLL_SECONDS = 0.05
+MAX_POLL_SECONDS = 5.0
+
+
+class Unverifiable(pytest.skip.Exception):  # type: ignore[name-defined,misc]
+    """A check that cannot reach a verdict on this server (e.g. a job in a state the documents do not
+    describe); pytest reports it as skipped with the reason, the verdict as not run."""
 # A google.protobuf.Any example: error details are the one Any the documents show (google.rpc.Status).
 ANY_EXAMPLE_TYPE = "type.googleapis.com/google.rpc.ErrorInfo"
 
@@ -41,9 +58,34 @@ def url_for(rpc: str, name: str) -> tuple[str, str]:
 def call(
     client: httpx.Client, rpc: str, name: str, body: Any = None, params: Mapping[str, Any] | None = None
 ) -> httpx.Response:
-    """Send one RPC by its http rule."""
+    """Send one RPC by its http rule; its response is checked (and recorded) at once."""
     method, path = url_for(rpc, name)
-    return client.request(method, path, json=body, params=dict(params or {}))
+    response = client.request(method, path, json=body, params=dict(params or {}))
+    operation_id = _spec.method_of(rpc)
+    found = rpc_response_violations(operation_id, response.status_code, _json(response), name)
+    if response.status_code == 200 and not found:
+        for element in request_elements(operation_id, body, params or {}):
+            LEDGER.record(element, "positive", True, f"{rpc} request accepted with a valid response")
+    return response
+
+
+def request_elements(operation_id: str, body: Any, params: Mapping[str, Any]) -> list[str]:
+    """The request message's elements a call carried: the path variable, query parameters, the body."""
+    _, _, op = _spec.operation(operation_id)
+    request = next((m for m in _spec.documented_messages() if m.endswith("." + operation_id.rsplit(".", 1)[-1] + "Request")), None)
+    if request is None:
+        return []
+    owner = _spec.short(request)
+    fields = {f["json_name"]: f for f in _spec.documented_messages()[request]["fields"]}
+    found = [f"{owner}.{op['x-google-http']['variable']}"]
+    found += [f"{owner}.{key}" for key in params if key in fields]
+    ref = str(op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", ""))
+    body_message = ref.rsplit("/", 1)[-1]
+    if isinstance(body, dict) and body_message == request:
+        found += present_elements(request, body)
+    elif isinstance(body, dict) and body_message:
+        found += [f"{owner}.{k}" for k, f in fields.items() if f.get("type_name") == body_message]
+    return found
 
 
 # -- example bodies derived from the schemas --------------------------------------------------
@@ -141,15 +183,29 @@ def created(client: httpx.Client, parent: str, job: Mapping[str, Any]) -> tuple[
     """Create a job expecting success: (the job, violations of the create response)."""
     response = create(client, parent, job)
     if response.status_code != 200:
-        return {}, [
+        found = [
             Violation(
                 "CreateTuningJobRequest.tuningJob",
                 "",
                 f"valid job rejected: {response.status_code} {response.text[:300]}",
             )
         ]
-    body = response.json()
-    return body, job_violations(body)
+        record_violations(found)
+        return {}, found
+    body = _json(response)
+    found = job_violations(body)
+    name = body.get("name") if isinstance(body, dict) else None
+    if not isinstance(name, str) or not name:
+        return {}, found + [Violation("TuningJob.name", "name", "a created job has no name to read it back by")]
+    LEDGER.created.append(name)
+    return body, found
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def get(client: httpx.Client, name: str) -> httpx.Response:
@@ -159,29 +215,97 @@ def get(client: httpx.Client, name: str) -> httpx.Response:
 
 def wait_for(
     client: httpx.Client, name: str, states: frozenset[str], timeout: float
-) -> tuple[dict[str, Any], list[str]]:
-    """Poll GetTuningJob until the state is in ``states``: (last job, states seen in order)."""
+) -> tuple[dict[str, Any], list[str], list[Violation]]:
+    """Poll GetTuningJob (backing off) until the state is in ``states`` or ``timeout`` s pass.
+
+    Returns (last job, states seen in order, violations of the reads: fields that must not change,
+    an updateTime that does not advance with the state). A state the documents do not list ends
+    the wait at once as :class:`Unverifiable`; a state that is not a string is a violation.
+    """
     seen: list[str] = []
+    found: list[Violation] = []
     deadline = time.monotonic() + timeout
     job: dict[str, Any] = {}
-    while time.monotonic() < deadline:
+    pause = FIRST_POLL_SECONDS
+    documented = _spec.enum_values(_spec.state_enum())
+    while True:
         response = get(client, name)
         if response.status_code != 200:
+            found.append(Violation("GetTuningJobRequest.name", "", f"read of {name} failed: {response.status_code}"))
             break
-        job = response.json()
+        body = _json(response)
+        if not isinstance(body, dict):
+            found.append(Violation("TuningJob", "", f"read of {name} is not a JSON object"))
+            break
+        found += [v for v in job_violations(body) if v not in found]
+        found += [v for v in reread_violations(job, body) if v not in found] if job else []
+        job = body
         state = job.get("state", "")
+        if not isinstance(state, str):
+            found.append(Violation("TuningJob.state", "state", f"{state!r} is not an enum value name"))
+            break
         if not seen or seen[-1] != state:
             seen.append(state)
+        if state and state not in documented:
+            record_violations(found)
+            raise Unverifiable(f"job {name} is in {state}, a state the documents do not describe")
         if state in states:
             break
-        time.sleep(POLL_SECONDS)
-    return job, seen
+        left = deadline - time.monotonic()
+        if left <= 0:
+            found.append(
+                Violation("TuningJob.state", "state", f"still {state} after {timeout:.0f} s (--job-timeout); saw {seen}")
+            )
+            break
+        time.sleep(min(pause, left))
+        pause = min(pause * 1.5, MAX_POLL_SECONDS)
+    record_violations(found)
+    return job, seen, found
+
+
+# Fields a job keeps for its whole life (AIP-148: create time and identity never change).
+STABLE_FIELDS = ("name", "createTime", "baseModel")
+
+
+def reread_violations(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Violation]:
+    """Two reads of one job: stable fields equal; when the state changed, updateTime advanced."""
+    found = []
+    for key in STABLE_FIELDS:
+        if key in before and before.get(key) != after.get(key):
+            found.append(
+                Violation(f"TuningJob.{key}", key, f"changed between reads: {before.get(key)!r} -> {after.get(key)!r}")
+            )
+    if before.get("state") != after.get("state"):
+        from .oracle import timestamp_nanos
+
+        old, new = timestamp_nanos(before.get("updateTime")), timestamp_nanos(after.get("updateTime"))
+        if old is not None and new is not None and new <= old:
+            found.append(
+                Violation(
+                    "TuningJob.updateTime",
+                    "updateTime",
+                    f"state went {before.get('state')} -> {after.get('state')} but updateTime stayed {after.get('updateTime')}",
+                )
+            )
+    return found
 
 
 def expect_error(
     response: httpx.Response, element: str, codes: tuple[str, ...], names: tuple[str, ...] = ()
 ) -> list[Violation]:
     """A rejection: an expected google.rpc.Code, a Status body, and (if ``names``) an error naming the field."""
+    found = _error_shape_violations(response, element, codes)
+    rule = f"rejected with {'/'.join(codes)} and a google.rpc.Status body"
+    bad = {v.element for v in found}
+    if element not in bad:
+        LEDGER.record(element, "negative", True, rule)
+    record_violations(found, "negative")
+    if names and response.status_code >= 400 and not any(n in response.text for n in names):
+        LEDGER.note(element, f"the error does not name the field ({' or '.join(names)}); the documents do not require it")
+    return found
+
+
+def _error_shape_violations(response: httpx.Response, element: str, codes: tuple[str, ...]) -> list[Violation]:
     if response.status_code < 400:
         return [Violation(element, "", f"accepted ({response.status_code}); expected {'/'.join(codes)}")]
     if response.status_code >= 500:
@@ -196,10 +320,6 @@ def expect_error(
     )
     if status not in codes:
         found.append(Violation(element, "", f"rejected with {status}, expected {'/'.join(codes)}"))
-    if names and not any(n in response.text for n in names):
-        found.append(
-            Violation(element, "", f"error does not name the field ({' or '.join(names)}): {response.text[:200]}")
-        )
     return found
 
 

@@ -20,6 +20,7 @@ from .checks import (
     operation_violations,
     page_violations,
 )
+from .ledger import LEDGER
 
 STATES = _spec.enum_values(_spec.state_enum())
 SHORT_STATE = _spec.short(_spec.state_enum())
@@ -36,13 +37,11 @@ def lifecycle_violations(client: httpx.Client, parent: str, timeout: float) -> l
     job, found = probes.created(client, parent, probes.example_job())
     if not job:
         return found
-    last, seen = probes.wait_for(client, job["name"], _spec.terminal_states(), timeout)
-    found += job_violations(last)
+    last, seen, waited = probes.wait_for(client, job["name"], _spec.terminal_states(), timeout)
+    found += waited
     order = [s for s in seen if s in STATES]
     if order != sorted(order, key=STATES.index):
         found.append(Violation("TuningJob.state", "state", f"states went backwards: {seen}"))
-    if last.get("state") not in _spec.terminal_states():
-        found.append(Violation("TuningJob.state", "state", f"no terminal state within {timeout:.0f}s: {seen}"))
     if "JOB_STATE_RUNNING" in seen and "startTime" not in last:
         found.append(Violation("TuningJob.startTime", "startTime", "ran but has no startTime"))
     return found
@@ -58,18 +57,14 @@ def cancel_violations(client: httpx.Client, parent: str, timeout: float) -> list
         return found + [
             Violation("CancelTuningJobRequest.name", "", f"cancel failed: {response.status_code} {response.text[:200]}")
         ]
-    if response.json() != {}:
-        found.append(
-            Violation(
-                "CancelTuningJobRequest.name", "", f"cancel answers google.protobuf.Empty, got {response.text[:100]}"
-            )
-        )
-    last, seen = probes.wait_for(client, job["name"], _spec.terminal_states(), timeout)
-    found += job_violations(last)
-    if last.get("state") != "JOB_STATE_CANCELLED":
-        found.append(Violation(state_element("JOB_STATE_CANCELLED"), "state", f"cancelled job ended {seen}"))
-    elif "error" not in last:
+    # Empty: any JSON object (unknown fields are ignored, as everywhere); call() checked its schema.
+    last, _, waited = probes.wait_for(client, job["name"], _spec.terminal_states(), timeout)
+    found += waited
+    if last.get("state") == "JOB_STATE_CANCELLED" and "error" not in last:
         found.append(Violation("TuningJob.error", "error", "a cancelled job carries an error"))
+    elif last.get("state") in _spec.terminal_states() and last.get("state") != "JOB_STATE_CANCELLED":
+        # "success is not guaranteed ... or whether the job completed despite cancellation"
+        LEDGER.note(state_element("JOB_STATE_CANCELLED"), f"cancel accepted, the job ended {last.get('state')} anyway")
     return found
 
 
@@ -121,32 +116,9 @@ def pagination_violations(client: httpx.Client, parent: str, count: int = 5, pag
         job, violations = probes.created(client, parent, probes.example_job(labels={"contract-run": run}))
         found += violations
         names.add(str(job.get("name")))
-    seen: list[str] = []
-    token = ""
-    for _ in range(count + 2):
-        params = {
-            "filter": f'labels.contract-run="{run}"',
-            "pageSize": page_size,
-            **({"pageToken": token} if token else {}),
-        }
-        response = probes.call(client, "ListTuningJobs", parent, params=params)
-        if response.status_code != 200:
-            return found + [
-                Violation(
-                    "ListTuningJobsRequest.pageToken", "", f"list failed: {response.status_code} {response.text[:200]}"
-                )
-            ]
-        body = response.json()
-        found += page_violations(body)
-        jobs = body.get("tuningJobs", [])
-        if len(jobs) > page_size:
-            found.append(
-                Violation("ListTuningJobsRequest.pageSize", "tuningJobs", f"{len(jobs)} jobs on a page of {page_size}")
-            )
-        seen += [str(j.get("name")) for j in jobs]
-        token = body.get("nextPageToken", "")
-        if not token:
-            break
+    listed, more, found_pages = list_all(client, parent, {"filter": f'labels.contract-run="{run}"'}, page_size)
+    found += found_pages
+    seen = [str(j.get("name")) for j in listed]
     if len(set(seen)) < len(seen):
         found.append(
             Violation(
@@ -163,9 +135,57 @@ def pagination_violations(client: httpx.Client, parent: str, count: int = 5, pag
                 f"pages listed {len(seen)} jobs ({len(set(seen))} distinct), created {len(names)}",
             )
         )
-    if token:
-        found.append(Violation("ListTuningJobsResponse.nextPageToken", "", "still a token after every job was listed"))
+    if more:
+        found.append(Violation("ListTuningJobsResponse.nextPageToken", "", f"still a token after {MAX_PAGES} pages"))
     return found
+
+
+# AIP-158 lets a server return short or even empty pages with a token; this bounds the walk.
+MAX_PAGES = 40
+
+
+def list_all(
+    client: httpx.Client, parent: str, params: dict[str, Any], page_size: int
+) -> tuple[list[dict[str, Any]], bool, list[Violation]]:
+    """Follow nextPageToken: (jobs in order, whether a token remained after MAX_PAGES, violations).
+
+    A token that leads to an empty page with no token was on the last page: AIP-158 says the end
+    of the collection is an empty nextPageToken, so that is a violation; empty pages in between are fine.
+    """
+    seen: list[dict[str, Any]] = []
+    found: list[Violation] = []
+    token = ""
+    for _ in range(MAX_PAGES):
+        query = {**params, "pageSize": page_size, **({"pageToken": token} if token else {})}
+        response = probes.call(client, "ListTuningJobs", parent, params=query)
+        body = response.json() if response.status_code == 200 else None
+        if not isinstance(body, dict):
+            found.append(
+                Violation(
+                    "ListTuningJobsRequest.pageToken", "", f"list failed: {response.status_code} {response.text[:200]}"
+                )
+            )
+            return seen, False, found
+        found += page_violations(body, parent)
+        jobs = body.get("tuningJobs", [])
+        jobs = jobs if isinstance(jobs, list) else []
+        if len(jobs) > page_size:
+            found.append(
+                Violation("ListTuningJobsRequest.pageSize", "tuningJobs", f"{len(jobs)} jobs on a page of {page_size}")
+            )
+        if token and not jobs and not body.get("nextPageToken") and seen:
+            found.append(
+                Violation(
+                    "ListTuningJobsResponse.nextPageToken",
+                    "nextPageToken",
+                    "the last page carried a token (it led to an empty page); the end is an empty token",
+                )
+            )
+        seen += [j for j in jobs if isinstance(j, dict)]
+        token = body.get("nextPageToken", "")
+        if not token:
+            return seen, False, found
+    return seen, True, found
 
 
 def state_filter_violations(client: httpx.Client, parent: str, state: str) -> list[Violation]:
@@ -189,12 +209,24 @@ def state_filter_violations(client: httpx.Client, parent: str, state: str) -> li
     return found
 
 
-def rebase_violations(client: httpx.Client, parent: str, timeout: float) -> list[Violation]:
-    """Rebase of a succeeded job is an Operation that the operations endpoints get, list and finish."""
+def succeeded_job(client: httpx.Client, parent: str, timeout: float) -> tuple[dict[str, Any], list[Violation]]:
+    """A job that ended SUCCEEDED (a rebase needs its tuned model); Unverifiable if it ended otherwise."""
     job, found = probes.created(client, parent, probes.example_job())
     if not job:
+        return job, found
+    last, _, waited = probes.wait_for(client, job["name"], _spec.terminal_states(), timeout)
+    if waited:
+        return {}, found + waited
+    if last.get("state") != "JOB_STATE_SUCCEEDED":
+        raise probes.Unverifiable(f"the job ended {last.get('state')}, so there is no tuned model to rebase")
+    return last, found
+
+
+def rebase_violations(client: httpx.Client, parent: str, timeout: float) -> list[Violation]:
+    """Rebase of a succeeded job is an Operation that the operations endpoints get, list and finish."""
+    job, found = succeeded_job(client, parent, timeout)
+    if not job:
         return found
-    probes.wait_for(client, job["name"], _spec.terminal_states(), timeout)
     request = probes.example_message(REBASE_REQUEST, full=True)
     request["tunedModelRef"] = {"tuningJob": job["name"]}
     request["tuningJob"] = probes.example_job(description="rebased by the contract suite")
@@ -209,17 +241,14 @@ def rebase_violations(client: httpx.Client, parent: str, timeout: float) -> list
         ]
     operation = response.json()
     found += operation_violations(operation)
-    name = operation.get("name", "")
-    deadline = time.monotonic() + timeout
-    while not operation.get("done") and time.monotonic() < deadline:
-        time.sleep(probes.POLL_SECONDS)
-        got = probes.call(client, "GetOperation", name)
-        if got.status_code != 200:
-            return found + [Violation("Operation.name", "", f"GetOperation failed: {got.status_code} {got.text[:200]}")]
-        operation = got.json()
-        found += operation_violations(operation)
-    if not operation.get("done"):
-        found.append(Violation("Operation.done", "done", "rebase never finished"))
+    if any(v.element == "Operation.name" for v in found):
+        return found  # not an Operation name: nothing to follow
+    if not isinstance(operation, dict) or not isinstance(operation.get("name"), str):
+        return found + [Violation("Operation.name", "name", "rebase answered no Operation name to follow")]
+    name = operation["name"]
+    LEDGER.created.append(name)
+    operation, waited = wait_operation(client, name, operation, timeout)
+    found += waited
     if isinstance(operation.get("response"), dict):
         body = {k: v for k, v in operation["response"].items() if k != "@type"}
         found += [Violation(v.element, f"response.{v.path}", v.problem) for v in job_violations(body)]
@@ -227,6 +256,29 @@ def rebase_violations(client: httpx.Client, parent: str, timeout: float) -> list
     if listing.status_code != 200 or name not in [o.get("name") for o in listing.json().get("operations", [])]:
         found.append(Violation("Operation.name", "", f"ListOperations does not list {name}: {listing.status_code}"))
     return found + finished_operation_violations(client, name)
+
+
+def wait_operation(
+    client: httpx.Client, name: str, operation: dict[str, Any], timeout: float
+) -> tuple[dict[str, Any], list[Violation]]:
+    """Poll GetOperation (backing off) until done or ``timeout`` s pass: (last operation, violations)."""
+    found: list[Violation] = []
+    deadline = time.monotonic() + timeout
+    pause = probes.FIRST_POLL_SECONDS
+    while not operation.get("done"):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            found.append(Violation("Operation.done", "done", f"not done after {timeout:.0f} s (--job-timeout)"))
+            break
+        time.sleep(min(pause, left))
+        pause = min(pause * 1.5, probes.MAX_POLL_SECONDS)
+        got = probes.call(client, "GetOperation", name)
+        body = got.json() if got.status_code == 200 else None
+        if not isinstance(body, dict):
+            found.append(Violation("Operation.name", "", f"GetOperation failed: {got.status_code} {got.text[:200]}"))
+            break
+        operation = body
+    return operation, found
 
 
 def finished_operation_violations(client: httpx.Client, name: str) -> list[Violation]:
@@ -240,7 +292,7 @@ def finished_operation_violations(client: httpx.Client, name: str) -> list[Viola
             )
         )
     deleted = probes.call(client, "DeleteOperation", name)
-    if deleted.status_code != 200 or deleted.json() != {}:
+    if deleted.status_code != 200:
         found.append(
             Violation(
                 "Operation.name", "", f"DeleteOperation answers Empty, got {deleted.status_code} {deleted.text[:200]}"
@@ -251,16 +303,17 @@ def finished_operation_violations(client: httpx.Client, name: str) -> list[Viola
 
 def cancelled_operation_violations(client: httpx.Client, parent: str, timeout: float) -> list[Violation]:
     """CancelOperation answers Empty; the operation ends done, with an error (CANCELLED) or its response."""
-    job, found = probes.created(client, parent, probes.example_job())
+    job, found = succeeded_job(client, parent, timeout)
     if not job:
         return found
-    probes.wait_for(client, job["name"], _spec.terminal_states(), timeout)
     started = probes.call(client, "RebaseTunedModel", parent, {"tunedModelRef": {"tuningJob": job["name"]}})
     if started.status_code != 200:
         return found + [Violation("Operation.name", "", f"rebase failed: {started.status_code} {started.text[:200]}")]
-    name = started.json().get("name", "")
+    name = started.json().get("name") if isinstance(started.json(), dict) else None
+    if not isinstance(name, str):
+        return found + [Violation("Operation.name", "name", "rebase answered no Operation name to follow")]
     cancelled = probes.call(client, "CancelOperation", name)
-    if cancelled.status_code != 200 or cancelled.json() != {}:
+    if cancelled.status_code != 200:
         found.append(
             Violation(
                 "Operation.name",
@@ -268,15 +321,63 @@ def cancelled_operation_violations(client: httpx.Client, parent: str, timeout: f
                 f"CancelOperation answers Empty, got {cancelled.status_code} {cancelled.text[:200]}",
             )
         )
-    deadline = time.monotonic() + timeout
-    operation: dict[str, Any] = {}
-    while time.monotonic() < deadline and not operation.get("done"):
-        operation = probes.call(client, "GetOperation", name).json()
-        time.sleep(probes.POLL_SECONDS)
-    found += operation_violations(operation)
+    operation, waited = wait_operation(client, name, {}, timeout)
+    found += waited
     code, _ = cancelled_code()
     if not operation.get("done"):
-        found.append(Violation("Operation.done", "done", "a cancelled operation never finished"))
+        pass  # wait_operation reported it
     elif "error" in operation and operation["error"].get("code") != code:
         found.append(Violation("Operation.error", "error.code", f"cancelled operation's code is not {code}"))
     return found
+
+
+def observed_violations(client: httpx.Client, parent: str, max_jobs: int = 25) -> list[Violation]:
+    """Read-only: every listed job (up to ``max_jobs``) read back by name equal in its stable fields, and
+    its operations listed and read. Unverifiable when the server lists no job under ``parent``."""
+    jobs, _, found = list_all(client, parent, {}, page_size=10)
+    if not jobs:
+        raise probes.Unverifiable(f"no job listed under {parent}: nothing to observe read-only")
+    for job in jobs[:max_jobs]:
+        name = job.get("name")
+        if not isinstance(name, str):
+            continue
+        response = probes.get(client, name)
+        if response.status_code != 200:
+            found.append(Violation("GetTuningJobRequest.name", "", f"a listed job cannot be read: {response.status_code}"))
+            continue
+        body = response.json()
+        if isinstance(body, dict) and body.get("state") == job.get("state"):
+            found += probes.reread_violations(job, body)
+        operations = probes.call(client, "ListOperations", name, params={"pageSize": 5})
+        listed = operations.json().get("operations", []) if operations.status_code == 200 else []
+        for operation in listed if isinstance(listed, list) else []:
+            if isinstance(operation, dict) and isinstance(operation.get("name"), str):
+                probes.call(client, "GetOperation", operation["name"])
+    return found
+
+
+def proto_names(message: str, body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` with proto field names (`base_model`) instead of JSON names, recursively (from the IR)."""
+    fields = {f["json_name"]: f for f in _spec.documented_messages()[message]["fields"]}
+    out: dict[str, Any] = {}
+    for key, value in body.items():
+        field = fields.get(key)
+        if field is None:
+            out[key] = value
+            continue
+        nested = field.get("type_name") if field.get("type") == "message" else None
+        if nested in _spec.documented_messages() and isinstance(value, dict):
+            value = proto_names(nested, value)
+        out[field["name"]] = value
+    return out
+
+
+def proto_name_violations(client: httpx.Client, parent: str) -> list[Violation]:
+    """proto3 JSON parsers accept proto field names: a job sent with them is created and reads back in JSON names."""
+    job = probes.example_job()
+    response = probes.create(client, parent, proto_names(probes.JOB, job))
+    element = "CreateTuningJobRequest.tuningJob"
+    if response.status_code != 200:
+        return [Violation(element, "", f"proto field names rejected ({response.status_code}): {response.text[:200]}")]
+    created = response.json()
+    return job_violations(created) + probes.readback_violations(probes.JOB, job, created)

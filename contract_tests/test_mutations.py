@@ -59,6 +59,13 @@ PROBES: dict[str, Probe] = {
     "page_token_ignored": lambda c: scenarios.pagination_violations(c, PARENT, count=3, page_size=1),
     "server_error_on_bad_input": too_long_display_name_violations,
     "error_not_status": lambda c: scenarios.not_found_violations(c, PARENT),
+    "create_time_changes": lambda c: scenarios.lifecycle_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
+    "update_time_frozen": lambda c: scenarios.lifecycle_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
+    "list_leaks_other_project": lambda c: scenarios.pagination_violations(c, PARENT, count=2, page_size=5),
+    "token_on_last_page": lambda c: scenarios.pagination_violations(c, PARENT, count=2, page_size=5),
+    "rejects_proto_names": lambda c: scenarios.proto_name_violations(c, PARENT),
+    "create_without_name": created_job_violations,
+    "rebase_answers_a_job": lambda c: scenarios.rebase_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
 }
 
 
@@ -118,7 +125,7 @@ def test_schemathesis_run_catches_mutant(reference_app: object, name: str) -> No
     mutant = next(m for m in MUTANTS if m.name == name)
     create = _spec.method_of("CreateTuningJob")
     with serve(mutant.wrap(reference_app)) as url:  # type: ignore[arg-type]
-        target = Target(url, "mutants", "us-central1", allow_writes=True, job_seconds=FAST_JOB_SECONDS)
+        target = Target(url, "mutants", "us-central1", allow_writes=True, job_seconds=FAST_JOB_SECONDS, in_process=True)
         with pytest.raises(BaseException) as caught:  # hypothesis re-raises the failing check
             check = test_schemathesis.conformance_check(create)
             test_schemathesis._run(target, create, GenerationMode.POSITIVE, test_schemathesis.POSITIVE_EXAMPLES, check)

@@ -14,8 +14,9 @@ import httpx
 import pytest
 
 from . import _spec, probes, scenarios
-from .checks import Violation, describe
+from .checks import Violation, assert_clean
 from .conftest import Target
+from .ledger import LEDGER
 from .marks import covers
 
 pytestmark = [pytest.mark.conform, pytest.mark.writes]
@@ -40,9 +41,11 @@ def test_output_only_state_sent_on_create_is_not_taken(http: httpx.Client, targe
         got = response.json().get("state")
         if got not in START_STATES or (state not in START_STATES and got == state):
             found.append(Violation(scenarios.state_element(state), "state", f"create took the sent state: {got}"))
+        else:
+            LEDGER.record(scenarios.state_element(state), "negative", True, "output-only state sent on create not taken")
     else:
         found += probes.expect_error(response, scenarios.state_element(state), ("INVALID_ARGUMENT",), ("state",))
-    assert not found, describe(found)
+    assert_clean(found)
 
 
 @covers("AdapterSize.ADAPTER_SIZE_UNSPECIFIED", negative=True)
@@ -55,13 +58,15 @@ def test_unspecified_adapter_size_is_never_written_out(http: httpx.Client, targe
     if "ADAPTER_SIZE_UNSPECIFIED" in response.text and response.status_code == 200:
         found.append(Violation("AdapterSize.ADAPTER_SIZE_UNSPECIFIED", "adapterSize",
                                "the zero value was written out; proto3 JSON omits defaults"))
-    assert not found, describe(found)
+    assert_clean(found)
 
 
 @covers("ListTuningJobsResponse.nextPageToken", "ListTuningJobsResponse.tuningJobs", negative=True)
 def test_empty_location_lists_no_jobs_and_no_next_page(http: httpx.Client, target: Target) -> None:
     parent = f"projects/{target.project}/locations/empty-{uuid.uuid4().hex[:8]}"
-    body = probes.call(http, "ListTuningJobs", parent).json()
+    response = probes.call(http, "ListTuningJobs", parent)
+    assert response.status_code == 200, f"listing an empty location: {response.status_code} {response.text[:200]}"
+    body = response.json()
     assert body.get("tuningJobs", []) == [] and not body.get("nextPageToken"), body
 
 
@@ -73,7 +78,7 @@ def test_unknown_operation_is_a_status_error_not_an_operation(http: httpx.Client
     found = probes.expect_error(response, "Operation.name", ("NOT_FOUND",))
     if any(key in response.text for key in ('"done"', '"response"', '"metadata"')):
         found.append(Violation("Operation.done", "", f"an error carried operation fields: {response.text[:200]}"))
-    assert not found, describe(found)
+    assert_clean(found)
 
 
 @covers("TunedModelRef.pipelineJob", "TunedModelRef.tunedModel", negative=True)
@@ -81,7 +86,7 @@ def test_unknown_operation_is_a_status_error_not_an_operation(http: httpx.Client
 def test_rebase_of_a_malformed_reference_is_rejected(http: httpx.Client, target: Target, key: str) -> None:
     response = probes.call(http, "RebaseTunedModel", target.parent, {"tunedModelRef": {key: "not/a//name"}})
     found = probes.expect_error(response, f"TunedModelRef.{key}", ("INVALID_ARGUMENT", "NOT_FOUND"))
-    assert not found, describe(found)
+    assert_clean(found)
 
 
 def _examples_with_parts(*parts: dict[str, Any]) -> dict[str, Any]:
@@ -109,7 +114,7 @@ def test_part_with_two_members_of_a_union_is_never_echoed(
             found.append(Violation(element, "tuningDataStats", "output-only examples sent on input came back"))
     else:
         found += probes.expect_error(response, element, ("INVALID_ARGUMENT",))
-    assert not found, describe(found)
+    assert_clean(found)
 
 
 @covers("TuningDataStats.tuning_data_stats:supervisedTuningDataStats", negative=True)
@@ -122,4 +127,4 @@ def test_output_only_data_stats_sent_on_create_are_ignored(http: httpx.Client, t
                                "output-only statistics sent on create came back"))
     elif response.status_code != 200:
         found += probes.expect_error(response, "TuningDataStats.supervisedTuningDataStats", ("INVALID_ARGUMENT",))
-    assert not found, describe(found)
+    assert_clean(found)

@@ -9,19 +9,12 @@ import httpx
 import pytest
 
 from . import _spec, probes, scenarios
-from .checks import (
-    Violation,
-    describe,
-)
+from .checks import assert_clean
 from .conftest import Target
 from .marks import covers
 
 pytestmark = pytest.mark.conform
 CREATE_BODY = "CreateTuningJobRequest.tuningJob"
-
-
-def _assert_clean(violations: list[Violation]) -> None:
-    assert not violations, describe(violations)
 
 
 # -- lifecycle and cancellation ----------------------------------------------------------------
@@ -44,7 +37,7 @@ def _assert_clean(violations: list[Violation]) -> None:
     ),
 )
 def test_job_walks_documented_states_to_a_terminal_one(http: httpx.Client, target: Target) -> None:
-    _assert_clean(scenarios.lifecycle_violations(http, target.parent, target.job_seconds * 5 + 10))
+    assert_clean(scenarios.lifecycle_violations(http, target.parent, target.job_timeout))
 
 
 @pytest.mark.writes
@@ -57,16 +50,16 @@ def test_job_walks_documented_states_to_a_terminal_one(http: httpx.Client, targe
     "Status.message",
 )
 def test_cancelled_job_ends_cancelled_with_code_1(http: httpx.Client, target: Target) -> None:
-    _assert_clean(scenarios.cancel_violations(http, target.parent, target.job_seconds * 5 + 10))
+    assert_clean(scenarios.cancel_violations(http, target.parent, target.job_timeout))
 
 
 @pytest.mark.writes
 @covers("CancelTuningJobRequest.name", negative=True)
 def test_cancel_of_succeeded_job_is_failed_precondition(http: httpx.Client, target: Target) -> None:
     job, found = probes.created(http, target.parent, probes.example_job())
-    probes.wait_for(http, job["name"], _spec.terminal_states(), target.job_seconds * 5 + 10)
+    probes.wait_for(http, job["name"], _spec.terminal_states(), target.job_timeout)
     response = probes.call(http, "CancelTuningJob", job["name"], {})
-    _assert_clean(found + probes.expect_error(response, "CancelTuningJobRequest.name", ("FAILED_PRECONDITION",)))
+    assert_clean(found + probes.expect_error(response, "CancelTuningJobRequest.name", ("FAILED_PRECONDITION",)))
 
 
 # -- errors -------------------------------------------------------------------------------------
@@ -75,14 +68,14 @@ def test_cancel_of_succeeded_job_is_failed_precondition(http: httpx.Client, targ
 @covers("GetTuningJobRequest.name", "Operation.name", negative=True)
 @covers("Status.code", "Status.message", "Status.details")
 def test_unknown_job_is_not_found_with_status_body(http: httpx.Client, target: Target) -> None:
-    _assert_clean(scenarios.not_found_violations(http, target.parent))
+    assert_clean(scenarios.not_found_violations(http, target.parent))
 
 
 @pytest.mark.writes
 @covers("CancelTuningJobRequest.name", negative=True)
 def test_cancel_of_unknown_job_is_not_found(http: httpx.Client, target: Target) -> None:
     name = f"{target.parent}/tuningJobs/{uuid.uuid4().int % 10**18}"
-    _assert_clean(
+    assert_clean(
         probes.expect_error(
             probes.call(http, "CancelTuningJob", name, {}), "CancelTuningJobRequest.name", ("NOT_FOUND",)
         )
@@ -102,7 +95,7 @@ def test_cancel_of_unknown_job_is_not_found(http: httpx.Client, target: Target) 
 @covers("GetTuningJobRequest.name", "ListTuningJobsRequest.parent", negative=True)
 def test_bad_resource_names_are_rejected_with_status(http: httpx.Client, path: str) -> None:
     response = http.get(path)
-    _assert_clean(probes.expect_error(response, "GetTuningJobRequest.name", ("NOT_FOUND", "INVALID_ARGUMENT")))
+    assert_clean(probes.expect_error(response, "GetTuningJobRequest.name", ("NOT_FOUND", "INVALID_ARGUMENT")))
 
 
 @pytest.mark.parametrize("xgafv", ["1", "2"])
@@ -110,7 +103,7 @@ def test_bad_resource_names_are_rejected_with_status(http: httpx.Client, path: s
 def test_error_format_parameter_keeps_status_shape(http: httpx.Client, target: Target, xgafv: str) -> None:
     name = f"{target.parent}/tuningJobs/{uuid.uuid4().int % 10**18}"
     response = probes.call(http, "GetTuningJob", name, params={"$.xgafv": xgafv})
-    _assert_clean(probes.expect_error(response, "GetTuningJobRequest.name", ("NOT_FOUND",)))
+    assert_clean(probes.expect_error(response, "GetTuningJobRequest.name", ("NOT_FOUND",)))
 
 
 # -- invalid bodies -----------------------------------------------------------------------------
@@ -129,6 +122,7 @@ def _union_member(field: _spec.FieldPath) -> list[str]:
     ]
 
 
+@pytest.mark.writes
 @pytest.mark.parametrize(
     "field",
     [
@@ -142,7 +136,7 @@ def test_wrong_json_type_is_invalid_argument_naming_the_field(
     http: httpx.Client, target: Target, field: _spec.FieldPath
 ) -> None:
     body = scenarios.nest(field.path, scenarios.wrong_type(field.schema))
-    _assert_clean(scenarios.invalid_job_violations(http, target.parent, body, field.element, (field.path[-1],)))
+    assert_clean(scenarios.invalid_job_violations(http, target.parent, body, field.element, (field.path[-1],)))
 
 
 def _constraint_cases() -> list[Any]:
@@ -219,11 +213,12 @@ def _constraint_cases() -> list[Any]:
     return cases
 
 
+@pytest.mark.writes
 @pytest.mark.parametrize(("path", "value", "element"), _constraint_cases())
 def test_documented_constraint_violation_is_invalid_argument(
     http: httpx.Client, target: Target, path: tuple[str, ...], value: Any, element: str
 ) -> None:
-    _assert_clean(
+    assert_clean(
         scenarios.invalid_job_violations(http, target.parent, scenarios.nest(path, value), element, (path[-1],))
     )
 
@@ -244,20 +239,22 @@ def _missing_required_cases() -> list[Any]:
     return cases
 
 
+@pytest.mark.writes
 @pytest.mark.parametrize(("path", "key", "element"), _missing_required_cases())
 def test_missing_required_field_is_invalid_argument(
     http: httpx.Client, target: Target, path: tuple[str, ...], key: str, element: str
 ) -> None:
     message = _spec.target_message(next(f.schema for f in WRITABLE if f.path == path)) or ""
     value = {k: v for k, v in probes.example_message(message, full=True).items() if k != key}
-    _assert_clean(scenarios.invalid_job_violations(http, target.parent, scenarios.nest(path, value), element, (key,)))
+    assert_clean(scenarios.invalid_job_violations(http, target.parent, scenarios.nest(path, value), element, (key,)))
 
 
+@pytest.mark.writes
 @covers(CREATE_BODY, negative=True)
 def test_create_without_a_json_body_is_invalid_argument(http: httpx.Client, target: Target) -> None:
     method, path = probes.url_for("CreateTuningJob", target.parent)
     response = http.request(method, path, content=b"{not json", headers={"Content-Type": "application/json"})
-    _assert_clean(probes.expect_error(response, CREATE_BODY, ("INVALID_ARGUMENT",)))
+    assert_clean(probes.expect_error(response, CREATE_BODY, ("INVALID_ARGUMENT",)))
 
 
 # -- pagination and filters ----------------------------------------------------------------------
@@ -274,7 +271,7 @@ def test_create_without_a_json_body_is_invalid_argument(http: httpx.Client, targ
     "TuningJob.labels",
 )
 def test_pages_list_every_job_exactly_once(http: httpx.Client, target: Target) -> None:
-    _assert_clean(scenarios.pagination_violations(http, target.parent))
+    assert_clean(scenarios.pagination_violations(http, target.parent))
 
 
 @pytest.mark.parametrize(
@@ -295,7 +292,7 @@ def test_bad_list_parameters_are_invalid_argument(
     http: httpx.Client, target: Target, params: dict[str, Any], element: str
 ) -> None:
     response = probes.call(http, "ListTuningJobs", target.parent, params=params)
-    _assert_clean(probes.expect_error(response, element, ("INVALID_ARGUMENT",)))
+    assert_clean(probes.expect_error(response, element, ("INVALID_ARGUMENT",)))
 
 
 @pytest.mark.parametrize(
@@ -306,7 +303,7 @@ def test_bad_list_parameters_are_invalid_argument(
     ],
 )
 def test_state_filter_accepts_every_documented_value(http: httpx.Client, target: Target, state: str) -> None:
-    _assert_clean(scenarios.state_filter_violations(http, target.parent, state))
+    assert_clean(scenarios.state_filter_violations(http, target.parent, state))
 
 
 # -- long-running rebase --------------------------------------------------------------------------
@@ -328,14 +325,14 @@ REBASE_FIELDS = [
     "Operation.response",
 )
 def test_rebase_is_an_operation_the_operations_endpoints_finish(http: httpx.Client, target: Target) -> None:
-    _assert_clean(scenarios.rebase_violations(http, target.parent, target.job_seconds * 5 + 10))
+    assert_clean(scenarios.rebase_violations(http, target.parent, target.job_timeout))
 
 
 @pytest.mark.writes
 @covers("RebaseTunedModelRequest.tunedModelRef", "TunedModelRef.tuningJob", "Operation.error", negative=True)
 def test_rebase_without_a_model_reference_is_invalid_argument(http: httpx.Client, target: Target) -> None:
     response = probes.call(http, "RebaseTunedModel", target.parent, {})
-    _assert_clean(
+    assert_clean(
         probes.expect_error(
             response,
             "RebaseTunedModelRequest.tunedModelRef",
@@ -364,21 +361,23 @@ def _short_enum_cases() -> list[Any]:
     return cases
 
 
+@pytest.mark.writes
 @pytest.mark.parametrize(("path", "value", "element"), _short_enum_cases())
 def test_enum_value_by_short_name_is_invalid_argument(
     http: httpx.Client, target: Target, path: tuple[str, ...], value: str, element: str
 ) -> None:
-    _assert_clean(
+    assert_clean(
         scenarios.invalid_job_violations(http, target.parent, scenarios.nest(path, value), element, (path[-1],))
     )
 
 
+@pytest.mark.writes
 @pytest.mark.parametrize("rpc", ["CreateTuningJob", "RebaseTunedModel"])
 @covers("CreateTuningJobRequest.parent", "RebaseTunedModelRequest.parent", negative=True)
 def test_parent_without_location_is_not_found(http: httpx.Client, target: Target, rpc: str) -> None:
     method, path = probes.url_for(rpc, target.parent)
     response = http.request(method, path.replace(f"/locations/{target.location}", ""), json=probes.example_job())
-    _assert_clean(probes.expect_error(response, f"{rpc}Request.parent", ("NOT_FOUND", "INVALID_ARGUMENT")))
+    assert_clean(probes.expect_error(response, f"{rpc}Request.parent", ("NOT_FOUND", "INVALID_ARGUMENT")))
 
 
 @pytest.mark.writes
@@ -389,7 +388,7 @@ def test_rebase_with_a_non_gcs_destination_is_invalid_argument(http: httpx.Clien
         "artifactDestination": {"outputUriPrefix": "https://example.com/out/"},
     }
     response = probes.call(http, "RebaseTunedModel", target.parent, request)
-    _assert_clean(
+    assert_clean(
         probes.expect_error(response, "GcsDestination.outputUriPrefix", ("INVALID_ARGUMENT",), ("outputUriPrefix",))
     )
 
@@ -397,4 +396,10 @@ def test_rebase_with_a_non_gcs_destination_is_invalid_argument(http: httpx.Clien
 @pytest.mark.writes
 @covers("Operation.error", "Operation.done")
 def test_cancelled_operation_finishes_with_cancelled_error(http: httpx.Client, target: Target) -> None:
-    _assert_clean(scenarios.cancelled_operation_violations(http, target.parent, target.job_seconds * 5 + 10))
+    assert_clean(scenarios.cancelled_operation_violations(http, target.parent, target.job_timeout))
+
+
+@pytest.mark.writes
+@covers(CREATE_BODY)
+def test_proto_field_names_are_accepted_on_input(http: httpx.Client, target: Target) -> None:
+    assert_clean(scenarios.proto_name_violations(http, target.parent))

@@ -1,9 +1,8 @@
-"""``vertex-tuning conform``: run the contract suite against a server and summarise the result."""
+"""``vertex-tuning conform``: run the contract suite against a server and give one of three verdicts."""
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,70 +12,59 @@ import typer
 
 # A reference server started by --serve-reference runs each job's lifecycle in this many seconds.
 _REFERENCE_JOB_SECONDS = 1.0
+# The reachability probe: one GET, answered or not within this many seconds.
+_PREFLIGHT_SECONDS = 5.0
+# Self-tests of the suite, not checks of a server.
+_SELF_TESTS = ("test_mutations.py", "test_coverage.py", "test_openapi_document.py", "test_self.py")
 
 
 @dataclass
-class _Tally:
-    passed: int = 0
-    failed: int = 0
-    skipped: int = 0
+class _Recorder:
+    """pytest plugin: each test's outcome, reason, the elements it declares and its last request."""
 
-    def add(self, outcome: str) -> None:
-        setattr(self, outcome, getattr(self, outcome) + 1)
-
-    @property
-    def run(self) -> int:
-        return self.passed + self.failed
-
-
-@dataclass
-class _Results:
-    """pytest plugin: records each test's outcome, covered elements and operation."""
-
+    records: dict[str, Any] = field(default_factory=dict)
     elements: dict[str, list[str]] = field(default_factory=dict)
-    methods: dict[str, str] = field(default_factory=dict)
-    outcomes: dict[str, str] = field(default_factory=dict)
 
     def pytest_collection_modifyitems(self, items: list[Any]) -> None:
         for item in items:
             self.elements[item.nodeid] = [e for mark in item.iter_markers("covers") for e in mark.args]
-            params = getattr(getattr(item, "callspec", None), "params", {})
-            if "operation_id" in params:
-                self.methods[item.nodeid] = str(params["operation_id"]).rsplit(".", 1)[-1]
 
     def pytest_runtest_logreport(self, report: Any) -> None:
+        suite = _suite()
+        LEDGER, TestRecord = suite.ledger.LEDGER, suite.verdict.TestRecord
+
         counted = report.when == "call" or report.outcome != "passed"
-        if counted and (report.nodeid not in self.outcomes or report.outcome == "failed"):
-            self.outcomes[report.nodeid] = report.outcome
-
-    def by_element(self) -> dict[str, _Tally]:
-        tallies: dict[str, _Tally] = defaultdict(_Tally)
-        for nodeid, outcome in self.outcomes.items():
-            for element in self.elements.get(nodeid, []):
-                tallies[element].add(outcome)
-        return dict(sorted(tallies.items()))
-
-    def by_method(self, rpcs: list[str]) -> dict[str, _Tally]:
-        """Per RPC: its schemathesis runs plus every test covering an element of its request message."""
-        tallies: dict[str, _Tally] = {rpc: _Tally() for rpc in rpcs}
-        for nodeid, outcome in self.outcomes.items():
-            touched = {self.methods[nodeid]} if nodeid in self.methods else set()
-            touched |= {rpc for rpc in rpcs for e in self.elements.get(nodeid, []) if e.startswith(f"{rpc}Request.")}
-            for rpc in touched & tallies.keys():
-                tallies[rpc].add(outcome)
-        return tallies
+        if not counted or (report.nodeid in self.records and report.outcome != "failed"):
+            return
+        message = ""
+        if report.outcome == "skipped" and isinstance(report.longrepr, tuple):
+            message = str(report.longrepr[2]).removeprefix("Skipped: ")
+        elif report.outcome == "failed":
+            crash = getattr(report.longrepr, "reprcrash", None)
+            message = (crash.message if crash else str(report.longrepr)).strip().splitlines()[0][:300]
+        self.records[report.nodeid] = TestRecord(
+            report.nodeid, report.outcome, self.elements.get(report.nodeid, []), message, LEDGER.request
+        )
 
 
-def _table(title: str, rows: dict[str, _Tally]) -> Any:
-    from rich.table import Table
+def preflight(base_url: str, parent: str, headers: dict[str, str]) -> str | None:
+    """None if ``base_url`` answers a list call like a TuningJobs API; else one line saying why not."""
+    import httpx
 
-    table = Table(title=title)
-    for column in ("", "run", "passed", "failed", "skipped"):
-        table.add_column(column, justify="left" if not column else "right")
-    for name, tally in rows.items():
-        style = "red" if tally.failed else None
-        table.add_row(name, str(tally.run), str(tally.passed), str(tally.failed), str(tally.skipped), style=style)
-    return table
+    url = f"{base_url.rstrip('/')}/v1/{parent}/tuningJobs"
+    try:
+        response = httpx.get(url, params={"pageSize": 1}, headers=headers, timeout=_PREFLIGHT_SECONDS)
+    except httpx.HTTPError as exc:
+        return f"cannot reach {base_url}: {type(exc).__name__}: {exc or 'no answer'}"
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or (response.status_code != 200 and not isinstance(body.get("error"), dict)):
+        kind = response.headers.get("content-type", "no content type")
+        return f"not a TuningJobs API: GET {url} answered {response.status_code} ({kind}), not JSON TuningJobs/Status"
+    return None
+
 
 
 def _suite() -> Any:
@@ -88,29 +76,33 @@ def _suite() -> Any:
             package = importlib.import_module(name)
         except ModuleNotFoundError:
             continue
-        importlib.import_module(f"{name}._spec")
-        importlib.import_module(f"{name}.coverage")
+        for module in ("_spec", "coverage", "ledger", "verdict"):
+            importlib.import_module(f"{name}.{module}")
         return package
     raise ModuleNotFoundError("the contract suite is not installed (pip install 'vertex-tuning[contract]')")
 
 
 def run_conformance(
     base_url: str | None,
-    project: str,
-    location: str,
-    credentials: str,
-    allow_writes: bool,
-    report: Path | None,
-    serve_reference: bool,
+    *,
+    project: str = "contract-tests",
+    location: str = "us-central1",
+    credentials: str = "none",
+    allow_writes: bool = False,
+    serve_reference: bool = False,
+    job_timeout: float | None = None,
+    dataset_uri: str | None = None,
+    select: str | None = None,
+    junit_xml: Path | None = None,
+    report: Path | None = None,
+    summary: Path | None = None,
 ) -> int:
-    """Run the suite (pytest.main over the installed contract_tests) and print the summary; the exit code."""
+    """Run the suite against a server, print per-element outcomes and the verdict; its exit code."""
     import pytest
-    from rich.console import Console
 
     contract_tests = _suite()
-    _spec, coverage = contract_tests._spec, contract_tests.coverage
+    verdicts, LEDGER = contract_tests.verdict, contract_tests.ledger.LEDGER
 
-    console = Console()
     with ExitStack() as stack:
         job_seconds: float | None = None
         if serve_reference:
@@ -122,59 +114,42 @@ def run_conformance(
             allow_writes = True  # a throwaway in-memory server: nothing to protect
         if not base_url:
             raise typer.BadParameter("give --base-url or --serve-reference")
-        args = [
-            str(Path(contract_tests.__file__).parent),
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--base-url",
-            base_url,
-            "--project",
-            project,
-            "--location",
-            location,
-            "--credentials",
-            credentials,
-        ]
+        headers: dict[str, str] = {}
+        if credentials == "ADC":
+            adc_headers = __import__(f"{contract_tests.__name__}.conftest", fromlist=["adc_headers"]).adc_headers
+
+            headers = adc_headers()
+        problem = preflight(base_url, f"projects/{project}/locations/{location}", headers)
+        if problem:
+            typer.echo(f"incomplete: {problem}")
+            return int(verdicts.EXIT_CODES[verdicts.INCOMPLETE])
+        suite = Path(contract_tests.__file__).parent
+        args = [str(suite), "-q", "--tb=no", "-p", "no:cacheprovider", "-p", "no:warnings", "--no-header", "-rN"]
+        args += [f"--ignore={suite / name}" for name in _SELF_TESTS]
+        args += ["--base-url", base_url, "--project", project, "--location", location, "--credentials", credentials]
         if allow_writes:
             args.append("--allow-writes")
         if job_seconds:
             args += ["--job-seconds", str(job_seconds)]
-        if report:
-            args += ["--junitxml", str(report.with_suffix(".xml"))]
-        results = _Results()
-        exit_code = int(pytest.main(args, plugins=[results]))
-
-    rpcs = [op.rsplit(".", 1)[-1] for op in _spec.operation_ids()]
-    console.print(_table(f"Checks per method against {base_url}", results.by_method(rpcs)))
-    console.print(_table("Checks per documented element", results.by_element()))
-    rows, unknown = coverage.table()
-    counts = coverage.summary(rows)
-    console.print(
-        f"coverage: {counts['covered']}/{counts['total']} documented elements have a positive and a negative check "
-        f"({counts['with_positive']} positive, {counts['with_negative']} negative)"
-    )
-    conforms = exit_code == 0 and not counts["uncovered"] and not unknown
-    console.print("[green]server conforms[/]" if conforms else "[red]server does not conform[/]")
+        if job_timeout:
+            args += ["--job-timeout", str(job_timeout)]
+        if dataset_uri:
+            args += ["--dataset-uri", dataset_uri]
+        if select:
+            args += ["-k", select]
+        if junit_xml:
+            args += ["--junitxml", str(junit_xml)]
+        LEDGER.reset()
+        recorder = _Recorder()
+        pytest.main(args, plugins=[recorder])
+        result = verdicts.decide(LEDGER, list(recorder.records.values()), base_url, select or "")
+    for line in verdicts.to_text(result):
+        typer.echo(line)
     if report:
-        report.write_text(
-            json.dumps(
-                {
-                    "base_url": base_url,
-                    "pytest_exit_code": exit_code,
-                    "conforms": conforms,
-                    "tests": results.outcomes,
-                    "by_method": {k: vars(v) for k, v in results.by_method(rpcs).items()},
-                    "by_element": {k: vars(v) for k, v in results.by_element().items()},
-                    "coverage": counts,
-                },
-                indent=1,
-                sort_keys=True,
-            )
-            + "\n",
-            encoding="utf-8",
-        )
-    return 0 if conforms else 1
+        report.write_text(json.dumps(verdicts.to_json(result), indent=1) + "\n", encoding="utf-8")
+    if summary:
+        summary.write_text(verdicts.to_markdown(result), encoding="utf-8")
+    return int(result.exit_code)
 
 
 def register(app: typer.Typer) -> None:
@@ -189,20 +164,44 @@ def register(app: typer.Typer) -> None:
         location: str = typer.Option("us-central1", help="Location of the parent."),
         credentials: str = typer.Option("none", help="ADC (google-auth default credentials) or none."),
         allow_writes: bool = typer.Option(
-            False, "--allow-writes", help="Also create and cancel jobs and rebase models."
+            False, "--allow-writes", help="Also create and cancel jobs and rebase models (otherwise only GET)."
         ),
-        report: str | None = typer.Option(None, "--report", help="Write PATH (JSON) and PATH with .xml (JUnit)."),
+        job_timeout: float | None = typer.Option(
+            None, "--job-timeout", help="Bound of every wait for a job or operation, seconds (default 30)."
+        ),
+        dataset_uri: str | None = typer.Option(
+            None, "--dataset-uri", help="gs:// training data for the jobs it creates (needed on a real service)."
+        ),
+        select: str | None = typer.Option(
+            None, "-k", "--select", help="Run only checks matching this pytest -k expression (a method or element)."
+        ),
+        junit_xml: str | None = typer.Option(None, "--junit-xml", help="Write a JUnit XML file of the checks."),
+        report: str | None = typer.Option(None, "--report", help="Write every element's outcome as JSON."),
+        summary: str | None = typer.Option(None, "--summary", help="Write a Markdown summary."),
         serve_reference: bool = typer.Option(
             False, "--serve-reference", help="Check a reference server started on a free loopback port."
         ),
     ) -> None:
-        """Check a server against the documented contract; exit 0 only if it conforms.
+        """Check a server against the documented contract.
 
-        Read-only (get, list, operations get/list) unless --allow-writes.
+        Exit 0: conforms (every documented element checked, nothing failed); 1: does not conform;
+        3: incomplete (nothing failed, something could not be checked). Read-only (GET) unless --allow-writes.
         """
         if credentials not in ("ADC", "none"):
             raise typer.BadParameter("--credentials must be ADC or none")
-        report_path = Path(report) if report else None
         raise typer.Exit(
-            run_conformance(base_url, project, location, credentials, allow_writes, report_path, serve_reference)
+            run_conformance(
+                base_url,
+                project=project,
+                location=location,
+                credentials=credentials,
+                allow_writes=allow_writes,
+                serve_reference=serve_reference,
+                job_timeout=job_timeout,
+                dataset_uri=dataset_uri,
+                select=select,
+                junit_xml=Path(junit_xml) if junit_xml else None,
+                report=Path(report) if report else None,
+                summary=Path(summary) if summary else None,
+            )
         )

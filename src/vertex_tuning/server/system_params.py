@@ -25,8 +25,8 @@ from vertex_tuning_protos.google import protobuf as wkt
 from vertex_tuning_protos.message_pool import default_message_pool
 
 from vertex_tuning._casing import json_name
-from vertex_tuning.server.errors import XGAFV_VALUES, StatusError, error_body
 from vertex_tuning._validation import Violation
+from vertex_tuning.server.errors import XGAFV_VALUES, StatusError, error_body
 
 __all__ = ["SYSTEM_PARAMETERS", "SystemParams", "read_system_params", "ui_alias"]
 

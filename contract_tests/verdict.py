@@ -1,0 +1,214 @@
+"""From what ran to one verdict: per-element outcomes, findings, notes; JSON, Markdown and text renderings.
+
+*conforms*: every documented element was contained in a request or response that a check asserted
+on, and no check failed. *does not conform*: some check failed (each finding names the element, the
+rule and the request). *incomplete*: nothing failed, but some elements were never checked (each
+with the reason). Each verdict has its own exit code.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from . import _spec
+from .ledger import Ledger, Note
+
+CONFORMS, DOES_NOT_CONFORM, INCOMPLETE = "conforms", "does not conform", "incomplete"
+EXIT_CODES = {CONFORMS: 0, DOES_NOT_CONFORM: 1, INCOMPLETE: 3}
+
+
+@dataclass
+class TestRecord:
+    """One test as pytest ran it."""
+
+    nodeid: str
+    outcome: str  # passed | failed | skipped
+    elements: list[str] = field(default_factory=list)
+    message: str = ""  # failure or skip reason, first line
+    request: str = ""  # the last exchange when it failed
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A failed check: the element, the rule it broke and the request that showed it."""
+
+    element: str
+    rule: str
+    request: str
+    test: str
+
+
+@dataclass
+class ElementOutcome:
+    """What happened to one documented element."""
+
+    element: str
+    kind: str
+    outcome: str  # passed | failed | not run
+    positive: int = 0
+    negative: int = 0
+    reason: str = ""
+
+
+@dataclass
+class Verdict:
+    """The run's result."""
+
+    verdict: str
+    base_url: str
+    elements: list[ElementOutcome]
+    findings: list[Finding]
+    notes: list[Note]
+    created: list[str]
+    tests: dict[str, int]
+    selection: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        """0 conforms, 1 does not conform, 3 incomplete."""
+        return EXIT_CODES[self.verdict]
+
+    def counts(self) -> dict[str, int]:
+        """Elements per outcome."""
+        found: dict[str, int] = defaultdict(int)
+        for e in self.elements:
+            found[e.outcome] += 1
+        return dict(found)
+
+
+def decide(ledger: Ledger, tests: list[TestRecord], base_url: str, selection: str = "") -> Verdict:
+    """The verdict of a run from the ledger (what checks asserted) and the tests' outcomes."""
+    findings = [
+        Finding(o.element, o.rule, o.request, o.test) for o in ledger.observations if not o.passed
+    ]
+    failing_tests = {f.test for f in findings}
+    for test in tests:
+        if test.outcome == "failed" and test.nodeid not in failing_tests:
+            element = test.elements[0] if test.elements else test.nodeid.split("::")[-1]
+            findings.append(Finding(element, test.message or "check failed", test.request, test.nodeid))
+    skips: dict[str, list[str]] = defaultdict(list)
+    for test in tests:
+        if test.outcome == "skipped":
+            for element in test.elements:
+                skips[element].append(test.message)
+    by_element: dict[str, list[Any]] = defaultdict(list)
+    for o in ledger.observations:
+        by_element[o.element].append(o)
+    failed = {f.element for f in findings}
+    outcomes = []
+    for element in _spec.elements():
+        seen = by_element.get(element.id, [])
+        positive = sum(o.passed and o.polarity == "positive" for o in seen)
+        negative = sum(o.passed and o.polarity == "negative" for o in seen)
+        if element.id in failed:
+            outcome, reason = "failed", ""
+        elif positive or negative:
+            outcome, reason = "passed", ""
+        else:
+            outcome = "not run"
+            reasons = sorted(set(skips.get(element.id, [])))
+            if reasons:
+                reason = "; ".join(reasons)[:200]
+            elif selection:
+                reason = f"not selected by {selection!r}"
+            else:
+                reason = "no checked request or response contained it"
+        outcomes.append(ElementOutcome(element.id, element.kind, outcome, positive, negative, reason))
+    if findings:
+        verdict = DOES_NOT_CONFORM
+    elif any(o.outcome != "passed" for o in outcomes):
+        verdict = INCOMPLETE
+    else:
+        verdict = CONFORMS
+    tally: dict[str, int] = defaultdict(int)
+    for test in tests:
+        tally[test.outcome] += 1
+    return Verdict(
+        verdict, base_url, outcomes, _unique(findings), list(ledger.notes), list(ledger.created), dict(tally), selection
+    )
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    return list(dict.fromkeys(findings))
+
+
+def headline(verdict: Verdict) -> str:
+    """One line: the verdict and what it rests on."""
+    counts = verdict.counts()
+    total = len(verdict.elements)
+    checked = f"{counts.get('passed', 0)}/{total} documented elements checked and passed"
+    if verdict.verdict == CONFORMS:
+        return f"conforms: {checked}, no check failed"
+    if verdict.verdict == DOES_NOT_CONFORM:
+        return (
+            f"does not conform: {len(verdict.findings)} finding(s) on {counts.get('failed', 0)} documented element(s); "
+            f"{checked}, {counts.get('not run', 0)} not run"
+        )
+    return f"incomplete: {counts.get('not run', 0)}/{total} documented elements could not be checked; {checked}"
+
+
+def to_json(verdict: Verdict) -> dict[str, Any]:
+    """The report written by ``--report``: every element's outcome, findings, notes, created resources."""
+    return {
+        "verdict": verdict.verdict,
+        "exit_code": verdict.exit_code,
+        "headline": headline(verdict),
+        "base_url": verdict.base_url,
+        "selection": verdict.selection,
+        "tests": verdict.tests,
+        "elements": [asdict(e) for e in verdict.elements],
+        "findings": [asdict(f) for f in verdict.findings],
+        "notes": [asdict(n) for n in verdict.notes],
+        "created": verdict.created,
+    }
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(verdict: Verdict, limit: int = 200) -> str:
+    """The summary written by ``--summary`` (e.g. into $GITHUB_STEP_SUMMARY)."""
+    lines = [f"## Contract verdict: {verdict.verdict}", "", headline(verdict), "", f"Server: `{verdict.base_url}`", ""]
+    if verdict.findings:
+        lines += ["### Findings", "", "| element | rule | request |", "| --- | --- | --- |"]
+        lines += [f"| `{f.element}` | {_md(f.rule)} | `{_md(f.request)}` |" for f in verdict.findings[:limit]]
+        lines.append("")
+    not_run = [e for e in verdict.elements if e.outcome == "not run"]
+    if not_run:
+        lines += ["### Not checked", "", "| element | why |", "| --- | --- |"]
+        lines += [f"| `{e.element}` | {_md(e.reason)} |" for e in not_run[:limit]]
+        lines.append("")
+    if verdict.notes:
+        lines += ["### Notes (allowed by the documents)", ""]
+        lines += [f"- `{n.element}`: {_md(n.text)} (`{_md(n.request)}`)" for n in verdict.notes[:limit]]
+        lines.append("")
+    lines += ["### Elements", "", "| element | outcome | positive | negative |", "| --- | --- | --- | --- |"]
+    lines += [f"| `{e.element}` | {e.outcome} | {e.positive} | {e.negative} |" for e in verdict.elements]
+    if verdict.created:
+        lines += ["", "### Created by the suite (clean up)", ""] + [f"- `{name}`" for name in verdict.created]
+    return "\n".join(lines) + "\n"
+
+
+def to_text(verdict: Verdict, limit: int = 50) -> list[str]:
+    """Console lines: per element outcome, findings, notes, created resources, then the verdict."""
+    lines = ["per documented element (positive/negative checks that passed):"]
+    for e in verdict.elements:
+        tail = f"  ({e.reason})" if e.reason else ""
+        lines.append(f"  {e.outcome:<8} {e.element}  [{e.positive}/{e.negative}]{tail}")
+    if verdict.findings:
+        lines.append(f"findings ({len(verdict.findings)}):")
+        for f in verdict.findings[:limit]:
+            lines.append(f"  FAIL {f.element}: {f.rule}  [{f.request or 'no request'}]")
+        if len(verdict.findings) > limit:
+            lines.append(f"  ... {len(verdict.findings) - limit} more in --report")
+    if verdict.notes:
+        lines.append(f"notes ({len(verdict.notes)}, allowed by the documents):")
+        lines += [f"  note {n.element}: {n.text}" for n in verdict.notes[:limit]]
+    if verdict.created:
+        lines.append(f"created by the suite ({len(verdict.created)}; delete or cancel them on a real service):")
+        lines += [f"  {name}" for name in verdict.created[:limit]]
+    lines.append(headline(verdict))
+    return lines
