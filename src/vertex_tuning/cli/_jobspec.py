@@ -28,9 +28,11 @@ def adapter_sizes() -> dict[str, AdapterSize]:
     for member in AdapterSize:
         if int(member) == 0:
             continue
-        out[member.proto_name] = out[member.name] = member
         if member.name in _SIZE_WORDS:
             out[str(_SIZE_WORDS[member.name])] = member
+        if member.proto_name:
+            out[member.proto_name] = member
+        out[str(member.name)] = member
     return out
 
 

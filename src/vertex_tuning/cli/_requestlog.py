@@ -14,7 +14,6 @@ import httpx
 
 from vertex_tuning.errors import redact_url
 
-
 _last_failure = ""
 
 

@@ -7,9 +7,10 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from vertex_tuning import TuningJob
     from vertex_tuning_protos.google.longrunning import Operation as OperationProto
     from vertex_tuning_protos.google.rpc import Status
+
+    from vertex_tuning import TuningJob
 
 JOB_HEADERS = ("NAME", "STATE", "DISPLAY NAME", "BASE MODEL", "CREATED", "ENDED", "ERROR")
 OPERATION_HEADERS = ("NAME", "DONE", "CREATED", "UPDATED", "RESULT")

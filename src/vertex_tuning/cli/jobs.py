@@ -9,14 +9,26 @@ from typing import TYPE_CHECKING
 import typer
 
 from vertex_tuning.cli._failures import CommandFailed, ExitCode, report
-from vertex_tuning.cli._output import OUTPUT, Format, note, print_data, print_fields, print_line, print_message
-from vertex_tuning.cli._output import print_messages, print_table, to_data
+from vertex_tuning.cli._output import (
+    OUTPUT,
+    Format,
+    note,
+    print_data,
+    print_fields,
+    print_line,
+    print_message,
+    print_messages,
+    print_table,
+    to_data,
+)
 from vertex_tuning.cli._session import UsageProblem, session, with_global_options
 
 if TYPE_CHECKING:
     from vertex_tuning import TuningJob, TuningJobsClient
 
 _JOB = typer.Argument(..., metavar="JOB", help="Job name, or just its ID (expanded with --project and --location).")
+_LABELS = typer.Option(None, "--label", metavar="KEY=VALUE", help="A label; repeatable.")
+_PNG = typer.Option(None, "--png", metavar="PATH", dir_okay=False, help="Also draw the histograms into a PNG image.")
 _TIMEOUT = typer.Option(None, "--timeout", min=0, metavar="SECONDS", help="Stop waiting after this long (exit 8).")
 
 
@@ -90,7 +102,7 @@ def register(app: typer.Typer) -> None:
         learning_rate_multiplier: float | None = typer.Option(
             None, metavar="FLOAT", help="Multiplier of the default learning rate."),
         adapter_size: str | None = typer.Option(None, metavar="1|4|8|16|32", help="LoRA adapter size."),
-        label: list[str] | None = typer.Option(None, "--label", metavar="KEY=VALUE", help="A label; repeatable."),
+        label: list[str] | None = _LABELS,
         service_account: str | None = typer.Option(None, metavar="EMAIL", help="Service account the job runs as."),
         kms_key: str | None = typer.Option(
             None, metavar="KEY_NAME", help="Cloud KMS key (projects/P/locations/L/keyRings/R/cryptoKeys/K)."),
@@ -254,8 +266,7 @@ def register(app: typer.Typer) -> None:
     @with_global_options()
     def stats(
         name: str = _JOB,
-        png: Path | None = typer.Option(
-            None, "--png", metavar="PATH", dir_okay=False, help="Also draw the histograms into a PNG image."),
+        png: Path | None = _PNG,
         output: Format = OUTPUT,
     ) -> None:
         """Show a job's tuning data statistics: counts, and token and message histograms."""

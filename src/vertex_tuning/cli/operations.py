@@ -7,8 +7,16 @@ from typing import TYPE_CHECKING
 import typer
 
 from vertex_tuning.cli._failures import ExitCode, report
-from vertex_tuning.cli._output import OUTPUT, Format, print_data, print_fields, print_line, print_message
-from vertex_tuning.cli._output import print_messages, print_table
+from vertex_tuning.cli._output import (
+    OUTPUT,
+    Format,
+    print_data,
+    print_fields,
+    print_line,
+    print_message,
+    print_messages,
+    print_table,
+)
 from vertex_tuning.cli._session import session, with_global_options
 
 if TYPE_CHECKING:
