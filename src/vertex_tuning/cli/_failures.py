@@ -107,7 +107,9 @@ def api_error_lines(exc: Any) -> list[str]:
     """``CODE: message [request id]`` and, indented below, the offending fields and other details."""
     rid = f" (request id {exc.request_id})" if exc.request_id else ""
     lines = [f"{exc.code.name}: {exc.message}{rid}"]
-    lines += [f"  {v.field}: {v.description}" for v in exc.field_violations]
+    violations = [f"{v.field}: {v.description}" for v in exc.field_violations]
+    if violations != [exc.message]:  # a message that is the only violation needs no repeating
+        lines += [f"  {v}" for v in violations]
     lines += [f"  {line}" for line in detail_lines(exc.details, skip_bad_request=True)]
     return lines
 
