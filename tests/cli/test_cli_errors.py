@@ -16,7 +16,6 @@ from typer.testing import CliRunner
 
 from vertex_tuning.cli import build_app
 from vertex_tuning.cli._failures import ExitCode
-from vertex_tuning.server import create_app
 
 CREATE = ("jobs", "create", "--base-model", "gemini-1.0-pro-002", "--training-data", TRAIN)
 

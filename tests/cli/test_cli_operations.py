@@ -64,7 +64,7 @@ def test_cancel_makes_wait_exit_1_with_the_error_and_delete_forgets(cli: Run, fa
 
 
 def test_short_operation_names_expand(cli: Run, fast_clock: Any) -> None:
-    job, op = rebase(cli, fast_clock)
+    _job, op = rebase(cli, fast_clock)
     short = op["name"].split("/tuningJobs/", 1)[1]  # JOB_ID/operations/OP_ID
     got = json.loads(cli("operations", "get", short, "-o", "json").stdout)
     assert got["name"] == op["name"]

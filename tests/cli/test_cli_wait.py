@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -24,7 +25,7 @@ def test_wait_prints_one_line_per_state_change_then_the_job(live_cli: Any) -> No
     states = [line.split()[2] for line in result.stderr.splitlines()[:-1]]
     assert states[0] in ("JOB_STATE_QUEUED", "JOB_STATE_PENDING", "JOB_STATE_RUNNING")
     assert states[-1] == "JOB_STATE_SUCCEEDED" and len(states) >= 2
-    assert all(a != b for a, b in zip(states, states[1:], strict=False))  # one line per change, not per poll
+    assert all(a != b for a, b in itertools.pairwise(states))  # one line per change, not per poll
     assert result.stderr.splitlines()[-1].startswith("JOB_STATE_SUCCEEDED after 0:00:0")
     assert "state:" in result.stdout and "watched [x]" in result.stdout
     quiet = cli("jobs", "wait", job["name"], "-q", "-o", "json")
@@ -55,7 +56,7 @@ def test_ctrl_c_stops_watching_not_the_job(live_cli: Any, _served_slot: Any) -> 
     first = proc.stderr.readline()  # the first state line: it is polling now
     assert "JOB_STATE_QUEUED" in first
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=30)
     assert proc.returncode == ExitCode.INTERRUPTED == 130
     assert "the job keeps running on the server" in err
     assert f"watch it again with: vertex-tuning jobs wait {job['name']}" in err
