@@ -55,7 +55,10 @@ def test_cancel_makes_wait_exit_1_with_the_error_and_delete_forgets(cli: Run, fa
     assert (cancelled.exit_code, cancelled.stdout) == (0, f"cancellation requested: {op['name']}\n")
     waited = cli("operations", "wait", op["name"])
     assert waited.exit_code == 1
-    assert f"error: operation {op['name']} failed\n  CANCELLED (1): " in waited.stderr
+    assert waited.stderr.endswith(f"error: operation {op['name']} failed\n")
+    assert fields(waited.stdout)["error"].startswith("CANCELLED (1): ")
+    as_json = cli("operations", "wait", op["name"], "-o", "json")
+    assert as_json.exit_code == 1 and as_json.stderr.endswith("\n  CANCELLED (1): The operation was cancelled.\n")
     deleted = cli("operations", "delete", op["name"], "-o", "json")
     assert (deleted.exit_code, json.loads(deleted.stdout)) == (0, {})
     assert cli("operations", "get", op["name"]).exit_code == 3

@@ -51,15 +51,18 @@ def job_is_done(job: TuningJob) -> bool:
     return job.end_time is not None
 
 
-def exit_for_outcome(job: TuningJob) -> None:
-    """Print why a job did not succeed (its google.rpc error) and exit 1; nothing if it succeeded."""
+def exit_for_outcome(job: TuningJob, fmt: Format) -> None:
+    """Print why a job did not succeed (its google.rpc error) and exit 1; nothing if it succeeded.
+
+    The table view has shown the error already; after JSON or YAML on stdout, stderr repeats it.
+    """
     from vertex_tuning import JobState
     from vertex_tuning.cli._views import state_name, status_lines
 
     if job.state == JobState.SUCCEEDED:
         return
     lines = [f"tuning job {job.name} ended {state_name(job)}"]
-    if job.error is not None:
+    if job.error is not None and fmt is not Format.TABLE:
         lines += [f"  {line}" for line in status_lines(job.error)]
     report(ExitCode.UNSUCCESSFUL, lines)
     raise typer.Exit(ExitCode.UNSUCCESSFUL)
@@ -129,7 +132,7 @@ def register(app: typer.Typer) -> None:
             note(f"created {created.name}")
             done = wait_for_job(client, created.name, timeout)
         show_job(done, output)
-        exit_for_outcome(done)
+        exit_for_outcome(done, output)
 
     @jobs.command("get")
     @with_global_options()
@@ -210,7 +213,7 @@ def register(app: typer.Typer) -> None:
         with s.client() as client:
             job = wait_for_job(client, full, timeout)
         show_job(job, output)
-        exit_for_outcome(job)
+        exit_for_outcome(job, output)
 
     @jobs.command("rebase")
     @with_global_options()

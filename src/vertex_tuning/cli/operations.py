@@ -54,7 +54,8 @@ def wait_for_operation(client: TuningJobsClient, name: str, timeout: float | Non
     )
     show_operation(op, fmt)
     if op.error is not None:
-        report(ExitCode.UNSUCCESSFUL, [f"operation {name} failed", *(f"  {line}" for line in status_lines(op.error))])
+        details = status_lines(op.error) if fmt is not Format.TABLE else []  # the table view showed them
+        report(ExitCode.UNSUCCESSFUL, [f"operation {name} failed", *(f"  {line}" for line in details)])
         raise typer.Exit(ExitCode.UNSUCCESSFUL)
 
 
