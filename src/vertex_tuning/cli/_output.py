@@ -127,7 +127,8 @@ def print_fields(pairs: Sequence[tuple[str, str]]) -> None:
     width = max((len(key) for key, _ in pairs), default=0) + 2
     for key, value in pairs:
         lines = value.split("\n") or [""]
-        text = Text(f"{key}:".ljust(width), style="bold")
+        text = Text()
+        text.append(f"{key}:".ljust(width), style="bold")
         text.append(lines[0])
         for more in lines[1:]:
             text.append("\n" + " " * width + more)

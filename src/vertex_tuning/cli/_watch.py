@@ -58,7 +58,7 @@ class _Progress(Generic[T]):
         from rich.spinner import Spinner
         from rich.text import Text
 
-        return Spinner("dots", Text(f"{self.name}  {self.line()}"))
+        return Spinner("dots", Text(self.line()))
 
 
 def watch(

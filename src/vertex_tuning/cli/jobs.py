@@ -26,7 +26,7 @@ from vertex_tuning.cli._session import UsageProblem, session, with_global_option
 if TYPE_CHECKING:
     from vertex_tuning import TuningJob, TuningJobsClient
 
-_JOB = typer.Argument(..., metavar="JOB", help="Job name, or just its ID (expanded with --project and --location).")
+_JOB = typer.Argument(..., metavar="JOB", show_default=False, help="Job name, or just its ID (expanded with --project and --location).")
 _LABELS = typer.Option(None, "--label", metavar="KEY=VALUE", help="A label; repeatable.")
 _PNG = typer.Option(None, "--png", metavar="PATH", dir_okay=False, help="Also draw the histograms into a PNG image.")
 _TIMEOUT = typer.Option(None, "--timeout", min=0, metavar="SECONDS", help="Stop waiting after this long (exit 8).")
@@ -136,12 +136,12 @@ def register(app: typer.Typer) -> None:
 
     @jobs.command("get")
     @with_global_options()
-    def get(name: str = _JOB, output: Format = OUTPUT) -> None:
+    def get(job: str = _JOB, output: Format = OUTPUT) -> None:
         """Show one tuning job."""
         from vertex_tuning.cli._names import job_name
 
         s = session()
-        full = job_name(name, s)
+        full = job_name(job, s)
         with s.client() as client:
             show_job(client.get_tuning_job(name=full), output)
 
@@ -178,7 +178,7 @@ def register(app: typer.Typer) -> None:
     @jobs.command("cancel")
     @with_global_options()
     def cancel(
-        name: str = _JOB,
+        job: str = _JOB,
         wait: bool = typer.Option(False, "--wait", help="Then wait until the job has stopped."),
         timeout: float | None = _TIMEOUT,
         output: Format = OUTPUT,
@@ -187,7 +187,7 @@ def register(app: typer.Typer) -> None:
         from vertex_tuning.cli._names import job_name
 
         s = session()
-        full = job_name(name, s)
+        full = job_name(job, s)
         with s.client() as client:
             client.cancel_tuning_job(name=full)
             if not wait:
@@ -201,7 +201,7 @@ def register(app: typer.Typer) -> None:
 
     @jobs.command("wait")
     @with_global_options()
-    def wait_(name: str = _JOB, timeout: float | None = _TIMEOUT, output: Format = OUTPUT) -> None:
+    def wait_(job: str = _JOB, timeout: float | None = _TIMEOUT, output: Format = OUTPUT) -> None:
         """Wait for a job to end, showing its state as it changes; exit 1 unless it SUCCEEDED.
 
         Progress goes to stderr; the final job to stdout. Ctrl-C stops waiting, not the job.
@@ -209,17 +209,17 @@ def register(app: typer.Typer) -> None:
         from vertex_tuning.cli._names import job_name
 
         s = session()
-        full = job_name(name, s)
+        full = job_name(job, s)
         with s.client() as client:
-            job = wait_for_job(client, full, timeout)
-        show_job(job, output)
-        exit_for_outcome(job, output)
+            ended = wait_for_job(client, full, timeout)
+        show_job(ended, output)
+        exit_for_outcome(ended, output)
 
     @jobs.command("rebase")
     @with_global_options()
     def rebase(
         name: str | None = typer.Argument(
-            None, metavar="[JOB]", help="The tuning job whose tuned model to rebase (name or ID)."),
+            None, metavar="JOB", help="The tuning job whose tuned model to rebase (name or ID)."),
         tuned_model: str | None = typer.Option(
             None, metavar="MODEL", help="Rebase this tuned model instead (projects/P/locations/L/models/M)."),
         pipeline_job: str | None = typer.Option(None, metavar="NAME", help="Rebase the model of a legacy pipeline job."),
@@ -268,7 +268,7 @@ def register(app: typer.Typer) -> None:
     @jobs.command("stats")
     @with_global_options()
     def stats(
-        name: str = _JOB,
+        job: str = _JOB,
         png: Path | None = _PNG,
         output: Format = OUTPUT,
     ) -> None:
@@ -278,15 +278,15 @@ def register(app: typer.Typer) -> None:
         from vertex_tuning.cli._views import state_name
 
         s = session()
-        full = job_name(name, s)
+        full = job_name(job, s)
         with s.client() as client:
-            job = client.get_tuning_job(name=full)
-        container = job.tuning_data_stats
+            found = client.get_tuning_job(name=full)
+        container = found.tuning_data_stats
         data = container.supervised_tuning_data_stats if container is not None else None
         if container is None or data is None:
             raise CommandFailed(
                 ExitCode.UNSUCCESSFUL,
-                f"{full} has no tuning data statistics yet (it is {state_name(job)}; they appear once it runs)",
+                f"{full} has no tuning data statistics yet (it is {state_name(found)}; they appear once it runs)",
             )
         if png is not None:
             try:
@@ -294,7 +294,7 @@ def register(app: typer.Typer) -> None:
             except ModuleNotFoundError:
                 raise CommandFailed(ExitCode.USAGE, "--png needs matplotlib: pip install 'vertex-tuning[cli]'") from None
             try:
-                width, height = write_png(data, png, job.tuned_model_display_name or full.rsplit("/", 1)[-1])
+                width, height = write_png(data, png, found.tuned_model_display_name or full.rsplit("/", 1)[-1])
             except OSError as exc:
                 raise CommandFailed(ExitCode.USAGE, f"--png: cannot write {png}: {exc.strerror}") from None
             note(f"wrote {png} ({width}x{height} px)")

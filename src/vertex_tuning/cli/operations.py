@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from vertex_tuning import TuningJobsClient
 
 _OPERATION = typer.Argument(
-    ..., metavar="OPERATION", help="Operation name, or JOB_ID/operations/OP_ID (expanded with --project, --location)."
+    ..., metavar="OPERATION", show_default=False, help="Operation name, or JOB_ID/operations/OP_ID (expanded with --project, --location)."
 )
 
 
@@ -68,19 +68,19 @@ def register(app: typer.Typer) -> None:
 
     @operations.command("get")
     @with_global_options()
-    def get(name: str = _OPERATION, output: Format = OUTPUT) -> None:
+    def get(operation: str = _OPERATION, output: Format = OUTPUT) -> None:
         """Show one operation: done or not, its metadata, and its result or error."""
         from vertex_tuning.cli._names import operation_name
 
         s = session()
-        full = operation_name(name, s)
+        full = operation_name(operation, s)
         with s.client() as client:
             show_operation(client.operations.get_operation(full), output)
 
     @operations.command("list")
     @with_global_options()
     def list_(
-        job: str = typer.Argument(..., metavar="JOB", help="The tuning job whose operations to list (name or ID)."),
+        job: str = typer.Argument(..., metavar="JOB", show_default=False, help="The tuning job whose operations to list (name or ID)."),
         limit: int = typer.Option(100, "--limit", min=0, help="Show at most this many operations (0: all)."),
         output: Format = OUTPUT,
     ) -> None:
@@ -104,12 +104,12 @@ def register(app: typer.Typer) -> None:
 
     @operations.command("cancel")
     @with_global_options()
-    def cancel(name: str = _OPERATION, output: Format = OUTPUT) -> None:
+    def cancel(operation: str = _OPERATION, output: Format = OUTPUT) -> None:
         """Ask the server to cancel an operation (best effort; a done one is unchanged)."""
         from vertex_tuning.cli._names import operation_name
 
         s = session()
-        full = operation_name(name, s)
+        full = operation_name(operation, s)
         with s.client() as client:
             client.operations.cancel_operation(full)
         if output is Format.TABLE:
@@ -119,12 +119,12 @@ def register(app: typer.Typer) -> None:
 
     @operations.command("delete")
     @with_global_options()
-    def delete(name: str = _OPERATION, output: Format = OUTPUT) -> None:
+    def delete(operation: str = _OPERATION, output: Format = OUTPUT) -> None:
         """Forget an operation: its outcome can no longer be read (the job it made stays)."""
         from vertex_tuning.cli._names import operation_name
 
         s = session()
-        full = operation_name(name, s)
+        full = operation_name(operation, s)
         with s.client() as client:
             client.operations.delete_operation(full)
         if output is Format.TABLE:
@@ -135,7 +135,7 @@ def register(app: typer.Typer) -> None:
     @operations.command("wait")
     @with_global_options()
     def wait(
-        name: str = _OPERATION,
+        operation: str = _OPERATION,
         timeout: float | None = typer.Option(
             None, "--timeout", min=0, metavar="SECONDS", help="Stop waiting after this long (exit 8)."),
         output: Format = OUTPUT,
@@ -144,6 +144,6 @@ def register(app: typer.Typer) -> None:
         from vertex_tuning.cli._names import operation_name
 
         s = session()
-        full = operation_name(name, s)
+        full = operation_name(operation, s)
         with s.client() as client:
             wait_for_operation(client, full, timeout, output)
