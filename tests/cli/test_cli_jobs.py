@@ -208,3 +208,20 @@ def test_project_comes_from_the_environment_or_a_flag(cli: Run) -> None:
     assert missing.stderr == "error: no project: pass --project PROJECT or set GOOGLE_CLOUD_PROJECT\n"
     flagged = cli("jobs", "list", "--project", "other", project=None)
     assert flagged.stdout == "no tuning jobs in projects/other/locations/us-central1\n"
+
+
+def test_no_color_is_honoured_and_completion_is_available(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vertex_tuning.cli._output import console
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert console().no_color
+    monkeypatch.delenv("NO_COLOR")
+    assert not console().no_color
+    import subprocess
+    import sys
+
+    script = subprocess.run([sys.executable, "-m", "vertex_tuning", "--show-completion", "bash"], check=False,
+                            capture_output=True, text=True)
+    assert script.returncode == 0
+    assert "_VERTEX_TUNING_COMPLETE=complete_bash" in script.stdout
+    assert "complete -o default -F _vertex_tuning_completion vertex-tuning" in script.stdout
