@@ -225,3 +225,16 @@ def test_no_color_is_honoured_and_completion_is_available(monkeypatch: pytest.Mo
     assert script.returncode == 0
     assert "_VERTEX_TUNING_COMPLETE=complete_bash" in script.stdout
     assert "complete -o default -F _vertex_tuning_completion vertex-tuning" in script.stdout
+
+
+def test_create_from_stdin_and_rebase_with_wait(live_cli: Any) -> None:
+    cli = live_cli(job_duration=0.5)
+    spec = json.dumps({"baseModel": "gemini-1.0-pro-002", "supervisedTuningSpec": {"trainingDatasetUri": TRAIN}})
+    created = cli("jobs", "create", "--from-file", "-", "--wait", "-q", "-o", "json", input=spec)
+    assert created.exit_code == 0, created.output
+    job = json.loads(created.stdout)
+    assert job["state"] == "JOB_STATE_SUCCEEDED"
+    rebased = cli("jobs", "rebase", job["name"], "--base-model", "gemini-1.5-pro-002", "--wait", "-o", "json")
+    assert rebased.exit_code == 0, rebased.output
+    operation = json.loads(rebased.stdout)
+    assert operation["done"] is True and operation["response"]["baseModel"] == "gemini-1.5-pro-002"

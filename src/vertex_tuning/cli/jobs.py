@@ -229,7 +229,7 @@ def register(app: typer.Typer) -> None:
             None, metavar="GS_URI", help="gs:// prefix for the new model's artifacts."),
         deploy_to_same_endpoint: bool = typer.Option(
             False, "--deploy-to-same-endpoint", help="Deploy the new model to the old model's endpoint."),
-        wait: bool = typer.Option(False, "--wait", help="Wait for the operation, then show the new job."),
+        wait: bool = typer.Option(False, "--wait", help="Wait for the operation to finish, showing progress."),
         timeout: float | None = _TIMEOUT,
         output: Format = OUTPUT,
     ) -> None:
