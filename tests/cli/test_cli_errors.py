@@ -172,3 +172,27 @@ def test_json_errors_leave_stdout_empty(cli: Run) -> None:
     result = cli("jobs", "get", "404", "-o", "json")
     assert (result.exit_code, result.stdout) == (3, "")
     assert json.loads(cli("jobs", "list", "-o", "json").stdout) == []
+
+
+def test_the_project_defaults_to_the_one_of_the_application_default_credentials(
+    cli_env: None, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from vertex_tuning.cli._session import Session, Settings
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    adc = tmp_path / "adc.json"
+    adc.write_text(json.dumps({
+        "type": "service_account", "project_id": "adc-project", "private_key_id": "1", "private_key": pem.decode(),
+        "client_email": "sa@adc-project.iam.gserviceaccount.com", "client_id": "1",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }), encoding="utf-8")
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(adc))
+    assert Session(Settings()).project == "adc-project"
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "env-project")
+    assert Session(Settings()).project == "env-project"
+    assert Session(Settings(project="flag-project")).project == "flag-project"
+    assert Session(Settings(base_url="http://127.0.0.1:9")).credentials is None  # a local server: no ADC at all
