@@ -11,7 +11,6 @@ import dataclasses
 import functools
 import inspect
 import os
-import sys
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -218,7 +217,3 @@ def session() -> Session:
     """The ``Session`` of the running command line."""
     return Session(settings())
 
-
-def stderr_is_terminal() -> bool:
-    """Whether progress can be drawn as a live line."""
-    return sys.stderr.isatty()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import typer
 
@@ -29,7 +29,7 @@ def _clock(seconds: float) -> str:
     return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
 
 
-class _Progress(Generic[T]):
+class _Progress:
     """The latest state of a watched resource and when it last changed; renders as one line."""
 
     def __init__(self, name: str) -> None:
@@ -72,7 +72,7 @@ def watch(
 ) -> T:
     """Poll ``fetch`` until ``done``; show progress unless --quiet; return the final value."""
     quiet = settings().quiet
-    progress: _Progress[T] = _Progress(name)
+    progress = _Progress(name)
     again = f"vertex-tuning {kind}s wait {name}"
     live: Any = None
     if not quiet and sys.stderr.isatty():
