@@ -87,3 +87,33 @@ def test_stats_png_is_a_real_non_blank_chart(live_cli: Any, tmp_path: Path) -> N
     bar_blue = ((abs(rgb[..., 0] - 0x42 / 255) < 0.02) & (abs(rgb[..., 2] - 0xF4 / 255) < 0.02)).mean()
     assert bar_blue > 0.05  # the bars cover a visible share of the image
     assert "User input tokens per example" in result.stdout  # the terminal histograms print as well
+
+
+def test_on_a_terminal_the_progress_is_one_live_line(live_cli: Any, _served_slot: Any) -> None:
+    import pty
+
+    cli = live_cli(job_duration=2.0)
+    job = create_job(cli)
+    master, slave = pty.openpty()
+    env = {**os.environ, "VERTEX_TUNING_BASE_URL": _served_slot[1], "GOOGLE_CLOUD_PROJECT": PROJECT,
+           "COLUMNS": "120", "TERM": "xterm"}
+    proc = subprocess.Popen([sys.executable, "-m", "vertex_tuning", "jobs", "wait", job["name"], "-o", "json"],
+                            stdout=subprocess.PIPE, stderr=slave, text=True, env=env)
+    os.close(slave)
+    out, _ = proc.communicate(timeout=60)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(master)
+    assert proc.returncode == 0
+    assert json.loads(out)["state"] == "JOB_STATE_SUCCEEDED"  # stdout stays clean JSON
+    text = screen.decode("utf-8", "replace")
+    assert "elapsed 0:00:0" in text and "\x1b[" in text  # redrawn in place with cursor controls
+    assert "+0:00:0" not in text  # not the line-per-change log of a non-terminal
+    assert "JOB_STATE_SUCCEEDED after" in text
