@@ -45,7 +45,7 @@ def wait_for_operation(client: TuningJobsClient, name: str, timeout: float | Non
     from vertex_tuning.cli._watch import watch
 
     op = watch(
-        lambda: client.operations.get_operation(name),
+        lambda: client.operations.get_operation(name=name),
         lambda o: "DONE" if o.done else "RUNNING",
         lambda o: o.done,
         name=name,
@@ -75,7 +75,7 @@ def register(app: typer.Typer) -> None:
         s = session()
         full = operation_name(operation, s)
         with s.client() as client:
-            show_operation(client.operations.get_operation(full), output)
+            show_operation(client.operations.get_operation(name=full), output)
 
     @operations.command("list")
     @with_global_options()
@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
         s = session()
         full = job_name(job, s)
         with s.client() as client:
-            pager = client.operations.list_operations(full)
+            pager = client.operations.list_operations(name=full)
             found = list(itertools.islice(pager, limit)) if limit else list(pager)
         if output is not Format.TABLE:
             print_messages(found, output)
@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:
         s = session()
         full = operation_name(operation, s)
         with s.client() as client:
-            client.operations.cancel_operation(full)
+            client.operations.cancel_operation(name=full)
         if output is Format.TABLE:
             print_line(f"cancellation requested: {full}")
         else:
@@ -126,7 +126,7 @@ def register(app: typer.Typer) -> None:
         s = session()
         full = operation_name(operation, s)
         with s.client() as client:
-            client.operations.delete_operation(full)
+            client.operations.delete_operation(name=full)
         if output is Format.TABLE:
             print_line(f"deleted: {full}")
         else:
