@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install constraints generate test demo conform bench lint typecheck clean
+.PHONY: install constraints generate test demo conform bench lint typecheck clean soak soak-short
 
 install: $(STAMP)
 
@@ -20,7 +20,7 @@ constraints: install
 	  $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt
 
 generate: install
-	PATH=$(BIN):$$PATH $(BIN)/python -m tools.regen
+	PATH=$(BIN):$$PATH $(BIN)/python -m tools.regen $(ARGS)
 
 test: install
 	$(BIN)/python -m pytest
@@ -39,6 +39,13 @@ conform: install
 
 bench: install
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+# Faults, kill -9, 8 processes and schemathesis against the reference server; prints one table (< 10 min).
+soak: install
+	$(BIN)/python -m tools.soak
+
+soak-short: install
+	$(BIN)/python -m tools.soak --short
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache

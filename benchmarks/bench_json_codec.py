@@ -7,6 +7,7 @@ trips, betterproto2's own to_dict/from_dict, and plain json.loads/dumps of the s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import timeit
@@ -22,6 +23,7 @@ from google.protobuf import json_format
 from google.protobuf.internal import api_implementation
 
 from vertex_tuning import TuningJob, _json
+from vertex_tuning._message_methods import betterproto2_methods
 
 
 def best_of(fn: Callable[[], Any], repeat: int = 7, number: int = 20) -> float:
@@ -54,8 +56,11 @@ def main() -> None:
     baseline_name = "json_format dict round trip (ParseDict + MessageToDict)"
     times = {}
     for name, fn in cases.items():
+        # The classes' own methods are the codec's; the betterproto2 case times betterproto2's originals.
+        own = betterproto2_methods() if name.startswith("betterproto2") else contextlib.nullcontext()
         try:
-            times[name] = best_of(fn)
+            with own:
+                times[name] = best_of(fn)
         except Exception as exc:  # noqa: BLE001 - betterproto2's own codec may reject what the API sends
             print(f"{name:58s}  failed: {type(exc).__name__}: {exc}")
     base = times[baseline_name]

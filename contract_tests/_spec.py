@@ -70,8 +70,14 @@ def states_named_in(text: str) -> frozenset[str]:
 
 @cache
 def terminal_states() -> frozenset[str]:
+    """States a job never leaves (the IR's one list: endTime's states plus the recorded ones)."""
+    return frozenset(ir()["facts"]["terminal_job_states"]["values"])
+
+
+@cache
+def end_time_states() -> frozenset[str]:
     """States with an endTime: the ones endTime's description lists."""
-    return states_named_in(str(job_field("endTime")["description"]))
+    return frozenset(ir()["facts"]["terminal_job_states"]["with_end_time"])
 
 
 @cache
@@ -94,7 +100,7 @@ def state_enum() -> str:
 class Element:
     """One documented element: a message field, an enum value or a union member."""
 
-    kind: str  # "field" | "enum_value" | "union_member"
+    kind: str  # "field" | "enum_value" | "union_member" | "method"
     id: str  # TuningJob.labels, JobState.JOB_STATE_RUNNING, TuningJob.source_model:baseModel
 
 
@@ -109,7 +115,14 @@ def elements() -> tuple[Element, ...]:
                 found.append(Element("union_member", f"{short(full)}.{field['oneof']}:{field['json_name']}"))
     for full, enum in sorted(ir()["enums"].items()):
         found.extend(Element("enum_value", f"{short(full)}.{v['name']}") for v in enum["values"])
+    found.extend(Element("method", name) for name in method_names())
     return tuple(sorted(found))
+
+
+def method_names() -> list[str]:
+    """Every documented RPC as ``Service.Method`` (the OpenAPI operationIds)."""
+    services = [(ir()["service"], ir()["methods"]), (ir()["operations"]["service"], ir()["operations"]["methods"])]
+    return sorted(f"{service}.{m['name']}" for service, methods in services for m in methods)
 
 
 def operation(operation_id: str) -> tuple[str, str, dict[str, Any]]:

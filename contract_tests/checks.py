@@ -12,8 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contract_tests import _spec
 from vertex_tuning._time import parse_timestamp
+
+from . import _spec
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -163,9 +164,9 @@ def job_violations(job: Any, path: str = "") -> list[Violation]:
         if key not in job:
             found.append(Violation(f"{owner}.{key}", _join(path, key), "always set by the server, missing"))
     state = job.get("state")
-    if state in _spec.terminal_states() and "endTime" not in job:
+    if state in _spec.end_time_states() and "endTime" not in job:
         found.append(Violation(f"{owner}.endTime", _join(path, "endTime"), f"missing in terminal state {state}"))
-    if "endTime" in job and isinstance(state, str) and state not in _spec.terminal_states():
+    if "endTime" in job and isinstance(state, str) and state not in _spec.end_time_states():
         found.append(Violation(f"{owner}.endTime", _join(path, "endTime"), f"set in non-terminal state {state}"))
     if "error" in job and state not in _spec.error_states():
         found.append(Violation(f"{owner}.error", _join(path, "error"), f"set in state {state}"))

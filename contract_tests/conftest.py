@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from contract_tests.marks import COVERS
+from .marks import COVERS
 
 # The in-process reference server runs a job's whole lifecycle in this many seconds.
 FAST_JOB_SECONDS = 1.0

@@ -14,8 +14,8 @@ from typing import Any
 
 from _pytest.mark.structures import ParameterSet
 
-from contract_tests import _spec
-from contract_tests.marks import COVERS
+from . import _spec
+from .marks import COVERS
 
 # The check modules of the suite (the suite's own self-tests declare nothing).
 TEST_MODULES = ("test_schemathesis", "test_properties", "test_scenarios", "test_negatives")
@@ -44,7 +44,7 @@ def declared_checks() -> list[tuple[str, str, bool]]:
     """(test id, element id, negative) for every ``@covers`` in the test modules."""
     found: list[tuple[str, str, bool]] = []
     for module_name in TEST_MODULES:
-        module = importlib.import_module(f"contract_tests.{module_name}")
+        module = importlib.import_module(f"{__package__}.{module_name}")
         for name, func in sorted(vars(module).items()):
             if not name.startswith("test_") or not callable(func):
                 continue

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from contract_tests import _spec, probes
+from . import _spec, probes
 
 RequestRewrite = Callable[[Scope, bytes], tuple[Scope, bytes]]
 ResponseRewrite = Callable[[Scope, int, Any], tuple[int, Any]]

@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
-from contract_tests import _spec
-from contract_tests.checks import Violation, error_violations, job_violations
+from . import _spec
+from .checks import Violation, error_violations, job_violations
 
 JOB = "google.cloud.aiplatform.v1.TuningJob"
 GCS_EXAMPLE = "gs://contract-tests/data.jsonl"

@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from contract_tests import _spec, probes
-from contract_tests.checks import (
+from . import _spec, probes
+from .checks import (
     Violation,
     cancelled_code,
     job_violations,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contract_tests import coverage
+from . import coverage
 
 
 def test_every_documented_element_has_a_positive_and_a_negative_check() -> None:

@@ -14,10 +14,10 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from contract_tests import _spec, probes, scenarios
-from contract_tests.checks import Violation, describe, job_violations
-from contract_tests.conftest import FAST_JOB_SECONDS
-from contract_tests.mutants import MUTANTS, Mutant
+from . import _spec, probes, scenarios
+from .checks import Violation, describe, job_violations
+from .conftest import FAST_JOB_SECONDS
+from .mutants import MUTANTS, Mutant
 
 PARENT = "projects/mutants/locations/us-central1"
 Probe = Callable[[httpx.Client], list[Violation]]
@@ -69,7 +69,7 @@ def _client(app: object) -> Iterator[httpx.Client]:
         warnings.simplefilter("ignore")  # starlette's TestClient warns about httpx; it is an httpx.Client all the same
         from starlette.testclient import TestClient
 
-        with TestClient(app) as client:  # type: ignore[arg-type]
+        with TestClient(app, base_url="http://127.0.0.1") as client:  # type: ignore[arg-type]  # a loopback Host
             yield client
 
 
@@ -110,9 +110,10 @@ SCHEMATHESIS_CATCHES = ("enum_as_integer", "snake_case_names", "timestamp_withou
 def test_schemathesis_run_catches_mutant(reference_app: object, name: str) -> None:
     from schemathesis import GenerationMode
 
-    from contract_tests import test_schemathesis
-    from contract_tests.conftest import Target
     from vertex_tuning.server.testing import serve
+
+    from . import test_schemathesis
+    from .conftest import Target
 
     mutant = next(m for m in MUTANTS if m.name == name)
     create = _spec.method_of("CreateTuningJob")

@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
-from contract_tests import _spec, probes, scenarios
-from contract_tests.checks import Violation, describe
-from contract_tests.conftest import Target
-from contract_tests.marks import covers
+from . import _spec, probes, scenarios
+from .checks import Violation, describe
+from .conftest import Target
+from .marks import covers
 
 pytestmark = [pytest.mark.conform, pytest.mark.writes]
 STATES = scenarios.STATES

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from contract_tests import _spec
+from . import _spec
 
 
 def _walk(node: Any) -> Iterator[tuple[str, Any]]:

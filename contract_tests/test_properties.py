@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contract_tests import _spec, probes
-from contract_tests.checks import Violation, describe, job_violations
-from contract_tests.conftest import Target
-from contract_tests.marks import covers
+from . import _spec, probes
+from .checks import Violation, describe, job_violations
+from .conftest import Target
+from .marks import covers
 
 pytestmark = pytest.mark.conform
 JOB = probes.JOB
@@ -37,8 +37,6 @@ def string_strategy(schema: dict[str, Any]) -> st.SearchStrategy[str]:
     """Strings within a schema's maxLength/pattern (patterns are valid Python regexes by construction)."""
     limit = schema.get("maxLength", 40)
     pattern = schema.get("pattern")
-    if pattern and "gs:" in pattern:
-        return st.from_regex(r"gs://[a-z0-9][a-z0-9_-]{2,20}/[A-Za-z0-9_./-]{1,30}", fullmatch=True)
     if pattern:
         return st.from_regex(pattern, fullmatch=True).filter(lambda s: len(s) <= limit and _no_surrogates(s))
     return st.text(_TEXT, max_size=limit)

@@ -25,8 +25,10 @@ from schemathesis.specs.openapi.checks import (
 )
 from vertex_tuning_protos.message_pool import default_message_pool
 
-from contract_tests import _spec, probes
-from contract_tests.checks import (
+from vertex_tuning import _json
+
+from . import _spec, probes
+from .checks import (
     Violation,
     describe,
     error_violations,
@@ -35,9 +37,8 @@ from contract_tests.checks import (
     operation_violations,
     page_violations,
 )
-from contract_tests.conftest import Target
-from contract_tests.marks import covers
-from vertex_tuning import _json
+from .conftest import Target
+from .marks import covers
 
 pytestmark = pytest.mark.conform
 # Small on purpose: the whole suite stays under 3 minutes on 2 cores; raise for deeper runs.
@@ -158,7 +159,7 @@ def _json_body(response: Any) -> Any:
 def _op_marks(operation_id: str) -> list[Any]:
     request = _request_message(operation_id)
     elements = [f"{_spec.short(request)}.{k}" for k in _spec.component(request)["properties"]] if request else []
-    return [covers(*elements)] if elements else []
+    return [covers(operation_id, *elements)]
 
 
 @pytest.mark.parametrize("operation_id", [pytest.param(o, marks=_op_marks(o)) for o in _spec.operation_ids()])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vertex_tuning.validation import Violation, check_message, check_request
+from vertex_tuning._validation import Violation, check_message, check_request
 
 CREATE = "GenAiTuningService.CreateTuningJob"
 JOB = "google.cloud.aiplatform.v1.TuningJob"

@@ -6,17 +6,26 @@ Two readers, one per document format:
 * ``read_python_page``: the Python API-client reference (method signatures, JSON templates).
 
 ``build_ir`` merges both into a plain JSON-able dict: messages, enums, methods and the
-list of places where the documents disagree or one has what the other lacks. Anything the
-readers do not understand raises ``DocError`` naming the file, the line and what was expected.
+list of places where the documents disagree or one has what the other lacks. Every non-blank
+line of a field list, enum list, method list, JSON representation or method detail is either
+understood or raises ``DocError`` naming the document, the line and what was expected there;
+a field in one part of a page but not the other is an error at the field's own line.
+
+One thing is inferred rather than read: fields of messages reached only through output-only
+fields are output-only too; the IR records each such behaviour in ``inferred_behaviors`` with
+its reason, so reports can tell inferences from what the documents state.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from vertex_tuning._casing import json_name as camel
+from vertex_tuning._casing import pascal_name as pascal
+from vertex_tuning._casing import snake_name as snake
 
 PACKAGE = "google.cloud.aiplatform.v1"
 HOST = "aiplatform.googleapis.com"
@@ -44,8 +53,9 @@ KEYWORDS = {"Fields", "Enums", "Methods"}
 class DocError(Exception):
     """A line of a document that the reader does not understand."""
 
-    def __init__(self, path: str, line: int, expected: str, found: str) -> None:
-        super().__init__(f"{path}:{line}: expected {expected}; found {found!r}")
+    def __init__(self, path: str, line: int, expected: str, found: object = None, *, says: str = "") -> None:
+        self.path, self.line = path, line
+        super().__init__(f"{path}:{line}: {says}" if says else f"{path}:{line}: expected {expected}; found {found!r}")
 
 
 # ---------------------------------------------------------------- type phrases
@@ -93,121 +103,198 @@ def split_behaviors(text: str) -> tuple[list[str], str]:
 
 
 # ---------------------------------------------------------------- REST page
-@dataclass
-class Located:
-    """A value with the document line it came from."""
+_ENUM_VALUE = re.compile(r"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*) ([A-Z`\"'(\[].*)")
+_FIELD_LINE = re.compile(r"([a-z][A-Za-z0-9]*)(\[\])?(?: (.+))?")
+_HEADING = re.compile(r"[A-Z][A-Za-z0-9]*")
+_METHOD_NAME = re.compile(r"[a-z][A-Za-z0-9]*")
 
-    line: int
-    data: dict[str, Any] = field(default_factory=dict)
+
+def _field_line(line: str) -> re.Match[str] | None:
+    """A field line (``name type``, ``name[] type`` or a bare ``name`` before ``(deprecated)``), else None.
+
+    Prose paragraphs of a description may start with a lower-case word too ("label keys and values
+    can be …"); a field line's type phrase is short and never ends like a sentence.
+    """
+    m = _FIELD_LINE.fullmatch(line)
+    if not m:
+        return None
+    rest = m.group(3)
+    if rest is None or _TYPE_WORD.match(rest):
+        return m
+    return m if len(rest.split()) <= 4 and not rest.endswith((".", ":", ",", ";")) else None
+
+
+class _RestReader:
+    """Reads the REST page line by line; every non-blank line is understood or a DocError."""
+
+    def __init__(self, path: Path) -> None:
+        self.name = path.name
+        self.lines = path.read_text(encoding="utf-8").splitlines()
+        self.collection: str | None = None
+        self.messages: dict[str, dict[str, Any]] = {}
+        self.enums: dict[str, dict[str, Any]] = {}
+        self.methods: list[dict[str, Any]] = []
+        self.current: dict[str, Any] | None = None
+        self.mode = "top"
+        self.oneof: str | None = None
+        self.fld: dict[str, Any] | None = None
+
+    def error(self, index: int, expected: str, found: str | None = None) -> DocError:
+        found_text = found if found is not None else (self.lines[index] if index < len(self.lines) else "<eof>")
+        return DocError(self.name, index + 1, expected, found_text)
+
+    def line(self, index: int) -> str:
+        return self.lines[index] if index < len(self.lines) else ""
+
+    def start_type(self, type_name: str, index: int) -> None:
+        self.close_type()
+        earlier = self.messages.get(type_name) or self.enums.get(type_name)
+        if earlier is not None:
+            raise DocError(self.name, index + 1, "", says=f"{type_name} is defined a second time; the first "
+                           f"definition is at line {earlier['line']}")
+        self.current = {"name": type_name, "line": index + 1, "description": [], "description_lines": [],
+                        "fields": [], "values": []}
+        self.mode, self.oneof, self.fld = "description", None, None
+
+    def close_type(self) -> None:
+        """A heading must lead to a field or enum list: anything else means the page was misread."""
+        cur = self.current
+        if cur is None:
+            return
+        if self.mode == "description":
+            raise DocError(self.name, cur["line"], f"'Fields' or 'Enums' after the description of {cur['name']}",
+                           " / ".join(cur["description"]) or "nothing")
+        if self.mode == "fields" and cur["name"] not in self.enums:
+            raise DocError(self.name, cur["line"], f"a 'JSON representation' block closing the fields of {cur['name']}",
+                           "<a new heading or the end of the page>")
+        self.current = None
+
+    def read(self) -> dict[str, Any]:
+        i = 0
+        while i < len(self.lines):
+            i = self.step(i)
+        self.close_type()
+        if self.collection is None:
+            raise DocError(self.name, 1, "'REST Resource: <collection>' as the first line", self.line(0))
+        return {"collection": self.collection, "messages": self.messages, "enums": self.enums,
+                "methods": self.methods}
+
+    def step(self, i: int) -> int:
+        line = self.lines[i]
+        prev_blank = i == 0 or not self.lines[i - 1].strip() or self.lines[i - 1] == "Fields"
+        if not line.strip():
+            return i + 1
+        if line.startswith("REST Resource: ") and self.collection is None and self.current is None:
+            self.collection = line.removeprefix("REST Resource: ").strip()
+        elif line.startswith("Resource: "):
+            self.start_type(line.removeprefix("Resource: ").strip(), i)
+            self.current["resource"] = True  # type: ignore[index]
+        elif line == "Methods" and self.mode != "methods":
+            self.close_type()
+            self.mode = "methods"
+        elif self.mode == "methods":
+            self.method_line(i, prev_blank)
+        elif line == "JSON representation" and self.current is not None and self.mode == "fields":
+            self.mode, self.fld = "after-json", None
+            return _check_json_representation(self.name, self.lines, i + 1, self.current)
+        elif prev_blank and _HEADING.fullmatch(line) and line not in KEYWORDS:
+            self.start_type(line, i)
+        elif line in ("Fields", "Enums") and self.current is not None and self.mode == "description":
+            self.mode = line.lower()
+            (self.messages if line == "Fields" else self.enums)[self.current["name"]] = self.current
+        elif self.current is None:
+            raise self.error(i, "a message or enum heading" + (" or 'REST Resource: …'" if i == 0 else ""))
+        elif self.mode == "description":
+            self.current["description"].append(line.strip())
+            self.current["description_lines"].append(i + 1)
+        elif self.mode == "enums":
+            m = _ENUM_VALUE.fullmatch(line)
+            if not m:
+                raise self.error(i, f"an enum value line of {self.current['name']}: NAME (UPPER_SNAKE_CASE) "
+                                    "then its description (a sentence)")
+            twice = next((v for v in self.current["values"] if v["name"] == m.group(1)), None)
+            if twice is not None:
+                raise DocError(self.name, i + 1, "", says=f"enum value {m.group(1)} of {self.current['name']} is "
+                               f"listed a second time; the first is at line {twice['line']}")
+            self.current["values"].append({"name": m.group(1), "description": m.group(2), "line": i + 1})
+        elif self.mode == "fields":
+            return self.field_line(i, prev_blank)
+        else:
+            raise self.error(i, f"a new heading after the JSON representation of {self.current['name']}")
+        return i + 1
+
+    def method_line(self, i: int, prev_blank: bool) -> None:
+        line = self.lines[i]
+        if prev_blank and _METHOD_NAME.fullmatch(line) and (not self.methods or self.methods[-1]["summary"]):
+            self.methods.append({"name": line, "line": i + 1, "summary": ""})
+        elif self.methods and not self.methods[-1]["summary"]:
+            self.methods[-1]["summary"] = line.strip()
+        else:
+            raise self.error(i, "a method name (one lowerCamel word) after a blank line, then its one-line summary")
+
+    def field_line(self, i: int, prev_blank: bool) -> int:
+        assert self.current is not None
+        line = self.lines[i]
+        um = re.fullmatch(r"Union field (\w+)\.", line)
+        if um:
+            self.oneof = um.group(1)
+            expect = f"{self.oneof} can be only one of the following:"
+            if self.line(i + 2).strip() != expect:
+                raise self.error(i + 2, repr(expect))
+            self.fld = None
+            return i + 3
+        fm = _field_line(line) if prev_blank else None
+        if fm is None:
+            if self.fld is None:
+                raise self.error(i, f"a field line of {self.current['name']} ('name type', 'name[] type') "
+                                    "or 'Union field x.'")
+            self.fld["paragraphs"].append(line.strip())
+            return i + 1
+        phrase, deprecated, type_index = fm.group(3), False, i
+        if phrase is None:
+            if self.line(i + 1).strip() != "(deprecated)":
+                raise self.error(i + 1, f"'(deprecated)' or a type after the field name {fm.group(1)}")
+            phrase, deprecated, type_index = self.line(i + 2).strip(), True, i + 2
+        ftype = parse_type_phrase(phrase)
+        if ftype is None:
+            raise self.error(type_index, f"a known type phrase for field {fm.group(1)} (string, number, boolean, "
+                                         "string (int64 format), enum (X), object (X), map (key: string, value: "
+                                         "string), ...)", phrase)
+        twice = next((f for f in self.current["fields"] if f["json_name"] == fm.group(1)), None)
+        if twice is not None:
+            raise DocError(self.name, i + 1, "", says=f"field {fm.group(1)} of {self.current['name']} is listed a "
+                           f"second time; the first is at line {twice['line']}")
+        self.fld = {"json_name": fm.group(1), "repeated": bool(fm.group(2)), "deprecated": deprecated,
+                    "oneof": self.oneof, "line": i + 1, "paragraphs": [], **ftype}
+        self.current["fields"].append(self.fld)
+        return type_index + 1
 
 
 def read_rest_page(path: Path) -> dict[str, Any]:
-    """Read the REST reference page: messages with typed fields and unions, and enums."""
-    name = path.name
-    lines = path.read_text(encoding="utf-8").splitlines()
-    messages: dict[str, dict[str, Any]] = {}
-    enums: dict[str, dict[str, Any]] = {}
-    methods: list[dict[str, Any]] = []
-    current: dict[str, Any] | None = None
-    mode = "description"
-    oneof: str | None = None
-    fld: dict[str, Any] | None = None
-    i = 0
+    """Read the REST reference page: messages with typed fields and unions, enums and the method list."""
+    return _RestReader(path).read()
 
-    def start_type(type_name: str, line_no: int) -> dict[str, Any]:
-        return {"name": type_name, "line": line_no, "description": [], "fields": [], "values": []}
 
-    while i < len(lines):
-        line = lines[i]
-        no = i + 1
-        prev_blank = i == 0 or not lines[i - 1].strip() or lines[i - 1] == "Fields"
-        if line.startswith("REST Resource: "):
-            collection = line.removeprefix("REST Resource: ").strip()
-        elif line.startswith("Resource: "):
-            current, mode, oneof, fld = start_type(line.removeprefix("Resource: ").strip(), no), "description", None, None
-            messages[current["name"]] = current
-            current["resource"] = True
-        elif line == "Methods":
-            current, mode = None, "methods"
-        elif mode == "methods":
-            if re.fullmatch(r"[a-z]\w*", line) and prev_blank:
-                methods.append({"name": line, "line": no, "summary": ""})
-            elif line.strip() and methods:
-                methods[-1]["summary"] = line.strip()
-        elif line == "JSON representation":
-            if current is None:
-                raise DocError(name, no, "a JSON representation inside a message", line)
-            i = _check_json_representation(name, lines, i + 1, current)
-            mode, fld = "after-json", None
-            continue
-        elif prev_blank and re.fullmatch(r"[A-Z][A-Za-z0-9]*", line) and line not in KEYWORDS:
-            current, mode, oneof, fld = start_type(line, no), "description", None, None
-        elif line in ("Fields", "Enums"):
-            if current is None:
-                raise DocError(name, no, "a message or enum heading before this section", line)
-            mode = line.lower()
-            (messages if line == "Fields" else enums)[current["name"]] = current
-        elif not line.strip():
-            pass
-        elif current is None:
-            raise DocError(name, no, "a message or enum heading", line)
-        elif mode == "description":
-            current["description"].append(line.strip())
-        elif mode == "enums":
-            m = re.fullmatch(r"([A-Z][A-Z0-9_]*) (.+)", line)
-            if not m:
-                raise DocError(name, no, "an enum value line 'NAME description'", line)
-            current["values"].append({"name": m.group(1), "description": m.group(2), "line": no})
-        elif mode == "fields":
-            um = re.fullmatch(r"Union field (\w+)\.", line)
-            fm = re.fullmatch(r"([a-z][A-Za-z0-9]*)(\[\])?(?: (.+))?", line) if prev_blank else None
-            if um:
-                oneof = um.group(1)
-                expect = f"{oneof} can be only one of the following:"
-                if i + 2 >= len(lines) or lines[i + 2].strip() != expect:
-                    raise DocError(name, no + 2, repr(expect), lines[i + 2] if i + 2 < len(lines) else "<eof>")
-                i += 3
-                fld = None
-                continue
-            if fm and (fm.group(3) is None or _TYPE_WORD.match(fm.group(3))):
-                phrase, deprecated = fm.group(3), False
-                if phrase is None:
-                    if lines[i + 1].strip() != "(deprecated)":
-                        raise DocError(name, no + 1, "'(deprecated)' or a type after a field name", lines[i + 1])
-                    phrase, deprecated = lines[i + 2].strip(), True
-                    i += 2
-                ftype = parse_type_phrase(phrase)
-                if ftype is None:
-                    raise DocError(name, i + 1, "a known type phrase (string, enum (X), object (X), ...)", phrase)
-                fld = {
-                    "json_name": fm.group(1),
-                    "repeated": bool(fm.group(2)),
-                    "deprecated": deprecated,
-                    "oneof": oneof,
-                    "line": no,
-                    "paragraphs": [],
-                    **ftype,
-                }
-                current["fields"].append(fld)
-            elif fld is None:
-                raise DocError(name, no, "a field line 'name type' or 'Union field x.'", line)
-            else:
-                fld["paragraphs"].append(line.strip())
-        elif mode == "after-json":
-            raise DocError(name, no, "a new heading after a JSON representation", line)
-        i += 1
-    return {"collection": collection, "messages": messages, "enums": enums, "methods": methods}
+_JSON_VALUE = r"(?:string|number|integer|boolean|enum \([A-Z]\w*\))"
+_JSON_KEY = re.compile(rf'(\s*)"(\w+)": (?:{_JSON_VALUE}|\{{|\[),?')
+_JSON_OTHER = [
+    re.compile(r"\s*[{}\[\]],?"),
+    re.compile(r"\s*object(?: \([A-Z]\w*\))?"),
+    re.compile(rf"\s*{_JSON_VALUE},?"),
+    re.compile(rf"\s*string: {_JSON_VALUE},?"),
+    re.compile(r"\s*\.\.\."),
+]
 
 
 def _check_json_representation(path: str, lines: list[str], i: int, msg: dict[str, Any]) -> int:
-    """Check a JSON representation block lists exactly the fields and unions read above."""
+    """Read a JSON representation block; it must list exactly the fields and unions read above."""
     while i < len(lines) and not lines[i].strip():
         i += 1
     if i >= len(lines) or lines[i] != "{":
         raise DocError(path, i + 1, "'{' opening the JSON representation", lines[i] if i < len(lines) else "<eof>")
-    keys: dict[str, str | None] = {}
+    keys: dict[str, tuple[str | None, int]] = {}
     union: str | None = None
-    depth = 0
+    depth = 1
     start = i
     while True:
         i += 1
@@ -216,19 +303,36 @@ def _check_json_representation(path: str, lines: list[str], i: int, msg: dict[st
         line = lines[i]
         if line == "}":
             break
-        um = re.match(r"\s*// Union field (\w+) can be only one of the following:", line)
-        if um:
+        if not line.strip():
+            continue
+        km = _JSON_KEY.fullmatch(line)
+        um = re.fullmatch(r"\s*// Union field (\w+) can be only one of the following:", line)
+        em = re.fullmatch(r"\s*// End of list of possible types for union field (\w+)\.", line)
+        if um and union is None and depth == 1:
             union = um.group(1)
-        elif re.match(r"\s*// End of list of possible types for union field", line):
+        elif em and em.group(1) == union:
             union = None
-        elif depth == 0 and (km := re.match(r'  "(\w+)": ', line)):
-            keys[km.group(1)] = union
+        elif km and depth == 1:
+            keys[km.group(2)] = (union, i + 1)
+        elif not km and not any(p.fullmatch(line) for p in _JSON_OTHER):
+            raise DocError(path, i + 1, f"a line of the JSON representation of {msg['name']} ('\"key\": type,', "
+                           "a union comment, 'object (X)', a bracket)", line)
         depth += line.count("{") + line.count("[") - line.count("}") - line.count("]")
-    read = {f["json_name"]: f["oneof"] for f in msg["fields"]}
-    if keys != read:
-        raise DocError(
-            path, start + 1, f"the JSON representation of {msg['name']} to list the fields read above {read}", keys
-        )
+    if union is not None:
+        raise DocError(path, i + 1, f"'// End of list of possible types for union field {union}.' before '}}'", "}")
+    for f in msg["fields"]:
+        if f["json_name"] not in keys:
+            raise DocError(path, f["line"], "", says=f"field {f['json_name']} of {msg['name']} is missing from its "
+                           f"JSON representation (line {start + 1}); a field must be in both parts of the page")
+        key_union, key_line = keys[f["json_name"]]
+        if key_union != f["oneof"]:
+            raise DocError(path, f["line"], "", says=f"field {f['json_name']} of {msg['name']} is in union "
+                           f"{f['oneof']} here but in union {key_union} in the JSON representation (line {key_line})")
+    read = {f["json_name"] for f in msg["fields"]}
+    for key, (_, key_line) in keys.items():
+        if key not in read:
+            raise DocError(path, key_line, "", says=f"{key} is in the JSON representation of {msg['name']} but not "
+                           "in its Fields list above; a field must be in both parts of the page")
     return i + 1
 
 
@@ -283,24 +387,60 @@ def _parse_value(path: str, lines: list[str], i: int, value: str, cmts: list[str
     raise DocError(path, i + 1, f"a sample value ({', '.join(_SAMPLE_TYPES)}, '{{' or '[')", value)
 
 
+_SIGNATURE = re.compile(r"(\w+)\((.*)\)")
+_PY_LINES = [
+    re.compile(r"Args:|Returns:"),  # section heads of a method
+    re.compile(r"  (\w+): (string|integer|object|boolean), .*"),  # one argument
+    re.compile(r"    The object takes the form of:|  An object of the form:|    Allowed values"),
+    re.compile(r"      \d+ - .+"),  # one allowed value of the argument above
+]
+
+
+def _instance_methods(name: str, lines: list[str], end: int) -> None:
+    """The method list before 'Method Details': signature lines, each followed by its summary."""
+    try:
+        first = lines.index("Instance Methods", 0, end) + 1
+    except ValueError:
+        raise DocError(name, 1, "an 'Instance Methods' list before 'Method Details'", lines[0] if lines else "<eof>")
+    summary_due = False
+    for i in range(first, end):
+        line = lines[i]
+        if not line.strip():
+            continue
+        if summary_due:
+            summary_due = False
+        elif _SIGNATURE.fullmatch(line):
+            summary_due = True
+        else:
+            raise DocError(name, i + 1, "a method signature 'name(args)' of the Instance Methods list, then its "
+                           "summary", line)
+
+
 def read_python_page(path: Path) -> dict[str, Any]:
-    """Read the Python client reference: method signatures, arguments and JSON templates."""
+    """Read the Python client reference: method signatures, arguments and JSON templates.
+
+    Every non-blank line is understood or a DocError: the method list, and in 'Method Details'
+    signatures, summaries, argument lines, allowed values, section heads and JSON templates. A method
+    without parameters (``list_next()``) may carry an indented docstring of its own.
+    """
     name = path.name
     lines = path.read_text(encoding="utf-8").splitlines()
     try:
         start = lines.index("Method Details")
     except ValueError:
         raise DocError(name, len(lines), "a 'Method Details' section", "<eof>") from None
+    _instance_methods(name, lines, start)
     methods: list[dict[str, Any]] = []
     cur: dict[str, Any] | None = None
     i = start + 1
     where = ""
     while i < len(lines):
         line = lines[i]
-        sig = re.fullmatch(r"(\w+)\((.*)\)", line)
+        sig = _SIGNATURE.fullmatch(line)
         if sig:
             params = [p.strip().split("=")[0] for p in sig.group(2).split(",") if p.strip()]
-            cur = {"name": sig.group(1), "line": i + 1, "params": params, "args": {}, "summary": lines[i + 1].strip()}
+            summary = lines[i + 1].strip() if i + 1 < len(lines) else ""
+            cur = {"name": sig.group(1), "line": i + 1, "params": params, "args": {}, "summary": summary}
             methods.append(cur)
             i += 2
             continue
@@ -315,6 +455,11 @@ def read_python_page(path: Path) -> dict[str, Any]:
             cur[where], i = parse_template(name, lines, i)
             where = ""
             continue
+        elif line.strip() and not any(p.fullmatch(line) for p in _PY_LINES):
+            helper_doc = cur is not None and not cur["params"] and line.startswith(" " * 8)
+            if not helper_doc:
+                raise DocError(name, i + 1, "a line of a method's details (a signature 'name(args)', 'Args:', "
+                               "'  name: type, description', 'Returns:', a JSON template, ...)", line)
         i += 1
     return {"methods": methods}
 
@@ -326,17 +471,6 @@ def _description(paragraphs: list[str]) -> tuple[list[str], str, list[str]]:
     behaviors, first = split_behaviors(text[0]) if text else ([], "")
     body = "\n\n".join([first, *text[1:]]).strip()
     return behaviors, body, notes
-
-
-def snake(name: str) -> str:
-    """lowerCamel JSON name to the proto field name."""
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
-
-
-def pascal(name: str) -> str:
-    """lowerCamel or snake name to PascalCase."""
-    parts = re.split(r"_", name)
-    return "".join(p[:1].upper() + p[1:] for p in parts)
 
 
 def _norm(text: str) -> str:
@@ -392,19 +526,21 @@ class IRBuilder:
         self.enums: dict[str, dict[str, Any]] = {}
         self.discrepancies: list[dict[str, Any]] = []
         self.service = ""
+        self.templates: dict[str, dict[str, Any]] = {}  # message → the first Python template describing it
         self.sources = {
             "rest": {"file": rest_path.name, "sha256": hashlib.sha256(rest_path.read_bytes()).hexdigest()},
             "python": {"file": py_path.name, "sha256": hashlib.sha256(py_path.read_bytes()).hexdigest()},
         }
 
-    def full(self, short: str) -> str:
+    def full(self, short: str, line: int = 0) -> str:
+        """The full name of a type the REST page names at ``line``."""
         if "." in short:
             return short
         if short in self.rest["messages"] or short in self.rest["enums"] or short in self.messages:
             return f"{PACKAGE}.{short}"
         if short in COMMON_TYPES:
             return COMMON_TYPES[short]
-        raise DocError(self.rest_name, 0, f"a definition of type {short}", "none")
+        raise DocError(self.rest_name, line, f"a message or enum named {short} defined on this page", "none")
 
     def build(self) -> dict[str, Any]:
         for enum in self.rest["enums"].values():
@@ -418,6 +554,7 @@ class IRBuilder:
             self._rest_message(msg)
         methods = [self._method(m) for m in self.py["methods"] if "returns" in m]
         self._record_one_source_fields()
+        self._infer_output_only(methods)
         return {
             "package": PACKAGE,
             "host": HOST,
@@ -441,7 +578,7 @@ class IRBuilder:
             if f["type"] == "map":
                 entry.update(key_type=f["key"], value_type=f["value"])
             elif f["type"] in ("message", "enum"):
-                entry["type_name"] = self.full(f[f["type"]])
+                entry["type_name"] = self.full(f[f["type"]], f["line"])
             if notes:
                 entry["format_note"] = " ".join(notes)
             fields.append(entry)
@@ -453,7 +590,11 @@ class IRBuilder:
             "oneofs": sorted({f["oneof"] for f in fields if f["oneof"]}, key=[f["oneof"] for f in fields].index),
         }
         if msg.get("resource"):
-            name_field = next(f for f in fields if f["json_name"] == "name")
+            name_field = next((f for f in fields if f["json_name"] == "name"), {})
+            if "resource_pattern" not in name_field:
+                raise DocError(self.rest_name, name_field.get("sources", {}).get("rest", msg["line"]),
+                               f"a 'name' field of resource {msg['name']} whose description gives its "
+                               "'Format: projects/{project}/…'", name_field.get("description", "no name field"))
             self.messages[full]["resource"] = {
                 "type": f"{HOST}/{msg['name']}",
                 "pattern": name_field["resource_pattern"],
@@ -485,6 +626,9 @@ class IRBuilder:
     # Python page ---------------------------------------------------
     def _py_message(self, node: dict[str, Any], hint: str | None, field_key: str) -> str:
         """Merge a template object into the message it describes; return that message's full name."""
+        if hint is None and not node["comments"]:
+            raise DocError(self.py_name, node["line"], "'{ # <description of the message>' naming what this object "
+                           f"is (field {field_key or 'of the method'})", "no description")
         desc = node["comments"][0] if len(node["comments"]) > 1 or hint is None else ""
         full = hint or self._name_for(desc, field_key, node["line"])
         if full.startswith(PACKAGE) and full in self.messages:
@@ -517,15 +661,29 @@ class IRBuilder:
             return f"{PACKAGE}.{m.group(3)}{m.group(1)}"
         if _norm(desc) in self.type_names:
             return f"{PACKAGE}.{self.type_names[_norm(desc)]}"
+        self._blame_rest_description(desc, line)
         if not field_key:
             raise DocError(self.py_name, line, "a message description naming its type", desc)
         return f"{PACKAGE}.{pascal(field_key)}"
+
+    def _blame_rest_description(self, desc: str, line: int) -> None:
+        """A REST description that holds the Python page's plus stray text is the REST page's error."""
+        for short, msg in self.rest["messages"].items():
+            paragraphs = list(zip(msg["description_lines"], msg["description"], strict=True))
+            if _norm(desc) and _norm(desc) in _norm(" ".join(msg["description"])):
+                stray = next(((n, p) for n, p in paragraphs if _norm(p) not in _norm(desc)), paragraphs[0])
+                raise DocError(self.rest_name, stray[0], f"only the description of {short} (as the Python page "
+                               f"gives it at {self.py_name}:{line}: {desc!r}) before 'Fields'", stray[1])
 
     def _py_type(self, value: dict[str, Any], key: str, rest_field: dict[str, Any] | None) -> dict[str, Any]:
         if value["kind"] == "array":
             inner = self._py_type(value["element"], key, rest_field)
             return {**inner, "repeated": True}
         if value["kind"] == "scalar":
+            if value["type"] == "value" or key == "a_key":
+                # '""' and 'a_key' only stand for the properties of a map, Struct or Any, never a field.
+                raise DocError(self.py_name, value["line"], f"a typed sample value for field {key} ('\"A String\"', "
+                               "42, 3.14, True or False) or an object with one 'a_key' entry", key)
             return {"type": value["type"], "repeated": False}
         entries = value["fields"]
         if len(entries) == 1 and entries[0]["key"] == "a_key":
@@ -538,7 +696,26 @@ class IRBuilder:
         hint = rest_field.get("type_name") if rest_field else None
         return {"type": "message", "type_name": self._py_message(value, hint, key), "repeated": False}
 
+    def _same_fields_as_before(self, full: str, node: dict[str, Any]) -> None:
+        """Every Python template of one message lists the same fields; a difference is an error at its line."""
+        first = self.templates.setdefault(full, node)
+        if first is node:
+            return
+        before = {f["key"]: f["line"] for f in first["fields"]}
+        now = {f["key"]: f["line"] for f in node["fields"]}
+        short = _short(full)
+        for key, line in now.items():
+            if key not in before:
+                raise DocError(self.py_name, line, "", says=f"field {key} of {short} is in this template but not in "
+                               f"the template of {short} at line {first['line']}; every template of a message "
+                               "lists the same fields")
+        for key, line in before.items():
+            if key not in now:
+                raise DocError(self.py_name, node["line"], "", says=f"this template of {short} lacks field {key} "
+                               f"(listed at line {line}); every template of a message lists the same fields")
+
     def _merge_py_fields(self, full: str, node: dict[str, Any]) -> None:
+        self._same_fields_as_before(full, node)
         msg = self.messages[full]
         msg["sources"].setdefault("python", node["line"])
         by_json = {f["json_name"]: f for f in msg["fields"]}
@@ -579,15 +756,54 @@ class IRBuilder:
             if len(docs) == 1:
                 msg["one_source"] = next(iter(docs))
 
+    def _infer_output_only(self, methods: list[dict[str, Any]]) -> None:
+        """Mark the fields of messages reached only through output-only fields as output-only.
+
+        A client never sends such a message, so a field of it that states no behaviour of its own is
+        output-only too (AIP-203). Fields that state REQUIRED or OPTIONAL keep what they state. Each
+        inference is recorded beside the field with its reason, apart from the documented behaviours.
+        """
+        roots = {m["input"] for m in methods} | {m["output"] for m in methods}
+        refs: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for owner, msg in self.messages.items():
+            for f in msg["fields"]:
+                if f.get("type_name") in self.messages:
+                    refs.setdefault(f["type_name"], []).append((owner, f))
+        reasons: dict[str, str] = {}
+        grew = True
+        while grew:
+            grew = False
+            for full in self.messages:
+                via = refs.get(full, [])
+                if full in roots or full in reasons or not via:
+                    continue
+                if all("OUTPUT_ONLY" in f["behaviors"] or owner in reasons for owner, f in via):
+                    names = ", ".join(f"{_short(owner)}.{f['json_name']}" for owner, f in via)
+                    reasons[full] = (f"{_short(full)} is reached only through {names}, "
+                                     "output-only or inside an output-only message")
+                    grew = True
+        stated = {"OUTPUT_ONLY", "REQUIRED", "OPTIONAL", "IDENTIFIER"}
+        for full, reason in sorted(reasons.items()):
+            msg = self.messages[full]
+            msg["output_only_inferred"] = reason
+            for f in msg["fields"]:
+                if not stated & set(f["behaviors"]):
+                    f["behaviors"] = ["OUTPUT_ONLY", *f["behaviors"]]
+                    f["inferred_behaviors"] = {"OUTPUT_ONLY": reason}
+
     # methods -------------------------------------------------------
     def _method(self, m: dict[str, Any]) -> dict[str, Any]:
         resource = self.rest["collection"].split(".")[-1]
         singular = pascal(resource.removesuffix("s"))
         verb = m["name"]
+        if not m["params"]:
+            raise DocError(self.py_name, m["line"], "a path parameter (name or parent) first in the signature",
+                           m["name"] + "()")
         path_param = m["params"][0]
         out = self._py_message(m["returns"], None, "")
         body = m.get("body")
-        standard = {"get": f"Get{singular}", "list": f"List{pascal(resource)}", "create": f"Create{singular}"}
+        standard = {"get": f"Get{singular}", "list": f"List{pascal(resource)}", "create": f"Create{singular}",
+                    "delete": f"Delete{singular}"}
         rpc = standard.get(verb)
         request_fields: list[dict[str, Any]] = []
         for arg, info in m["args"].items():
@@ -607,7 +823,7 @@ class IRBuilder:
             else:
                 body_field = snake(body_type.rsplit(".", 1)[1])
                 request_fields.append({
-                    "json_name": re.sub(r"_(\w)", lambda c: c.group(1).upper(), body_field), "name": body_field,
+                    "json_name": camel(body_field), "name": body_field,
                     "type": "message", "type_name": body_type, "repeated": False, "deprecated": False,
                     "oneof": None, "behaviors": ["REQUIRED"], "description": f"The {singular} to {verb}.",
                     "sources": {"python": body["line"]}, "constraints": {}})
@@ -621,19 +837,27 @@ class IRBuilder:
             self.messages[request] = {
                 "description": f"Request message for {self.service}.{rpc}.", "sources": {"python": m["line"]},
                 "fields": request_fields, "oneofs": []}
-        pattern = next(f["resource_pattern"] for f in request_fields if f["name"] == path_param)
+        pattern = next((f["resource_pattern"] for f in request_fields
+                        if f["name"] == path_param and "resource_pattern" in f), None)
+        if pattern is None:
+            raise DocError(self.py_name, m["line"], f"an argument line '  {path_param}: string, … Format: "
+                           f"`projects/…`' for the path parameter of {verb}", "none")
         wildcards = re.sub(r"\{\w+\}", "*", pattern)
         template = f"/v1/{{{path_param}={wildcards}}}"
         if verb in ("list", "create") or (path_param == "parent" and verb not in standard):
             template += f"/{resource}"
         if verb not in standard:
             template += f":{verb}"
-        http = "get" if verb in ("get", "list") else "post"
+        http = "get" if verb in ("get", "list") else "delete" if verb == "delete" else "post"
         return {
             "name": rpc, "python_name": verb, "summary": m["summary"], "sources": {"python": m["line"]},
             "input": request, "output": out,
             "http": {"method": http, "path": template, "body": body_field},
         }
+
+
+def _short(full: str) -> str:
+    return full.rsplit(".", 1)[-1]
 
 
 def _compatible(rest: dict[str, Any], py: dict[str, Any]) -> bool:

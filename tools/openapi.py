@@ -18,6 +18,9 @@ from typing import Any
 from google.api import annotations_pb2, field_behavior_pb2, resource_pb2
 from google.protobuf import descriptor_pb2
 
+from vertex_tuning._casing import json_name
+from vertex_tuning._http_rule import HttpRule, Variable
+
 FDP = descriptor_pb2.FieldDescriptorProto
 Schema = dict[str, Any]
 
@@ -99,8 +102,6 @@ class Descriptors:
     enums: dict[str, descriptor_pb2.EnumDescriptorProto]
     services: dict[str, tuple[str, descriptor_pb2.ServiceDescriptorProto]]
     resources: dict[str, str]
-    # Leading comments of enum values, by enum full name then value name.
-    value_comments: dict[str, dict[str, str]]
 
     @classmethod
     def parse(cls, data: bytes) -> Descriptors:
@@ -110,7 +111,6 @@ class Descriptors:
         enums: dict[str, descriptor_pb2.EnumDescriptorProto] = {}
         services: dict[str, tuple[str, descriptor_pb2.ServiceDescriptorProto]] = {}
         resources: dict[str, str] = {}
-        value_comments: dict[str, dict[str, str]] = {}
 
         def walk(prefix: str, message: descriptor_pb2.DescriptorProto) -> None:
             name = f"{prefix}.{message.name}"
@@ -128,26 +128,12 @@ class Descriptors:
                 walk(file.package, message)
             for enum in file.enum_type:
                 enums[f"{file.package}.{enum.name}"] = enum
-            for loc in file.source_code_info.location:
-                path = list(loc.path)
-                # path [5, e, 2, v]: file.enum_type[e].value[v]
-                if len(path) == 4 and path[0] == 5 and path[2] == 2 and loc.leading_comments:
-                    enum = file.enum_type[path[1]]
-                    value_comments.setdefault(f"{file.package}.{enum.name}", {})[enum.value[path[3]].name] = (
-                        loc.leading_comments
-                    )
             for service in file.service:
                 services[f"{file.package}.{service.name}"] = (file.package, service)
             for definition in file.options.Extensions[resource_pb2.resource_definition]:
                 for pattern in definition.pattern:
                     resources.setdefault(definition.type, pattern)
-        return cls(messages, enums, services, resources, value_comments)
-
-
-def lower_camel(snake: str) -> str:
-    """`tuning_job` → `tuningJob` (the OpenAPI name of a path variable)."""
-    head, *rest = snake.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+        return cls(messages, enums, services, resources)
 
 
 def resource_regex(pattern: str) -> str:
@@ -183,7 +169,7 @@ class Builder:
         for pattern in sorted(desc.resources.values()):
             parts = pattern.split("/")
             for literal, var in zip(parts[::2], parts[1::2]):
-                self.segment_names.setdefault(literal, lower_camel(var.strip("{}")))
+                self.segment_names.setdefault(literal, json_name(var.strip("{}")))
 
     # -- schemas ---------------------------------------------------------------------------
 
@@ -201,12 +187,8 @@ class Builder:
         """A string enum of the value names (proto3 JSON writes enums by name)."""
         enum = self.desc.enums[full_name]
         schema: Schema = {"type": "string", "enum": [v.name for v in enum.value], "x-proto-enum": full_name}
-        mapping = {
-            value: int(match.group(1))
-            for value, comment in sorted(self.desc.value_comments.get(full_name, {}).items())
-            if (match := re.search(r"HTTP Mapping: (\d+)", comment))
-        }
-        if mapping:
+        if full_name == CODE_ENUM:
+            mapping = dict(sorted(self.ir["facts"]["http_status_of_code"].items()))
             schema["x-google-http-status"] = mapping  # google.rpc.Code's documented HTTP statuses
         described = self.ir.get("enums", {}).get(full_name, {})
         if described.get("description"):
@@ -233,7 +215,7 @@ class Builder:
         if constraints.get("allowed_values"):
             schema["enum"] = list(constraints["allowed_values"])
         if constraints.get("gcs_uri"):
-            schema["pattern"] = r"^gs://[^/]+/.*$"
+            schema["pattern"] = self.ir["facts"]["gcs_uri"]["pattern"]
         reference = field.options.Extensions[resource_pb2.resource_reference]
         pattern = self.desc.resources.get(reference.type) if reference.type else None
         if pattern:
@@ -343,15 +325,6 @@ class Builder:
         return {"$ref": REF + "google.rpc.Status.Error"}
 
 
-def parse_template(path: str) -> tuple[str, list[str], str, str]:
-    """`/v1/{name=projects/*/x/*}:cancel` → ("name", ["projects","*","x","*"], prefix, suffix)."""
-    match = re.fullmatch(r"(.*)\{([a-z_.]+)(?:=([^}]*))?\}(.*)", path)
-    if match is None:
-        raise ValueError(f"http rule without a variable: {path}")
-    prefix, variable, template, suffix = match.groups()
-    return variable, (template or "*").split("/"), prefix, suffix
-
-
 @dataclass(frozen=True)
 class Route:
     """One http rule expanded to an OpenAPI path with per-segment parameters."""
@@ -376,13 +349,18 @@ class Route:
 
 def expand(path: str, segment_names: dict[str, str]) -> Route:
     """Expand the http rule path into `/v1/projects/{project}/...` (AIP-122 collection names)."""
-    variable, segments, prefix, suffix = parse_template(path)
+    rule = HttpRule("", path)
+    if len(rule.variables) != 1:
+        raise ValueError(f"http rule needs exactly one variable: {path}")
+    prefix, bound, suffix = rule.parts
+    assert isinstance(prefix, str) and isinstance(bound, Variable) and isinstance(suffix, str)
+    variable, segments = bound.field, bound.segments
     params: list[str] = []
     parts: list[str] = []
     for i, segment in enumerate(segments):
         if segment == "*":
             literal = segments[i - 1] if i else variable
-            name = segment_names.get(literal) or lower_camel(literal.removesuffix("s"))
+            name = segment_names.get(literal) or json_name(literal.removesuffix("s"))
             params.append(name)
             parts.append("{" + name + "}")
         elif segment == "**":
@@ -400,7 +378,7 @@ def build(data: bytes, ir: dict[str, Any]) -> dict[str, Any]:
     package = ir["package"]
     paths: dict[str, dict[str, Any]] = {}
     routes: dict[str, Route] = {}
-    for service_name, (pkg, service) in sorted(desc.services.items()):
+    for _, (pkg, service) in sorted(desc.services.items()):
         if pkg != package:
             continue
         for method in service.method:

@@ -12,6 +12,7 @@ import textwrap
 from typing import Any
 
 from tools.docparse import PACKAGE
+from vertex_tuning._casing import json_name, pascal_name
 
 PROTO_DIR = "google/cloud/aiplatform/v1"
 RESOURCE_FILE = f"{PROTO_DIR}/tuning_job.proto"
@@ -52,34 +53,108 @@ def operations_methods(resource_pattern: str) -> list[dict[str, Any]]:
     ]
 
 
+class ReservedNameError(ValueError):
+    """A documented field or enum value has a name the lock keeps reserved."""
+
+    def __init__(self, owner: str, name: str, number: int) -> None:
+        self.owner, self.name, self.number = owner, name, number
+        super().__init__(f"{owner}.{name}: a reserved name came back (number {number} is reserved for it)")
+
+
 class NumberLock:
-    """Stable field and enum value numbers, with removed ones reserved."""
+    """Stable field and enum value numbers, with removed ones reserved.
+
+    Per message or enum: ``numbers`` (name → number), ``reserved`` (removed name → its number) and,
+    only when used, ``reserved_numbers`` (number → why, for numbers that lost their name: a field
+    whose type changed, a revived name) and ``revived`` (name → the decision that brought it back).
+    """
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.data: dict[str, Any] = {k: dict(v) for k, v in data.items()}
 
+    def _entry(self, owner: str) -> dict[str, Any]:
+        entry: dict[str, Any] = self.data.setdefault(owner, {"numbers": {}, "reserved": {}})
+        return entry
+
     def assign(self, owner: str, names: list[str], first: int) -> dict[str, int]:
         """Numbers for ``names`` of ``owner``; new names get the next free number."""
-        entry = self.data.setdefault(owner, {"numbers": {}, "reserved": {}})
+        entry = self._entry(owner)
         numbers: dict[str, int] = dict(entry["numbers"])
         reserved: dict[str, int] = dict(entry["reserved"])
         for gone in [n for n in numbers if n not in names]:
             reserved[gone] = numbers.pop(gone)
-        taken = set(numbers.values()) | set(reserved.values())
+        taken = set(numbers.values()) | set(reserved.values()) | self.reserved_numbers(owner)
         for name in names:
             if name not in numbers:
                 if name in reserved:
-                    raise ValueError(f"{owner}.{name}: a reserved name came back; give the field a new name")
+                    raise ReservedNameError(owner, name, reserved[name])
                 n = max(taken | {first - 1}) + 1
                 numbers[name] = n
                 taken.add(n)
         entry["numbers"], entry["reserved"] = numbers, dict(sorted(reserved.items()))
         return numbers
 
+    def retire(self, owner: str, name: str, why: str) -> None:
+        """Take ``name``'s number away from it for good (its type changed); it gets a new one on assign."""
+        entry = self._entry(owner)
+        numbers = dict(entry["numbers"])
+        if name in numbers:
+            self._reserve_number(entry, numbers.pop(name), why)
+            entry["numbers"] = numbers
+
+    def revive(self, owner: str, name: str) -> bool:
+        """Let a reserved name be used again under a new number; its old number stays reserved."""
+        entry = self._entry(owner)
+        reserved = dict(entry["reserved"])
+        if name not in reserved:
+            return False
+        number = reserved.pop(name)
+        entry["reserved"] = reserved
+        self._reserve_number(entry, number, f"{name} until it was removed; revived under a new number")
+        entry["revived"] = dict(sorted({**entry.get("revived", {}), name: f"revived by --revive; old number "
+                                        f"{number} stays reserved"}.items()))
+        return True
+
+    def seed(self, owner: str, theirs: dict[str, int], names: list[str], taken_there: set[int]) -> dict[str, int]:
+        """Adopt another numbering (``theirs``, name → number) for ``names``; return the numbers that moved."""
+        entry = self._entry(owner)
+        old: dict[str, int] = dict(entry["numbers"])
+        numbers = {n: theirs[n] for n in names if n in theirs}
+        taken = set(theirs.values()) | taken_there | set(numbers.values())
+        for name in names:
+            if name not in numbers and name in old and old[name] not in taken:
+                numbers[name] = old[name]
+                taken.add(old[name])
+        for name in names:
+            if name not in numbers:
+                numbers[name] = max(taken | {0}) + 1
+                taken.add(numbers[name])
+        reserved: dict[str, int] = {}
+        for name, n in dict(entry["reserved"]).items():
+            n = theirs.get(name, n)
+            if n in taken or n in reserved.values():
+                n = max(taken | set(reserved.values())) + 1
+            reserved[name] = n
+        entry["numbers"], entry["reserved"] = {n: numbers[n] for n in names}, dict(sorted(reserved.items()))
+        entry.pop("reserved_numbers", None)  # the old numbering's history no longer applies
+        return {n: numbers[n] for n in names if old.get(n) != numbers[n]}
+
+    @staticmethod
+    def _reserve_number(entry: dict[str, Any], number: int, why: str) -> None:
+        kept = {**entry.get("reserved_numbers", {}), str(number): why}
+        entry["reserved_numbers"] = dict(sorted(kept.items(), key=lambda kv: int(kv[0])))
+
     def reserved(self, owner: str) -> dict[str, int]:
+        """Removed names of ``owner`` with the numbers they keep reserved."""
         return dict(self.data.get(owner, {}).get("reserved", {}))
 
+    def reserved_numbers(self, owner: str) -> set[int]:
+        """Every reserved number of ``owner``: of removed names and of numbers that lost their name."""
+        entry = self.data.get(owner, {})
+        return set(entry.get("reserved", {}).values()) | {int(n) for n in entry.get("reserved_numbers", {})}
+
     def to_json(self) -> dict[str, Any]:
+        """The lock file's content."""
         return dict(sorted(self.data.items()))
 
 
@@ -107,8 +182,7 @@ def _field_options(field: dict[str, Any], resource_types: dict[str, str]) -> str
         opts.append(f'(google.api.resource_reference) = {{type: "{resource_types[pattern]}"}}')
     if field.get("deprecated"):
         opts.append("deprecated = true")
-    default_json = re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), field["name"])
-    if field["json_name"] != default_json:
+    if field["json_name"] != json_name(field["name"]):
         opts.append(f'json_name = "{field["json_name"]}"')
     return f" [{', '.join(opts)}]" if opts else ""
 
@@ -122,7 +196,7 @@ def resource_definitions(ir: dict[str, Any]) -> dict[str, str]:
             if pattern:
                 collection = pattern.rstrip("}").split("/")[-2]
                 singular = collection.removesuffix("s")
-                types[pattern] = f"{ir['host']}/{singular[:1].upper()}{singular[1:]}"
+                types[pattern] = f"{ir['host']}/{pascal_name(singular)}"
     return dict(sorted(types.items()))
 
 
@@ -152,7 +226,8 @@ def _message(full: str, msg: dict[str, Any], lock: NumberLock, resource_types: d
             lines.append(f"  oneof {group} {{")
         for m in members:
             m = {**m, "is_resource_name": "resource" in msg and m["name"] == "name"}
-            lines += _comment(m["description"], indent)
+            inferred = "".join(f"\n\n{b} by inference: {why}." for b, why in m.get("inferred_behaviors", {}).items())
+            lines += _comment(m["description"] + inferred, indent)
             if m["type"] == "map":
                 decl = f"map<{m['key_type']}, {m['value_type']}>"
             else:
@@ -163,8 +238,9 @@ def _message(full: str, msg: dict[str, Any], lock: NumberLock, resource_types: d
             lines[-1] = "  }"
             lines.append("")
     reserved = lock.reserved(full)
+    if lock.reserved_numbers(full):
+        lines.append(f"  reserved {', '.join(str(n) for n in sorted(lock.reserved_numbers(full)))};")
     if reserved:
-        lines.append(f"  reserved {', '.join(str(n) for n in sorted(reserved.values()))};")
         lines.append(f"  reserved {', '.join(repr(n).replace(chr(39), chr(34)) for n in sorted(reserved))};")
     if lines[-1] == "":
         lines.pop()
@@ -180,9 +256,8 @@ def _enum(full: str, enum: dict[str, Any], lock: NumberLock) -> list[str]:
         lines += _comment(v["description"], "  ")
         lines.append(f"  {v['name']} = {numbers[v['name']]};")
         lines.append("")
-    reserved = lock.reserved(full)
-    if reserved:
-        lines.append(f"  reserved {', '.join(str(n) for n in sorted(reserved.values()))};")
+    if lock.reserved_numbers(full):
+        lines.append(f"  reserved {', '.join(str(n) for n in sorted(lock.reserved_numbers(full)))};")
     if lines[-1] == "":
         lines.pop()
     return lines + ["}", ""]

@@ -29,10 +29,11 @@ def descriptor_tables(data: bytes, ir: dict[str, Any]) -> dict[str, Any]:
     enums: dict[str, Any] = {}
     methods: dict[str, Any] = {}
     resources: dict[str, str] = {}
-    # Our package, plus the common request messages our services take (google.longrunning.*Request).
+    # Our package, plus the common messages our services take and return (google.longrunning.*).
     inputs = {
-        m.input_type.lstrip(".")
+        t.lstrip(".")
         for file in fds.file if file.package == PACKAGE for svc in file.service for m in svc.method
+        for t in (m.input_type, m.output_type)
     }
     for file in fds.file:
         if file.package != PACKAGE:
@@ -64,7 +65,13 @@ def descriptor_tables(data: bytes, ir: dict[str, Any]) -> dict[str, Any]:
                     "output": m.output_type.lstrip("."),
                     "http": {"method": verb.upper(), "path": getattr(rule, verb), "body": rule.body or None},
                 }
-    return {"messages": messages, "enums": enums, "methods": methods, "resources": dict(sorted(resources.items()))}
+    return {
+        "messages": messages,
+        "enums": enums,
+        "methods": methods,
+        "resources": dict(sorted(resources.items())),
+        "facts": ir.get("facts", {}),
+    }
 
 
 def _fields(msg: descriptor_pb2.DescriptorProto, package: str, ir_fields: dict[tuple[str, str], Any]) -> list[Any]:

@@ -16,6 +16,7 @@ from vertex_tuning.errors import (
     Aborted,
     AlreadyExists,
     APIError,
+    CallTimeout,
     Cancelled,
     DataLoss,
     DeadlineExceeded,
@@ -33,23 +34,23 @@ from vertex_tuning.errors import (
     Unknown,
     ValidationError,
     VertexTuningError,
+    WaitTimeout,
 )
 from vertex_tuning.pagination import AsyncPager, Pager
-from vertex_tuning.types import *
-from vertex_tuning.types import __all__ as _types_all
+from vertex_tuning.types import *  # the message and enum classes, listed in __all__
 
 if TYPE_CHECKING:
-    from vertex_tuning._client import AsyncTuningJobsClient, TuningJobsClient
-    from vertex_tuning.operations import AsyncOperation, AsyncOperationsClient, Operation, OperationsClient
+    from vertex_tuning._client import AsyncOperationsClient, AsyncTuningJobsClient, OperationsClient, TuningJobsClient
+    from vertex_tuning.operations import AsyncOperation, Operation
 
 # The clients pull in httpx (and, through httpx's CLI hook, rich/click when installed): load them
 # on first use so that code needing only the types and codec (the server, tools) stays light.
 _LAZY = {
     "AsyncOperation": "vertex_tuning.operations",
-    "AsyncOperationsClient": "vertex_tuning.operations",
+    "AsyncOperationsClient": "vertex_tuning._client",
     "AsyncTuningJobsClient": "vertex_tuning._client",
     "Operation": "vertex_tuning.operations",
-    "OperationsClient": "vertex_tuning.operations",
+    "OperationsClient": "vertex_tuning._client",
     "TuningJobsClient": "vertex_tuning._client",
 }
 
@@ -69,36 +70,70 @@ __all__ = [
     "NO_RETRY",
     "APIError",
     "Aborted",
+    "AdapterSize",
     "AlreadyExists",
+    "Any",
     "AsyncOperation",
     "AsyncOperationsClient",
     "AsyncPager",
     "AsyncTuningJobsClient",
+    "Blob",
+    "CallTimeout",
+    "CancelTuningJobRequest",
     "Cancelled",
+    "Content",
+    "CreateTuningJobRequest",
     "DataLoss",
+    "DatasetBucket",
     "DeadlineExceeded",
     "Duration",
+    "Empty",
+    "EncryptionSpec",
     "FailedPrecondition",
+    "FileData",
+    "FunctionCall",
+    "FunctionResponse",
+    "GcsDestination",
+    "GetTuningJobRequest",
     "Internal",
     "InvalidArgument",
+    "JobState",
     "JsonFormatError",
+    "ListTuningJobsRequest",
+    "ListTuningJobsResponse",
     "NotFound",
     "Operation",
+    "OperationProto",
     "OperationsClient",
     "OutOfRange",
     "Pager",
+    "Part",
     "PermissionDenied",
+    "RebaseTunedModelRequest",
     "ResourceExhausted",
     "Retry",
+    "Status",
+    "Struct",
+    "SupervisedHyperParameters",
+    "SupervisedTuningDataStats",
+    "SupervisedTuningDatasetDistribution",
+    "SupervisedTuningSpec",
     "Timestamp",
     "TransportError",
+    "TunedModel",
+    "TunedModelRef",
+    "TuningDataStats",
+    "TuningJob",
     "TuningJobsClient",
     "Unauthenticated",
     "Unavailable",
     "Unimplemented",
     "Unknown",
     "ValidationError",
+    "Value",
     "VertexTuningError",
+    "VideoMetadata",
+    "WaitTimeout",
     "dumps",
     "errors",
     "from_dict",
@@ -106,4 +141,3 @@ __all__ = [
     "resources",
     "to_dict",
 ]
-__all__.extend(_types_all)  # the message and enum classes of vertex_tuning.types

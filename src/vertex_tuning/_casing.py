@@ -1,4 +1,4 @@
-"""Name casings: proto field names (``base_model``) and their JSON names (``baseModel``)."""
+"""Name casings: proto field names (``base_model``), JSON names (``baseModel``), type names (``BaseModel``)."""
 
 from __future__ import annotations
 
@@ -22,3 +22,8 @@ def json_name(proto_name: str) -> str:
 def snake_name(camel: str) -> str:
     """``tuningJobs`` or ``CancelTuningJob`` as ``tuning_jobs`` / ``cancel_tuning_job``."""
     return _UPPER.sub(r"_\1", camel).lower()
+
+
+def pascal_name(name: str) -> str:
+    """``tuningJobs`` or ``tuning_jobs`` as ``TuningJobs``: upper-case the first letter of each part."""
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))

@@ -1,50 +1,38 @@
-"""``TuningJobsClient`` and ``AsyncTuningJobsClient``: thin methods over one shared request loop.
+"""The clients: generated method sets (``vertex_tuning_protos._services``) plus what cannot be derived.
 
-Each RPC method builds its request message (from ``request=`` or flattened fields, never
-both), fills ``parent`` from the client's project and location, and hands it to the
-transport, which transcodes it by the method's http rule.
+Hand-written here: construction (project, location, endpoint, credentials), ``wait``,
+``operation(name)``, close and the context managers. Every RPC method is generated.
 """
 
 from __future__ import annotations
 
-import copy
 import os
-import time
-from collections.abc import Mapping
+from collections.abc import Generator
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypedDict, TypeVar, Unpack, overload
 
 import betterproto2
 import httpx
 from vertex_tuning_protos._schema import SCHEMA
+from vertex_tuning_protos._services import (
+    AsyncGenAiTuningServiceMethods,
+    AsyncTuningJobOperationsMethods,
+    GenAiTuningServiceMethods,
+    TuningJobOperationsMethods,
+)
 
-from vertex_tuning import _config, _json
+from vertex_tuning import _config
 from vertex_tuning._credentials import is_loopback, resolve_auth
-from vertex_tuning._transport import AsyncTransport, SyncTransport, http_rule, message_class
-from vertex_tuning.operations import AsyncOperation, AsyncOperationsClient, Operation, OperationsClient
-from vertex_tuning.pagination import AsyncPager, Pager, with_page_token
-from vertex_tuning.resources import TEMPLATES
-from vertex_tuning.types import (
-    CancelTuningJobRequest,
-    CreateTuningJobRequest,
-    GcsDestination,
-    GetTuningJobRequest,
-    JobState,
-    ListTuningJobsRequest,
-    ListTuningJobsResponse,
-    RebaseTunedModelRequest,
-    TunedModelRef,
-    TuningJob,
-)
+from vertex_tuning._polling import Fetch, poll, run_async, run_sync
+from vertex_tuning._transport import AsyncTransport, SyncTransport
+from vertex_tuning.operations import AsyncOperation, Operation
+from vertex_tuning.types import JobState, TuningJob
 
-__all__ = ["AsyncTuningJobsClient", "TuningJobsClient"]
+__all__ = ["AsyncOperationsClient", "AsyncTuningJobsClient", "OperationsClient", "TuningJobsClient"]
 
-M = TypeVar("M", bound=betterproto2.Message)
-_SERVICE = "GenAiTuningService."
-_LOCATION_TYPE = "aiplatform.googleapis.com/Location"
-_TERMINAL = frozenset(
-    JobState(SCHEMA["enums"]["google.cloud.aiplatform.v1.JobState"][n]) for n in _config.TERMINAL_JOB_STATES
-)
+R = TypeVar("R", bound=betterproto2.Message)
+_TERMINAL = SCHEMA["facts"]["terminal_job_states"]
+TERMINAL_STATES = frozenset(JobState(SCHEMA["enums"][_TERMINAL["enum"]][name]) for name in _TERMINAL["values"])
 
 
 def _version() -> str:
@@ -56,204 +44,108 @@ def _version() -> str:
         return "0+unknown"
 
 
-def _location_field(method: str) -> str | None:
-    """The request field that names the parent location, found by its resource type."""
-    fields = SCHEMA["messages"][http_rule(method).input_type]["fields"]
-    return next((f["name"] for f in fields if f.get("resource_type") == _LOCATION_TYPE), None)
+def _is_terminal(job: TuningJob) -> bool:
+    return job.state in TERMINAL_STATES
 
 
-class _ClientBase:
-    """Configuration and request building shared by the sync and async clients."""
+class ClientOptions(TypedDict, total=False):
+    """Keyword options of both clients (see ``TuningJobsClient``)."""
 
-    def __init__(
-        self,
-        project: str | None,
-        location: str,
-        credentials: Any | None,
-        api_key: str | None,
-        quota_project: str | None,
-        base_url: str | None,
-    ) -> None:
-        self.project = project or os.environ.get("GOOGLE_CLOUD_PROJECT")
+    credentials: Any
+    api_key: str | None
+    quota_project: str | None
+    base_url: str | None
+    timeout: float
+    retry: _config.Retry
+    polling: _config.Retry
+    validate: bool
+
+
+class _Config:
+    """Construction shared by both clients: project, location, endpoint and auth."""
+
+    project: str | None
+    location: str | None
+
+    def _configure(self, project: str | None, location: str | None, options: ClientOptions) -> dict[str, Any]:
+        """Set project, location, endpoint and polling; return the transport's options."""
+        self.project = project or os.environ.get(_config.PROJECT_ENV) or None
+        location = location or os.environ.get(_config.LOCATION_ENV) or _config.DEFAULT_LOCATION
         self.location = location
-        from_env = False
-        if base_url is None:
-            base_url = os.environ.get(_config.BASE_URL_ENV) or None
-            from_env = base_url is not None
-        if base_url is None:
-            base_url = _config.REGIONAL_HOST.format(location=location)
-        self.base_url = base_url
+        base_url = options.get("base_url")
+        from_env = base_url is None and bool(os.environ.get(_config.BASE_URL_ENV))
+        self.base_url = base_url or os.environ.get(_config.BASE_URL_ENV) or _config.host_for(location)
+        credentials, api_key = options.get("credentials"), options.get("api_key")
         # A loopback server is a local test or reference server: no Google credentials needed.
-        anonymous = from_env or (credentials is None and api_key is None and is_loopback(base_url))
-        self._auth = resolve_auth(
-            credentials=credentials, api_key=api_key, quota_project=quota_project, base_url=base_url, from_env=anonymous
-        )
-        self._user_agent = f"vertex-tuning/{_version()}"
-
-    @property
-    def parent(self) -> str:
-        """``projects/{project}/locations/{location}`` of this client."""
-        if not self.project:
-            raise ValueError("no project: pass project= to the client, or parent= to the call")
-        return TEMPLATES["location"].format(self.project, self.location)
-
-    def _request(self, method: str, request: Any, fields: Mapping[str, Any]) -> Any:
-        """The request message from ``request=`` (message or dict) or flattened ``fields``."""
-        cls = message_class(http_rule(method).input_type)
-        given = {k: v for k, v in fields.items() if v is not None}
-        if request is not None and given:
-            raise ValueError(f"pass request= or the flattened fields {sorted(given)}, not both")
-        if request is None:
-            message = cls(**given)
-        elif isinstance(request, Mapping):
-            message = _json.from_dict(cls, dict(request))
-        elif isinstance(request, cls):
-            message = copy.copy(request)  # the caller's object stays untouched
-        else:
-            raise TypeError(f"request must be a {cls.__name__} or a dict, got {type(request).__name__}")
-        location_field = _location_field(method)
-        if location_field and not getattr(message, location_field):
-            setattr(message, location_field, self.parent)
-        return message
-
-    def _transport_options(self, timeout: float, retry: _config.Retry, validate: bool) -> dict[str, Any]:
+        anonymous = from_env or (credentials is None and api_key is None and is_loopback(self.base_url))
+        self._adc = credentials is None and api_key is None and not anonymous
+        auth = resolve_auth(credentials=credentials, api_key=api_key, quota_project=options.get("quota_project"),
+                            base_url=self.base_url, from_env=anonymous)
+        self._polling = options.get("polling", _config.DEFAULT_POLLING)
         return {
             "base_url": self.base_url,
-            "auth": self._auth,
-            "timeout": timeout,
-            "retry": retry,
-            "validate": validate,
-            "user_agent": self._user_agent,
+            "auth": auth,
+            "timeout": options.get("timeout", _config.DEFAULT_TIMEOUT),
+            "retry": options.get("retry", _config.DEFAULT_RETRY),
+            "validate": options.get("validate", True),
+            "user_agent": f"vertex-tuning/{_version()}",
         }
 
+    def _default_project(self) -> str | None:
+        """The project Application Default Credentials name, when the client uses them."""
+        if not self._adc:
+            return None
+        import google.auth
 
-class TuningJobsClient(_ClientBase):
+        project: str | None = google.auth.default()[1]
+        return project
+
+    def _wait_loop(
+        self, name: str, timeout: float | None, polling: _config.Retry | None
+    ) -> Generator[Fetch | float, TuningJob | Exception | None, TuningJob]:
+        what = f"tuning job {name} not in a terminal state"
+        return poll(polling or self._polling, timeout, what, _is_terminal)
+
+
+class TuningJobsClient(_Config, GenAiTuningServiceMethods):
     """Blocking client for ``projects.locations.tuningJobs``; use as a context manager or call ``close()``.
 
-    Credentials: ``credentials=`` (google-auth), ``api_key=``, or Application Default
-    Credentials; a loopback ``base_url`` (or ``VERTEX_TUNING_BASE_URL``) means anonymous.
-    ``timeout`` bounds each HTTP attempt (per call: ``timeout=``); ``retry`` (per call:
-    ``retry=``) sets backoff and the total deadline of all attempts; ``polling`` paces ``wait``
-    and ``Operation.result``. One pooled ``httpx.Client`` serves every call (or pass ``http_client``).
+    Project: ``project=``, ``GOOGLE_CLOUD_PROJECT``, or the one Application Default Credentials
+    name; location: ``location=``, ``GOOGLE_CLOUD_LOCATION``, or us-central1 (``global`` uses
+    the global host). Credentials: ``credentials=``, ``api_key=`` or ADC; a loopback ``base_url``
+    (or ``VERTEX_TUNING_BASE_URL``) means anonymous. ``timeout`` bounds each HTTP attempt,
+    ``retry`` the backoff and total deadline, ``polling`` paces ``wait`` and ``Operation.result``.
     """
+
+    operations: OperationsClient
 
     def __init__(
         self,
         project: str | None = None,
-        location: str = _config.DEFAULT_LOCATION,
+        location: str | None = None,
         *,
-        credentials: Any | None = None,
-        api_key: str | None = None,
-        quota_project: str | None = None,
-        base_url: str | None = None,
-        timeout: float = _config.DEFAULT_TIMEOUT,
-        retry: _config.Retry = _config.DEFAULT_RETRY,
-        polling: _config.Retry = _config.DEFAULT_POLLING,
-        validate: bool = True,
         http_client: httpx.Client | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        super().__init__(project, location, credentials, api_key, quota_project, base_url)
-        self._transport = SyncTransport(http_client=http_client, **self._transport_options(timeout, retry, validate))
-        self._polling = polling
-        self.operations = OperationsClient(self._transport, polling)
+        self._transport = SyncTransport(http_client=http_client, **self._configure(project, location, options))
+        self.operations = OperationsClient(self._transport, self._polling)
 
-    def create_tuning_job(
-        self,
-        request: CreateTuningJobRequest | Mapping[str, Any] | None = None,
-        *,
-        parent: str | None = None,
-        tuning_job: TuningJob | None = None,
-        timeout: float | None = None,
-        retry: _config.Retry | None = None,
-    ) -> TuningJob:
-        """Start a tuning job; never retried once the request may have reached the server."""
-        method = _SERVICE + "CreateTuningJob"
-        message = self._request(method, request, {"parent": parent, "tuning_job": tuning_job})
-        return self._transport.call(method, message, timeout=timeout, retry=retry)  # type: ignore[no-any-return]
-
-    def get_tuning_job(
-        self,
-        request: GetTuningJobRequest | Mapping[str, Any] | None = None,
-        *,
-        name: str | None = None,
-        timeout: float | None = None,
-        retry: _config.Retry | None = None,
-    ) -> TuningJob:
-        """The tuning job ``name``."""
-        method = _SERVICE + "GetTuningJob"
-        message = self._request(method, request, {"name": name})
-        return self._transport.call(method, message, timeout=timeout, retry=retry)  # type: ignore[no-any-return]
-
-    def list_tuning_jobs(
-        self,
-        request: ListTuningJobsRequest | Mapping[str, Any] | None = None,
-        *,
-        parent: str | None = None,
-        filter: str | None = None,
-        page_size: int | None = None,
-        timeout: float | None = None,
-        retry: _config.Retry | None = None,
-    ) -> Pager[TuningJob, ListTuningJobsResponse]:
-        """Tuning jobs under ``parent``, as a pager that fetches further pages while you iterate."""
-        method = _SERVICE + "ListTuningJobs"
-        message = self._request(method, request, {"parent": parent, "filter": filter, "page_size": page_size})
-
-        def fetch(token: str) -> ListTuningJobsResponse:
-            page_request = with_page_token(message, token) if token else message
-            return self._transport.call(method, page_request, timeout=timeout, retry=retry)  # type: ignore[no-any-return]
-
-        return Pager(fetch(""), fetch)
-
-    def cancel_tuning_job(
-        self,
-        request: CancelTuningJobRequest | Mapping[str, Any] | None = None,
-        *,
-        name: str | None = None,
-        timeout: float | None = None,
-        retry: _config.Retry | None = None,
-    ) -> None:
-        """Ask the server to cancel job ``name``; it moves to CANCELLING, then CANCELLED."""
-        method = _SERVICE + "CancelTuningJob"
-        self._transport.call(method, self._request(method, request, {"name": name}), timeout=timeout, retry=retry)
-
-    def rebase_tuned_model(
-        self,
-        request: RebaseTunedModelRequest | Mapping[str, Any] | None = None,
-        *,
-        parent: str | None = None,
-        tuned_model_ref: TunedModelRef | None = None,
-        tuning_job: TuningJob | None = None,
-        artifact_destination: GcsDestination | None = None,
-        deploy_to_same_endpoint: bool | None = None,
-        timeout: float | None = None,
-        retry: _config.Retry | None = None,
-    ) -> Operation:
-        """Rebase a tuned model onto a new base model; returns the long-running operation."""
-        method = _SERVICE + "RebaseTunedModel"
-        fields = {
-            "parent": parent,
-            "tuned_model_ref": tuned_model_ref,
-            "tuning_job": tuning_job,
-            "artifact_destination": artifact_destination,
-            "deploy_to_same_endpoint": deploy_to_same_endpoint,
-        }
-        proto = self._transport.call(method, self._request(method, request, fields), timeout=timeout, retry=retry)
-        return Operation(proto, self.operations)
-
-    def operation(self, name: str) -> Operation:
-        """Resume a long-running operation from its name alone."""
-        return self.operations.operation(name)
+    @overload
+    def operation(self, name: str) -> Operation[TuningJob]: ...
+    @overload
+    def operation(self, name: str, response_type: type[R]) -> Operation[R]: ...
+    def operation(self, name: str, response_type: Any = TuningJob) -> Operation[Any]:
+        """Resume a long-running operation from its name alone (its response a ``TuningJob`` unless told)."""
+        return self.operations.operation(name, response_type)
 
     def wait(self, name: str, *, timeout: float | None = None, polling: _config.Retry | None = None) -> TuningJob:
         """Poll job ``name`` with capped, jittered backoff until it reaches a terminal state.
 
-        Terminal: SUCCEEDED, FAILED, CANCELLED, EXPIRED, PARTIALLY_SUCCEEDED. Returns the job
-        (inspect ``state`` and ``error``); raises ``TimeoutError`` after ``timeout`` seconds.
+        Retryable errors count as "not done yet"; ``WaitTimeout`` (a ``TimeoutError`` with
+        ``last_state``) after ``timeout`` seconds. Inspect the returned job's ``state`` and ``error``.
         """
-        delays = (polling or self._polling).poll_delays(timeout, f"tuning job {name} not in a terminal state")
-        while (job := self.get_tuning_job(name=name)).state not in _TERMINAL:
-            time.sleep(next(delays))
-        return job
+        loop = self._wait_loop(name, timeout, polling)
+        return run_sync(loop, lambda t: self.get_tuning_job(name=name, timeout=t, retry=_config.NO_RETRY))
 
     def close(self) -> None:
         """Release pooled connections (an injected ``http_client`` is left open)."""
@@ -262,131 +154,38 @@ class TuningJobsClient(_ClientBase):
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
 
-class AsyncTuningJobsClient(_ClientBase):
+class AsyncTuningJobsClient(_Config, AsyncGenAiTuningServiceMethods):
     """Async twin of ``TuningJobsClient``: the same methods as coroutines; ``async with`` or ``aclose()``."""
+
+    operations: AsyncOperationsClient
 
     def __init__(
         self,
         project: str | None = None,
-        location: str = _config.DEFAULT_LOCATION,
+        location: str | None = None,
         *,
-        credentials: Any | None = None,
-        api_key: str | None = None,
-        quota_project: str | None = None,
-        base_url: str | None = None,
-        timeout: float = _config.DEFAULT_TIMEOUT,
-        retry: _config.Retry = _config.DEFAULT_RETRY,
-        polling: _config.Retry = _config.DEFAULT_POLLING,
-        validate: bool = True,
         http_client: httpx.AsyncClient | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        super().__init__(project, location, credentials, api_key, quota_project, base_url)
-        self._transport = AsyncTransport(http_client=http_client, **self._transport_options(timeout, retry, validate))
-        self._polling = polling
-        self.operations = AsyncOperationsClient(self._transport, polling)
+        self._transport = AsyncTransport(http_client=http_client, **self._configure(project, location, options))
+        self.operations = AsyncOperationsClient(self._transport, self._polling)
 
-    async def create_tuning_job(
-        self,
-        request: CreateTuningJobRequest | Mapping[str, Any] | None = None,
-        *,
-        parent: str | None = None,
-        tuning_job: TuningJob | None = None,
-        timeout: float | None = None,
-        retry: _config.Retry | None = None,
-    ) -> TuningJob:
-        """Start a tuning job; never retried once the request may have reached the server."""
-        method = _SERVICE + "CreateTuningJob"
-        message = self._request(method, request, {"parent": parent, "tuning_job": tuning_job})
-        return await self._transport.call(method, message, timeout=timeout, retry=retry)  # type: ignore[no-any-return]
-
-    async def get_tuning_job(
-        self,
-        request: GetTuningJobRequest | Mapping[str, Any] | None = None,
-        *,
-        name: str | None = None,
-        timeout: float | None = None,
-        retry: _config.Retry | None = None,
-    ) -> TuningJob:
-        """The tuning job ``name``."""
-        method = _SERVICE + "GetTuningJob"
-        message = self._request(method, request, {"name": name})
-        return await self._transport.call(method, message, timeout=timeout, retry=retry)  # type: ignore[no-any-return]
-
-    async def list_tuning_jobs(
-        self,
-        request: ListTuningJobsRequest | Mapping[str, Any] | None = None,
-        *,
-        parent: str | None = None,
-        filter: str | None = None,
-        page_size: int | None = None,
-        timeout: float | None = None,
-        retry: _config.Retry | None = None,
-    ) -> AsyncPager[TuningJob, ListTuningJobsResponse]:
-        """Tuning jobs under ``parent``, as an async pager that fetches further pages while you iterate."""
-        method = _SERVICE + "ListTuningJobs"
-        message = self._request(method, request, {"parent": parent, "filter": filter, "page_size": page_size})
-
-        async def fetch(token: str) -> ListTuningJobsResponse:
-            page_request = with_page_token(message, token) if token else message
-            return await self._transport.call(method, page_request, timeout=timeout, retry=retry)  # type: ignore[no-any-return]
-
-        return AsyncPager(await fetch(""), fetch)
-
-    async def cancel_tuning_job(
-        self,
-        request: CancelTuningJobRequest | Mapping[str, Any] | None = None,
-        *,
-        name: str | None = None,
-        timeout: float | None = None,
-        retry: _config.Retry | None = None,
-    ) -> None:
-        """Ask the server to cancel job ``name``; it moves to CANCELLING, then CANCELLED."""
-        method = _SERVICE + "CancelTuningJob"
-        await self._transport.call(method, self._request(method, request, {"name": name}), timeout=timeout, retry=retry)
-
-    async def rebase_tuned_model(
-        self,
-        request: RebaseTunedModelRequest | Mapping[str, Any] | None = None,
-        *,
-        parent: str | None = None,
-        tuned_model_ref: TunedModelRef | None = None,
-        tuning_job: TuningJob | None = None,
-        artifact_destination: GcsDestination | None = None,
-        deploy_to_same_endpoint: bool | None = None,
-        timeout: float | None = None,
-        retry: _config.Retry | None = None,
-    ) -> AsyncOperation:
-        """Rebase a tuned model onto a new base model; returns the long-running operation."""
-        method = _SERVICE + "RebaseTunedModel"
-        fields = {
-            "parent": parent,
-            "tuned_model_ref": tuned_model_ref,
-            "tuning_job": tuning_job,
-            "artifact_destination": artifact_destination,
-            "deploy_to_same_endpoint": deploy_to_same_endpoint,
-        }
-        message = self._request(method, request, fields)
-        proto = await self._transport.call(method, message, timeout=timeout, retry=retry)
-        return AsyncOperation(proto, self.operations)
-
-    async def operation(self, name: str) -> AsyncOperation:
-        """Resume a long-running operation from its name alone."""
-        return await self.operations.operation(name)
+    @overload
+    async def operation(self, name: str) -> AsyncOperation[TuningJob]: ...
+    @overload
+    async def operation(self, name: str, response_type: type[R]) -> AsyncOperation[R]: ...
+    async def operation(self, name: str, response_type: Any = TuningJob) -> AsyncOperation[Any]:
+        """Resume a long-running operation from its name alone (its response a ``TuningJob`` unless told)."""
+        return await self.operations.operation(name, response_type)
 
     async def wait(self, name: str, *, timeout: float | None = None, polling: _config.Retry | None = None) -> TuningJob:
-        """Poll job ``name`` with capped, jittered backoff until it reaches a terminal state."""
-        import anyio
-
-        delays = (polling or self._polling).poll_delays(timeout, f"tuning job {name} not in a terminal state")
-        while (job := await self.get_tuning_job(name=name)).state not in _TERMINAL:
-            await anyio.sleep(next(delays))
-        return job
+        """Poll job ``name`` until it reaches a terminal state (see ``TuningJobsClient.wait``)."""
+        loop = self._wait_loop(name, timeout, polling)
+        return await run_async(loop, lambda t: self.get_tuning_job(name=name, timeout=t, retry=_config.NO_RETRY))
 
     async def aclose(self) -> None:
         """Release pooled connections (an injected ``http_client`` is left open)."""
@@ -396,6 +195,31 @@ class AsyncTuningJobsClient(_ClientBase):
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
+
+
+class OperationsClient(TuningJobOperationsMethods):
+    """get / list / cancel / delete / wait on the operations of tuning jobs."""
+
+    def __init__(self, transport: SyncTransport, polling: _config.Retry = _config.DEFAULT_POLLING) -> None:
+        self._transport = transport
+        self._polling = polling
+
+    def operation(self, name: str, response_type: type[R]) -> Operation[R]:
+        """Resume operation ``name``: fetch it and wrap it for ``result()``."""
+        return Operation(self.get_operation(name=name), self, response_type)
+
+
+class AsyncOperationsClient(AsyncTuningJobOperationsMethods):
+    """Async twin of ``OperationsClient``."""
+
+    def __init__(self, transport: AsyncTransport, polling: _config.Retry = _config.DEFAULT_POLLING) -> None:
+        self._transport = transport
+        self._polling = polling
+
+    async def operation(self, name: str, response_type: type[R]) -> AsyncOperation[R]:
+        """Resume operation ``name``: fetch it and wrap it for ``result()``."""
+        return AsyncOperation(await self.get_operation(name=name), self, response_type)
+

@@ -4,30 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import time
-from collections.abc import Iterator
 
 DEFAULT_LOCATION = "us-central1"
 DEFAULT_TIMEOUT = 60.0
 """Seconds for one HTTP attempt (connect + send + read), unless ``timeout=`` says otherwise."""
 
 BASE_URL_ENV = "VERTEX_TUNING_BASE_URL"
+PROJECT_ENV = "GOOGLE_CLOUD_PROJECT"
+LOCATION_ENV = "GOOGLE_CLOUD_LOCATION"
 REGIONAL_HOST = "https://{location}-aiplatform.googleapis.com"
+GLOBAL_HOST = "https://aiplatform.googleapis.com"
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 
 RETRYABLE_HTTP_STATUS = frozenset({429, 500, 502, 503, 504})
-# Custom methods that only read or are idempotent by AIP-136/AIP-151, hence safe to repeat.
-IDEMPOTENT_CUSTOM_VERBS = frozenset({"cancel", "wait"})
 
-TERMINAL_JOB_STATES = frozenset(
-    {
-        "JOB_STATE_SUCCEEDED",
-        "JOB_STATE_FAILED",
-        "JOB_STATE_CANCELLED",
-        "JOB_STATE_EXPIRED",
-        "JOB_STATE_PARTIALLY_SUCCEEDED",
-    }
-)
+
+def host_for(location: str) -> str:
+    """The service endpoint of ``location``: regional, or the global host for ``global``."""
+    return GLOBAL_HOST if location == "global" else REGIONAL_HOST.format(location=location)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,15 +44,6 @@ class Retry:
         """Seconds to wait before retry number ``attempt`` (0-based)."""
         base = min(self.maximum, self.initial * self.multiplier**attempt)
         return base * (1.0 - self.jitter * (rng or random).random())
-
-    def poll_delays(self, timeout: float | None, what: str) -> Iterator[float]:
-        """Sleeps between polls, never past ``timeout`` seconds from now; then ``TimeoutError``."""
-        deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
-        attempt = 0
-        while (left := deadline - time.monotonic()) > 0:
-            yield min(self.delay(attempt), left)
-            attempt += 1
-        raise TimeoutError(f"{what} after {timeout} s")
 
 
 DEFAULT_RETRY = Retry()

@@ -33,9 +33,21 @@ def is_loopback(url: str | httpx.URL) -> bool:
         return False
 
 
+def origin_of(url: str | httpx.URL) -> str:
+    """``scheme://host[:port]`` of ``url`` (default ports omitted), for same-origin checks."""
+    parsed = httpx.URL(str(url))
+    return f"{parsed.scheme}://{parsed.netloc.decode('ascii')}"
+
+
 def _refuse_plaintext(url: httpx.URL) -> None:
     if url.scheme != "https" and not is_loopback(url):
         raise TransportError(f"refusing to send credentials over plain {url.scheme} to {url.host}")
+
+
+def _refuse_foreign_origin(url: httpx.URL, origin: str | None) -> None:
+    """Credentials go only to the configured base URL's origin (no redirect or hook sends them elsewhere)."""
+    if origin is not None and origin_of(url) != origin:
+        raise TransportError(f"refusing to send credentials to {origin_of(url)}: the client's base URL is {origin}")
 
 
 class _Response:
@@ -86,8 +98,9 @@ class HttpxAuthRequest:
 class CredentialsAuth(httpx.Auth):
     """Adds ``Authorization`` from google-auth credentials, refreshing them when expired."""
 
-    def __init__(self, credentials: Any, quota_project: str | None = None) -> None:
+    def __init__(self, credentials: Any, quota_project: str | None = None, origin: str | None = None) -> None:
         self.credentials = credentials
+        self.origin = origin
         self.quota_project = quota_project or getattr(credentials, "quota_project_id", None)
         self._request = HttpxAuthRequest()
         self._lock = threading.Lock()
@@ -101,6 +114,7 @@ class CredentialsAuth(httpx.Auth):
 
         if not isinstance(self.credentials, AnonymousCredentials):
             _refuse_plaintext(request.url)
+            _refuse_foreign_origin(request.url, self.origin)
         headers: dict[str, str] = {}
         with self._lock:
             self.credentials.before_request(self._request, request.method, str(request.url), headers)
@@ -129,13 +143,15 @@ class CredentialsAuth(httpx.Auth):
 class ApiKeyAuth(httpx.Auth):
     """Sends an API key in ``x-goog-api-key`` (never in the URL, so it cannot leak into logs)."""
 
-    def __init__(self, api_key: str, quota_project: str | None = None) -> None:
+    def __init__(self, api_key: str, quota_project: str | None = None, origin: str | None = None) -> None:
         self._api_key = api_key
         self.quota_project = quota_project
+        self.origin = origin
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Add the key header and send."""
         _refuse_plaintext(request.url)
+        _refuse_foreign_origin(request.url, self.origin)
         request.headers[API_KEY_HEADER] = self._api_key
         if self.quota_project:
             request.headers[QUOTA_PROJECT_HEADER] = self.quota_project
@@ -161,7 +177,7 @@ def resolve_auth(
     if credentials is not None and api_key is not None:
         raise ValueError("pass credentials= or api_key=, not both")
     if api_key is not None:
-        return ApiKeyAuth(api_key, quota_project)
+        return ApiKeyAuth(api_key, quota_project, origin_of(base_url))
     if credentials is None and from_env and is_loopback(base_url):
         credentials = anonymous()
     if credentials is None:
@@ -171,4 +187,4 @@ def resolve_auth(
         import google.auth
 
         credentials, _project = google.auth.default(scopes=list(_config.SCOPES))
-    return CredentialsAuth(credentials, quota_project)
+    return CredentialsAuth(credentials, quota_project, origin_of(base_url))

@@ -16,6 +16,7 @@ import binascii
 import dataclasses
 import math
 import re
+import threading
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -39,7 +40,9 @@ _INT32 = (-(2**31), 2**31 - 1)
 _UINT32 = (0, 2**32 - 1)
 _INT64 = (-(2**63), 2**63 - 1)
 _UINT64 = (0, 2**64 - 1)
-_INT_TEXT = re.compile(r"-?\d+")
+_INT_TEXT = re.compile(r"-?\d+", re.ASCII)
+# A JSON number as text (json_format also takes these in quotes); no spaces, "_", "+1", "inf" or "0x".
+_NUMBER_TEXT = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
 class JsonFormatError(ValueError):
@@ -82,6 +85,8 @@ def _integer(lo: int, hi: int) -> Decoder:
             value = int(raw)
         elif type(raw) is str:
             try:
+                if not _NUMBER_TEXT.fullmatch(raw):
+                    raise ValueError(raw)
                 f = float(raw)
             except ValueError:
                 raise JsonFormatError(f"expected an integer, got {raw!r}") from None
@@ -103,10 +108,8 @@ def _decode_double(raw: Any) -> float:
     if type(raw) is str:
         if raw in ("NaN", "Infinity", "-Infinity"):
             return float(raw.replace("Infinity", "inf"))
-        try:
+        if _NUMBER_TEXT.fullmatch(raw):
             return float(raw)
-        except ValueError:
-            pass
     raise JsonFormatError(f"expected a number, got {raw!r}")
 
 
@@ -379,7 +382,7 @@ class _Plan:
 
     def __init__(self, cls: type[betterproto2.Message]) -> None:
         self.cls = cls
-        _PLANS[cls] = self  # registered before its fields, so a recursive message finds this plan
+        _BUILDING[cls] = self  # found by a recursive message; published in _PLANS once complete
         classes: dict[str, type] = cls._betterproto.cls_by_field  # type: ignore[arg-type]
         json_names = _schema_json_names(cls)
         self.fields: list[_Field] = []
@@ -448,12 +451,28 @@ class _Plan:
         return obj
 
 
-_PLANS: dict[type, _Plan] = {}
+_PLANS: dict[type, _Plan] = {}  # complete plans only: read without a lock from any thread
+_BUILDING: dict[type, _Plan] = {}  # plans being built by the thread holding _PLAN_LOCK
+_PLAN_LOCK = threading.RLock()
 
 
 def _plan(cls: type[betterproto2.Message]) -> _Plan:
     plan = _PLANS.get(cls)
-    return _Plan(cls) if plan is None else plan
+    if plan is not None:
+        return plan
+    with _PLAN_LOCK:
+        plan = _PLANS.get(cls) or _BUILDING.get(cls)
+        if plan is not None:
+            return plan
+        outermost = not _BUILDING
+        try:
+            plan = _Plan(cls)
+            if outermost:
+                _PLANS.update(_BUILDING)
+        finally:
+            if outermost:
+                _BUILDING.clear()
+        return plan
 
 
 def _schema_json_names(cls: type) -> dict[str, str]:

@@ -11,88 +11,31 @@ from __future__ import annotations
 
 import dataclasses
 import email.utils
-import functools
 import logging
-import re
+import math
 import time
 import urllib.parse
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Mapping
 from typing import Any, TypeVar
 
 import betterproto2
 import httpx
 import orjson
 from vertex_tuning_protos._schema import SCHEMA
-from vertex_tuning_protos.message_pool import default_message_pool
 
 from vertex_tuning import _config, _json
 from vertex_tuning._casing import json_name
-from vertex_tuning.errors import APIError, TransportError, ValidationError, error_from_response, redact_url
-from vertex_tuning.resources import segment_regex
+from vertex_tuning._credentials import origin_of
+from vertex_tuning._method import Method
+from vertex_tuning._validation import check_request, strip_output_only
+from vertex_tuning.errors import APIError, CallTimeout, TransportError, ValidationError, error_from_response, redact_url
 
-M = TypeVar("M", bound=betterproto2.Message)
+Req = TypeVar("Req", bound=betterproto2.Message)
+Resp = TypeVar("Resp", bound=betterproto2.Message)
 log = logging.getLogger("vertex_tuning")
 
-_BINDING = re.compile(r"\{([a-z_.]+)(?:=([^}]+))?\}")
-_TYPE_URL = "type.googleapis.com/"
 
-
-# ---------------------------------------------------------------- http rules
-@dataclasses.dataclass(frozen=True)
-class PathVariable:
-    """One ``{field=pattern}`` of an http rule path."""
-
-    field: str
-    pattern: str
-    regex: re.Pattern[str]
-
-
-@dataclasses.dataclass(frozen=True)
-class HttpRule:
-    """A method's ``google.api.http`` binding, compiled."""
-
-    method: str
-    verb: str
-    path: str
-    body: str | None
-    input_type: str
-    output_type: str
-    variables: tuple[PathVariable, ...]
-
-    @property
-    def idempotent(self) -> bool:
-        """Reads and custom methods that only read or are idempotent (cancel, wait) may be repeated."""
-        custom = self.path.rsplit(":", 1)[1] if ":" in self.path.rsplit("/", 1)[-1] else None
-        return self.verb == "GET" or custom in _config.IDEMPOTENT_CUSTOM_VERBS
-
-    @property
-    def output_class(self) -> type[betterproto2.Message]:
-        """The generated class of the response message."""
-        return message_class(self.output_type)
-
-
-def _segment_regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(segment_regex(pattern))
-
-
-@functools.cache
-def http_rule(method: str) -> HttpRule:
-    """The compiled http rule of ``method`` (``"GenAiTuningService.GetTuningJob"``)."""
-    spec = SCHEMA["methods"][method]
-    http = spec["http"]
-    variables = tuple(
-        PathVariable(field, pattern or "*", _segment_regex(pattern or "*"))
-        for field, pattern in _BINDING.findall(http["path"])
-    )
-    return HttpRule(method, http["method"], http["path"], http["body"], spec["input"], spec["output"], variables)
-
-
-@functools.cache
-def message_class(full_name: str) -> type[betterproto2.Message]:
-    """The generated class for a fully qualified proto message name."""
-    return default_message_pool.url_to_type[_TYPE_URL + full_name]
-
-
+# ---------------------------------------------------------------- transcoding
 def _fields(type_name: str) -> list[dict[str, Any]]:
     return SCHEMA["messages"].get(type_name, {}).get("fields", [])  # type: ignore[no-any-return]
 
@@ -103,21 +46,6 @@ def _json_key(type_name: str, proto_name: str) -> tuple[str, str | None]:
         if field["name"] == proto_name:
             return field["json"], field.get("type_name") if field["type"] == "message" else None
     return json_name(proto_name), None
-
-
-def strip_output_only(type_name: str, value: dict[str, Any]) -> None:
-    """Drop OUTPUT_ONLY fields (per the schema) from a message's JSON, recursively, in place."""
-    for field in _fields(type_name):
-        key = field["json"]
-        if key not in value:
-            continue
-        if "OUTPUT_ONLY" in field["behaviors"]:
-            del value[key]
-        elif field["type"] == "message" and field.get("type_name") in SCHEMA["messages"]:
-            items = value[key] if field["repeated"] else [value[key]]
-            for item in items:
-                if isinstance(item, dict):
-                    strip_output_only(field["type_name"], item)
 
 
 def _pop_path(type_name: str, value: dict[str, Any], dotted: str) -> Any:
@@ -155,56 +83,66 @@ class HttpCall:
     body: bytes | None
 
 
-def transcode(rule: HttpRule, request: betterproto2.Message, *, validate: bool = True) -> HttpCall:
-    """Map ``request`` onto ``rule``: path variables, body (``*`` or one field), the rest as query.
+def transcode(method: Method[Any, Any], request: betterproto2.Message, *, validate: bool = True) -> HttpCall:
+    """Map ``request`` onto ``method``'s http rule: path variables, body (``*`` or one field), the rest as query.
 
     OUTPUT_ONLY fields are stripped, the result is checked against the documented rules,
     and path values must match their pattern; any violation raises ``ValidationError``.
     """
-    value = _json.to_dict(request)
-    strip_output_only(rule.input_type, value)
+    rule, input_type = method.rule, method.input_type
+    value = strip_output_only(input_type, _json.to_dict(request))
     violations: list[tuple[str, str]] = []
     if validate:
-        from vertex_tuning.validation import check_request
 
-        violations = [(v.field, v.rule) for v in check_request(rule.method, value)]
+        violations = [(v.field, v.rule) for v in check_request(method.name, value)]
     segments: dict[str, str] = {}
     for var in rule.variables:
-        raw = _pop_path(rule.input_type, value, var.field)
+        raw = _pop_path(input_type, value, var.field)
         text = raw if isinstance(raw, str) else ""
         if not var.regex.fullmatch(text) or {".", ".."} & set(text.split("/")):
             key = ".".join(json_name(part) for part in var.field.split("."))
             if key not in (field for field, _ in violations):  # the schema check may have said it already
                 violations.append((key, f"must match {var.pattern}" if text else "is required"))
         segments[var.field] = urllib.parse.quote(text, safe="/")
-    path = _BINDING.sub(lambda m: segments[m.group(1)], rule.path)
+    path = rule.expand(segments)
     if violations:
-        raise ValidationError(rule.method, violations)
+        raise ValidationError(method.name, violations)
     body: bytes | None = None
     query: tuple[tuple[str, str], ...] = ()
     if rule.body == "*":
         body = orjson.dumps(value)
     else:
         if rule.body:
-            key = _json_key(rule.input_type, rule.body)[0]
+            key = _json_key(input_type, rule.body)[0]
             body = orjson.dumps(value.pop(key, {}))
         query = tuple(_query_items("", value))
     return HttpCall(rule.verb, path, query, body)
 
 
 # ---------------------------------------------------------------- the request loop
+MAX_RESPONSE_BYTES = 64 << 20
+"""Largest response body the client reads (decoded); a longer one fails with ``TransportError`` unread."""
+
+_Outcome = tuple[httpx.Response, bytes] | httpx.TransportError | TransportError
+
+
 def _retry_after(response: httpx.Response, error: APIError) -> float | None:
+    """The server's retry hint in seconds (RetryInfo, else Retry-After), or None when absent or malformed."""
     info = error.retry_info
     if info is not None and info.retry_delay is not None:
-        return float(info.retry_delay.total_seconds())
-    header = response.headers.get("retry-after")
+        return max(0.0, float(info.retry_delay.total_seconds()))
+    header = response.headers.get("retry-after", "").strip()
     if not header:
         return None
     try:
-        return max(0.0, float(header))
+        seconds = float(header)
     except ValueError:
-        when = email.utils.parsedate_to_datetime(header)
-        return max(0.0, when.timestamp() - time.time()) if when else None
+        try:
+            when = email.utils.parsedate_to_datetime(header)
+        except (TypeError, ValueError, IndexError):
+            return None  # "soon" and friends: no usable hint, the backoff decides
+        seconds = when.timestamp() - time.time()
+    return max(0.0, seconds) if math.isfinite(seconds) else None  # NaN or inf is no hint either
 
 
 def _request_sent(exc: httpx.TransportError) -> bool:
@@ -212,8 +150,20 @@ def _request_sent(exc: httpx.TransportError) -> bool:
     return not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
 
 
+def _too_large(response: httpx.Response, limit: int) -> bool:
+    declared = response.headers.get("content-length", "")
+    return declared.isdigit() and int(declared) > limit
+
+
 class BaseTransport:
-    """Everything about a call except the waiting: request building, retry decisions, decoding."""
+    """Everything about a call except the waiting: request building, retry decisions, decoding.
+
+    Deadlines: a call's ``timeout=`` bounds the whole call (every attempt and every backoff
+    sleep); the transport's ``timeout`` bounds each attempt; ``Retry.deadline`` bounds the
+    retries. When the call's deadline passes the call raises ``CallTimeout`` (a
+    ``TimeoutError``). Redirects are never followed, so credentials go to the base URL's
+    origin only, and bodies longer than ``max_response_bytes`` are refused unread.
+    """
 
     def __init__(
         self,
@@ -224,26 +174,31 @@ class BaseTransport:
         retry: _config.Retry = _config.DEFAULT_RETRY,
         validate: bool = True,
         user_agent: str = "vertex-tuning",
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.auth = auth
         self.timeout = timeout
         self.retry = retry
         self.validate = validate
+        self.max_response_bytes = max_response_bytes
         self.headers = {"user-agent": user_agent, "accept": "application/json"}
 
     def _build(
-        self, client: httpx.Client | httpx.AsyncClient, method: str, request: betterproto2.Message
-    ) -> tuple[HttpRule, httpx.Request]:
-        rule = http_rule(method)
-        call = transcode(rule, request, validate=self.validate)
-        headers = dict(self.headers)
+        self,
+        client: httpx.Client | httpx.AsyncClient,
+        method: Method[Any, Any],
+        request: betterproto2.Message,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> httpx.Request:
+        call = transcode(method, request, validate=self.validate)
+        headers = dict(self.headers) | dict(extra_headers or {})
         if call.body is not None:
             headers["content-type"] = "application/json"
         http_request = client.build_request(
             call.verb, self.base_url + call.path, params=list(call.query), content=call.body, headers=headers
         )
-        return rule, http_request
+        return http_request
 
     def _next_delay(
         self, retry: _config.Retry, attempt: int, deadline: float, retryable: bool, hint: float | None
@@ -256,20 +211,27 @@ class BaseTransport:
             return None
         return delay
 
-    def _attempt_timeout(self, timeout: float | None, deadline: float) -> dict[str, float | None]:
+    def _attempt_timeout(self, deadline: float) -> dict[str, float | None]:
         left = deadline - time.monotonic()
-        return httpx.Timeout(min(timeout if timeout is not None else self.timeout, max(left, 0.001))).as_dict()
+        return httpx.Timeout(min(self.timeout, max(left, 0.001))).as_dict()
 
     def _on_response(
-        self, rule: HttpRule, request: httpx.Request, response: httpx.Response, body: bytes
-    ) -> tuple[betterproto2.Message | None, APIError | None]:
+        self, method: Method[Any, Resp], request: httpx.Request, response: httpx.Response, body: bytes
+    ) -> tuple[Resp | None, APIError | None]:
+        if response.is_redirect:
+            target = response.headers.get("location", "")
+            where = origin_of(request.url.join(target)) if target else "nowhere"
+            raise TransportError(
+                f"the server redirected ({response.status_code}) to {where}; redirects are not followed",
+                method=request.method, url=redact_url(str(request.url)),
+            )
         if response.is_success:
             try:
-                return _json.loads(rule.output_class, body or b"{}", keep_unknown_enums=True), None
+                return _json.loads(method.response_type, body or b"{}", keep_unknown_enums=True), None
             except _json.JsonFormatError as exc:
                 url = redact_url(str(request.url))
                 raise TransportError(
-                    f"malformed {rule.output_type} in response: {exc}", method=request.method, url=url
+                    f"malformed {method.output_type} in response: {exc}", method=request.method, url=url
                 ) from None
         request_id = response.headers.get("x-request-id") or response.headers.get("x-goog-request-id")
         url = str(request.url)
@@ -283,44 +245,74 @@ class BaseTransport:
             close()
 
     def _on_transport_error(self, request: httpx.Request, exc: httpx.TransportError) -> TransportError:
-        kind = "timed out" if isinstance(exc, httpx.TimeoutException) else f"connection failed ({type(exc).__name__})"
-        return TransportError(kind, method=request.method, url=redact_url(str(request.url)))
+        url = redact_url(str(request.url))
+        if isinstance(exc, httpx.TimeoutException):
+            return CallTimeout(f"timed out ({type(exc).__name__})", method=request.method, url=url)
+        return TransportError(f"connection failed ({type(exc).__name__})", method=request.method, url=url)
+
+    def _too_large_error(self, request: httpx.Request) -> TransportError:
+        return TransportError(
+            f"response body exceeds {self.max_response_bytes} bytes (max_response_bytes); not read",
+            method=request.method, url=redact_url(str(request.url)),
+        )
 
     def _exchange(
         self,
         client: httpx.Client | httpx.AsyncClient,
-        method: str,
+        method: Method[Any, Resp],
         request: betterproto2.Message,
         timeout: float | None,
         retry: _config.Retry | None,
-    ) -> Generator[httpx.Request | float, httpx.Response | httpx.TransportError | None, Any]:
-        """The request loop, free of I/O: yields a request to send (and is sent back the response,
-        body read, or the transport error) or seconds to sleep; returns the decoded message.
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Generator[httpx.Request | float, _Outcome | None, Resp]:
+        """The request loop, free of I/O: yields a request to send (and is sent back the response
+        with its body, or the transport error) or seconds to sleep; returns the decoded message.
         """
         retry = retry or self.retry
-        rule, http_request = self._build(client, method, request)
-        deadline = time.monotonic() + retry.deadline
+        rule = method.rule
+        http_request = self._build(client, method, request, extra_headers)
+        started = time.monotonic()
+        call_deadline = started + timeout if timeout is not None else float("inf")
+        deadline = min(call_deadline, started + retry.deadline)
         attempt = 0
         while True:
-            http_request.extensions["timeout"] = self._attempt_timeout(timeout, deadline)
+            http_request.extensions["timeout"] = self._attempt_timeout(deadline)
             outcome = yield http_request
+            hint: float | None = None
+            if isinstance(outcome, TransportError):  # refused before decoding (oversized body)
+                raise outcome
             if isinstance(outcome, httpx.TransportError):
                 error: Exception = self._on_transport_error(http_request, outcome)
                 retryable = rule.idempotent or not _request_sent(outcome)
-                delay = self._next_delay(retry, attempt, deadline, retryable, None)
             else:
                 assert outcome is not None
-                result, api_error = self._on_response(rule, http_request, outcome, outcome.content)
-                if api_error is None:
+                response, body = outcome
+                result, api_error = self._on_response(method, http_request, response, body)
+                if result is not None:
                     return result
+                assert api_error is not None
                 error = api_error
-                retryable = rule.idempotent and outcome.status_code in _config.RETRYABLE_HTTP_STATUS
-                delay = self._next_delay(retry, attempt, deadline, retryable, _retry_after(outcome, api_error))
+                retryable = rule.idempotent and response.status_code in _config.RETRYABLE_HTTP_STATUS
+                hint = _retry_after(response, api_error)
+            delay = self._next_delay(retry, attempt, deadline, retryable, hint)
             if delay is None:
-                raise error
-            log.debug("retrying %s in %.3fs (attempt %d)", method, delay, attempt + 1)
+                attempts_left = not retry.max_attempts or attempt + 1 < retry.max_attempts
+                out_of_time = retryable and attempts_left and call_deadline <= deadline
+                raise self._final_error(error, http_request, out_of_time, timeout)
+            log.debug("retrying %s in %.3fs (attempt %d)", method.name, delay, attempt + 1)
             yield delay
             attempt += 1
+
+    def _final_error(
+        self, error: Exception, request: httpx.Request, out_of_time: bool, timeout: float | None
+    ) -> Exception:
+        """``error``, or ``CallTimeout`` when the call's own deadline is what stopped a retryable call."""
+        if isinstance(error, CallTimeout) or not out_of_time:
+            return error
+        return CallTimeout(
+            f"deadline of {timeout:g} s passed; last error: {error}",
+            method=request.method, url=redact_url(str(request.url)), last_error=error,
+        )
 
 
 class SyncTransport(BaseTransport):
@@ -331,32 +323,51 @@ class SyncTransport(BaseTransport):
         self._owns_client = http_client is None
         self.http_client = http_client or httpx.Client()
 
+    def _send(self, request: httpx.Request) -> _Outcome:
+        try:
+            response = self.http_client.send(request, auth=self.auth, stream=True, follow_redirects=False)
+        except httpx.TransportError as exc:
+            return exc
+        try:
+            if _too_large(response, self.max_response_bytes):
+                return self._too_large_error(request)
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self.max_response_bytes:
+                    return self._too_large_error(request)
+                chunks.append(chunk)
+            return response, b"".join(chunks)
+        except httpx.TransportError as exc:
+            return exc
+        finally:
+            response.close()
+
     def call(
         self,
-        method: str,
-        request: betterproto2.Message,
+        method: Method[Req, Resp],
+        request: Req,
         *,
         timeout: float | None = None,
         retry: _config.Retry | None = None,
-    ) -> Any:
-        """Send ``request`` for ``method`` and return the decoded response message."""
-        loop = self._exchange(self.http_client, method, request, timeout, retry)
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Resp:
+        """Send ``request`` for ``method`` and return the decoded response message.
+
+        ``timeout`` is the whole call's deadline in seconds, retries and backoff included.
+        """
+        loop = self._exchange(self.http_client, method, request, timeout, retry, extra_headers)
         step = next(loop)
         try:
             while True:
                 if isinstance(step, float):
                     time.sleep(step)
                     step = loop.send(None)
-                    continue
-                outcome: httpx.Response | httpx.TransportError
-                try:
-                    outcome = self.http_client.send(step, auth=self.auth)
-                    outcome.read()
-                except httpx.TransportError as exc:
-                    outcome = exc
-                step = loop.send(outcome)
+                else:
+                    step = loop.send(self._send(step))
         except StopIteration as done:
-            return done.value
+            response: Resp = done.value
+            return response
 
     def close(self) -> None:
         """Close the pooled connections (only if this transport created the client)."""
@@ -373,34 +384,53 @@ class AsyncTransport(BaseTransport):
         self._owns_client = http_client is None
         self.http_client = http_client or httpx.AsyncClient()
 
+    async def _send(self, request: httpx.Request) -> _Outcome:
+        try:
+            response = await self.http_client.send(request, auth=self.auth, stream=True, follow_redirects=False)
+        except httpx.TransportError as exc:
+            return exc
+        try:
+            if _too_large(response, self.max_response_bytes):
+                return self._too_large_error(request)
+            chunks, size = [], 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > self.max_response_bytes:
+                    return self._too_large_error(request)
+                chunks.append(chunk)
+            return response, b"".join(chunks)
+        except httpx.TransportError as exc:
+            return exc
+        finally:
+            await response.aclose()
+
     async def call(
         self,
-        method: str,
-        request: betterproto2.Message,
+        method: Method[Req, Resp],
+        request: Req,
         *,
         timeout: float | None = None,
         retry: _config.Retry | None = None,
-    ) -> Any:
-        """Send ``request`` for ``method`` and return the decoded response message."""
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Resp:
+        """Send ``request`` for ``method`` and return the decoded response message.
+
+        ``timeout`` is the whole call's deadline in seconds, retries and backoff included.
+        """
         import anyio
 
-        loop = self._exchange(self.http_client, method, request, timeout, retry)
+        loop = self._exchange(self.http_client, method, request, timeout, retry, extra_headers)
         step = next(loop)
         try:
             while True:
                 if isinstance(step, float):
                     await anyio.sleep(step)
                     step = loop.send(None)
-                    continue
-                outcome: httpx.Response | httpx.TransportError
-                try:
-                    outcome = await self.http_client.send(step, auth=self.auth)
-                    await outcome.aread()
-                except httpx.TransportError as exc:
-                    outcome = exc
-                step = loop.send(outcome)
+                else:
+                    step = loop.send(await self._send(step))
         except StopIteration as done:
-            return done.value
+            response: Resp = done.value
+            return response
 
     async def aclose(self) -> None:
         """Close the pooled connections (only if this transport created the client)."""

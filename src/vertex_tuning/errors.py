@@ -20,8 +20,10 @@ Exception tree::
     │   ├── Unavailable             UNAVAILABLE          (HTTP 503)
     │   ├── DataLoss                DATA_LOSS            (HTTP 500)
     │   └── Unauthenticated         UNAUTHENTICATED      (HTTP 401)
-    ├── TransportError              no HTTP answer: connect/read failure, client-side timeout
+    ├── TransportError              no HTTP answer: connect/read failure, refused redirect, oversized body
+    │   └── CallTimeout (TimeoutError)  the call's deadline (``timeout=``) passed, retries included
     └── ValidationError (ValueError) the request breaks a documented rule; nothing was sent
+    WaitTimeout (TimeoutError)      wait()/result() passed its deadline; carries the last state seen
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import Any
 
 import betterproto2
 import orjson
+from vertex_tuning_protos._schema import SCHEMA
 from vertex_tuning_protos.google.protobuf import Any as AnyProto
 from vertex_tuning_protos.google.rpc import BadRequest, BadRequestFieldViolation, Code, ErrorInfo, RetryInfo, Status
 
@@ -41,6 +44,7 @@ __all__ = [
     "APIError",
     "Aborted",
     "AlreadyExists",
+    "CallTimeout",
     "Cancelled",
     "DataLoss",
     "DeadlineExceeded",
@@ -58,27 +62,33 @@ __all__ = [
     "Unknown",
     "ValidationError",
     "VertexTuningError",
+    "WaitTimeout",
     "error_from_response",
     "error_from_status",
+    "http_status_of",
     "redact_url",
 ]
 
-# google.rpc.Code ↔ HTTP status, as in google/rpc/code.proto; used when a body carries no status name.
+# google.rpc.Code → HTTP status, read from google/rpc/code.proto by `make generate`.
+# (.get: `import vertex_tuning` must work even before `make generate` has written the facts; tools/ import it.)
+_FACTS = SCHEMA.get("facts", {}).get("http_status_of_code", {})
+_HTTP_OF_CODE: dict[Code, int] = {Code[name]: int(status) for name, status in _FACTS.items()}
+# Where code.proto maps several codes to one status, a body without a status name gets the general one;
+# 412 and 416 are statuses Google's front end also uses that code.proto does not list.
+_GENERAL = {400: Code.INVALID_ARGUMENT, 409: Code.ABORTED, 500: Code.INTERNAL}
 _HTTP_TO_CODE = {
-    400: Code.INVALID_ARGUMENT,
-    401: Code.UNAUTHENTICATED,
-    403: Code.PERMISSION_DENIED,
-    404: Code.NOT_FOUND,
-    409: Code.ABORTED,
+    **{status: code for code, status in _HTTP_OF_CODE.items() if code != Code.OK},
+    **{status: code for status, code in _GENERAL.items() if _HTTP_OF_CODE.get(code) == status},
     412: Code.FAILED_PRECONDITION,
     416: Code.OUT_OF_RANGE,
-    429: Code.RESOURCE_EXHAUSTED,
-    499: Code.CANCELLED,
-    500: Code.INTERNAL,
-    501: Code.UNIMPLEMENTED,
-    503: Code.UNAVAILABLE,
-    504: Code.DEADLINE_EXCEEDED,
 }
+
+
+def http_status_of(code: Code) -> int:
+    """The HTTP status google/rpc/code.proto gives ``code``."""
+    return _HTTP_OF_CODE[code]
+
+
 _SECRET_QUERY_KEYS = frozenset({"key", "access_token", "api_key"})
 
 
@@ -95,6 +105,17 @@ class TransportError(VertexTuningError):
         self.url = url
 
 
+class CallTimeout(TransportError, TimeoutError):
+    """The call's deadline passed (an attempt timed out, or no time was left to retry).
+
+    ``last_error`` is the failure that the deadline cut short, when there was one.
+    """
+
+    def __init__(self, message: str, *, method: str = "", url: str = "", last_error: Exception | None = None) -> None:
+        super().__init__(message, method=method, url=url)
+        self.last_error = last_error
+
+
 class ValidationError(VertexTuningError, ValueError):
     """The request breaks documented rules; each entry of ``violations`` is ``(field, rule)``."""
 
@@ -103,6 +124,19 @@ class ValidationError(VertexTuningError, ValueError):
         self.violations = list(violations)
         listed = "; ".join(f"{field}: {rule}" for field, rule in self.violations)
         super().__init__(f"{method}: invalid request, nothing was sent: {listed}")
+
+
+class WaitTimeout(VertexTuningError, TimeoutError):
+    """``wait()`` or ``Operation.result()`` reached its deadline before the job or operation ended.
+
+    ``last_state`` is the last job or operation fetched (None if no poll succeeded) and
+    ``last_error`` the retryable error of the last poll, if it failed.
+    """
+
+    def __init__(self, message: str, *, last_state: Any = None, last_error: Exception | None = None) -> None:
+        super().__init__(message)
+        self.last_state = last_state
+        self.last_error = last_error
 
 
 class APIError(VertexTuningError):

@@ -17,6 +17,7 @@ from typing import TypeVar
 from vertex_tuning_protos._schema import SCHEMA
 
 from vertex_tuning._casing import snake_name
+from vertex_tuning._http_rule import HttpRule
 
 __all__ = [
     "PathTemplate",
@@ -29,13 +30,11 @@ __all__ = [
     "parse_model_path",
     "parse_operation_path",
     "parse_tuning_job_path",
-    "segment_regex",
     "template_for",
     "tuning_job_path",
 ]
 
 _VARIABLE = re.compile(r"\{([a-z_]+)\}")
-_BOUND = re.compile(r"\{[a-z_.]+=([^}]+)\}")
 
 
 class PathTemplate:
@@ -54,10 +53,10 @@ class PathTemplate:
 
         A ``*`` is named after the collection before it (``tuningJobs/*`` → ``{tuning_job}``).
         """
-        match = _BOUND.search(http_path)
-        if match is None:
+        variables = HttpRule("", http_path).variables
+        if not variables:
             raise ValueError(f"no bound variable in {http_path!r}")
-        segments = match.group(1).split("/")
+        segments = variables[0].segments
         named = [
             "{" + snake_name(segments[i - 1]).removesuffix("s") + "}" if seg == "*" else seg
             for i, seg in enumerate(segments)
@@ -105,11 +104,6 @@ def check_segment(variable: str, value: str) -> None:
 def template_for(pattern: str) -> PathTemplate:
     """The (cached) template of a resource pattern such as ``projects/{project}/locations/{location}``."""
     return PathTemplate(pattern)
-
-
-def segment_regex(pattern: str) -> str:
-    """Regex text for an http-rule variable pattern: ``*`` one segment, ``**`` any, literals as they are."""
-    return "/".join(".+" if seg == "**" else "[^/]+" if seg == "*" else re.escape(seg) for seg in pattern.split("/"))
 
 
 def _resource(short: str) -> PathTemplate:

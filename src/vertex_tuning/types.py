@@ -31,6 +31,13 @@ from vertex_tuning_protos.google.cloud.aiplatform.v1 import (
 from vertex_tuning_protos.google.longrunning import Operation as OperationProto
 from vertex_tuning_protos.google.protobuf import Any, Empty, Struct, Value
 from vertex_tuning_protos.google.rpc import Status
+from vertex_tuning_protos.message_pool import default_message_pool
+
+from vertex_tuning._message_methods import install
+
+# The classes' own to_dict/from_dict/to_json/from_json go through the lossless codec (every class
+# the generated package has registered by now: the API's, longrunning, rpc and well-known types).
+install(default_message_pool.url_to_type.values())
 
 __all__ = [
     "AdapterSize",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from recording_server import FAST_POLLING, FAST_RETRY, JOB, LOCATION, OPERATION, PROJECT, RecordingServer
 
@@ -85,11 +87,11 @@ def test_operations_rpcs_use_the_documented_urls(client: TuningJobsClient, serve
     server.reply(200, {})
     server.reply(200, DONE)
     ops = client.operations
-    assert isinstance(ops.get_operation(OPERATION), OperationProto)
-    assert [o.done for o in ops.list_operations(JOB, page_size=1)] == [False, True]
-    ops.cancel_operation(OPERATION)
-    ops.delete_operation(OPERATION)
-    assert ops.wait_operation(OPERATION, wait_timeout=3.5).done
+    assert isinstance(ops.get_operation(name=OPERATION), OperationProto)
+    assert [o.done for o in ops.list_operations(name=JOB, page_size=1)] == [False, True]
+    ops.cancel_operation(name=OPERATION)
+    ops.delete_operation(name=OPERATION)
+    assert ops.wait_operation(name=OPERATION, wait_timeout=datetime.timedelta(seconds=3.5)).done
     assert [(r.method, r.path) for r in server.requests] == [
         ("GET", f"/v1/{OPERATION}"),
         ("GET", f"/v1/{JOB}/operations"),
@@ -105,7 +107,7 @@ def test_operations_rpcs_use_the_documented_urls(client: TuningJobsClient, serve
 
 def test_malformed_operation_name_is_refused(client: TuningJobsClient, server: RecordingServer) -> None:
     with pytest.raises(ValueError, match="name"):
-        client.operations.get_operation(f"{JOB}/operations/../../x")
+        client.operations.get_operation(name=f"{JOB}/operations/../../x")
     assert server.requests == []
 
 
@@ -125,9 +127,9 @@ async def test_async_operation_result_and_operations_rpcs(server: RecordingServe
         assert (await op.result(timeout=10)).name == JOB
         resumed = await c.operation(OPERATION)
         await resumed.cancel()
-        assert [o.name async for o in await c.operations.list_operations(JOB)] == [OPERATION]
-        await c.operations.delete_operation(OPERATION)
-        assert (await c.operations.wait_operation(OPERATION)).done
+        assert [o.name async for o in await c.operations.list_operations(name=JOB)] == [OPERATION]
+        await c.operations.delete_operation(name=OPERATION)
+        assert (await c.operations.wait_operation(name=OPERATION)).done
     assert [(r.method, r.path) for r in server.requests[1:]] == [
         ("GET", f"/v1/{OPERATION}"),
         ("GET", f"/v1/{OPERATION}"),

@@ -51,7 +51,7 @@ def test_rebase_operation_resolves_to_the_new_tuning_job(reference_server: str, 
         rebased = op.result(timeout=5)
         assert isinstance(rebased, TuningJob) and rebased.state == JobState.SUCCEEDED
         assert c.operation(op.name).done
-        assert [o.name for o in c.operations.list_operations(job.name)] == [op.name]
+        assert [o.name for o in c.operations.list_operations(name=job.name)] == [op.name]
 
 
 @pytest.mark.anyio

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
+from vertex_tuning_protos import _services
 from vertex_tuning_protos.google.cloud.aiplatform.v1 import CreateTuningJobRequest
 from vertex_tuning_protos.google.longrunning import ListOperationsRequest
 
 from vertex_tuning import AdapterSize, SupervisedHyperParameters, SupervisedTuningSpec, TuningJob, ValidationError
-from vertex_tuning._transport import http_rule, transcode
+from vertex_tuning._method import Method
+from vertex_tuning._transport import transcode
+
+METHODS = {m.name: m for m in vars(_services).values() if isinstance(m, Method)}
+
+
+def method(name: str) -> Method[Any, Any]:
+    """The generated descriptor of ``name`` (``"GenAiTuningService.GetTuningJob"``)."""
+    return METHODS[name]
 
 PARENT = "projects/p/locations/us-central1"
 
@@ -26,10 +36,10 @@ def test_every_method_of_the_docs_table_has_its_verb_path_and_body() -> None:
             "*",
         ),
     }
-    for method, (verb, path, body) in table.items():
-        rule = http_rule(method)
+    for name, (verb, path, body) in table.items():
+        rule = method(name).rule
         assert (rule.verb, rule.path, rule.body) == (verb, path, body)
-    idempotent = {m: http_rule(m).idempotent for m in table}
+    idempotent = {m: method(m).rule.idempotent for m in table}
     assert idempotent == {
         "GenAiTuningService.CreateTuningJob": False,
         "GenAiTuningService.GetTuningJob": True,
@@ -41,7 +51,8 @@ def test_every_method_of_the_docs_table_has_its_verb_path_and_body() -> None:
 
 def test_fields_not_in_path_or_body_become_dotted_camel_case_query_with_enum_names() -> None:
     # Same message, but with a rule that has no body, so every field must travel in the query.
-    rule = dataclasses.replace(http_rule("GenAiTuningService.CreateTuningJob"), body=None, verb="GET")
+    create = method("GenAiTuningService.CreateTuningJob")
+    rule = Method(create.name, CreateTuningJobRequest, TuningJob, dataclasses.replace(create.rule, body=None, verb="GET"))
     job = TuningJob(
         base_model="gemini-1.0-pro-002",
         supervised_tuning_spec=SupervisedTuningSpec(
@@ -60,7 +71,7 @@ def test_fields_not_in_path_or_body_become_dotted_camel_case_query_with_enum_nam
 
 
 def test_booleans_are_lowercase_and_defaults_are_omitted_from_the_query() -> None:
-    rule = http_rule("TuningJobOperations.ListOperations")
+    rule = method("TuningJobOperations.ListOperations")
     call = transcode(rule, ListOperationsRequest(name=f"{PARENT}/tuningJobs/1", return_partial_success=True))
     assert call.query == (("returnPartialSuccess", "true"),)
     assert transcode(rule, ListOperationsRequest(name=f"{PARENT}/tuningJobs/1")).query == ()
@@ -73,7 +84,7 @@ def test_repeated_values_repeat_the_key() -> None:
 
 
 def test_path_values_are_percent_encoded_but_keep_slashes() -> None:
-    rule = http_rule("GenAiTuningService.GetTuningJob")
+    rule = method("GenAiTuningService.GetTuningJob")
     from vertex_tuning import GetTuningJobRequest
 
     call = transcode(rule, GetTuningJobRequest(name=f"{PARENT}/tuningJobs/a b?c"))
@@ -84,5 +95,5 @@ def test_missing_path_value_names_the_field() -> None:
     from vertex_tuning import CancelTuningJobRequest
 
     with pytest.raises(ValidationError) as info:
-        transcode(http_rule("GenAiTuningService.CancelTuningJob"), CancelTuningJobRequest())
+        transcode(method("GenAiTuningService.CancelTuningJob"), CancelTuningJobRequest())
     assert info.value.violations[0][0] == "name"

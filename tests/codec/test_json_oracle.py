@@ -16,7 +16,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message as PbMessage
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from oracle import pb2_modules
+from oracle import oracle_class, oracle_message_names, oracle_pool
 from vertex_tuning_protos.message_pool import default_message_pool
 
 from vertex_tuning import _json
@@ -29,6 +29,7 @@ INT_RANGES = {
     F.TYPE_UINT32: (0, 2**32 - 1),
 }
 json_scalars = st.none() | st.booleans() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8)
+POOL = oracle_pool()
 json_values = st.recursive(
     json_scalars,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
@@ -48,8 +49,6 @@ def _fill_wkt(msg: PbMessage, draw: st.DrawFn, depth: int) -> bool:
     elif name == "google.protobuf.Struct":
         msg.update(draw(st.dictionaries(st.text(max_size=5), json_values, max_size=3)))
     elif name == "google.protobuf.Any":
-        from google.rpc import error_details_pb2
-
         # What the API packs: error details, and TuningJobs or Durations in operations.
         kind = draw(st.sampled_from(["error_info", "job", "duration"]))
         if kind == "job" and depth < 3:
@@ -57,7 +56,7 @@ def _fill_wkt(msg: PbMessage, draw: st.DrawFn, depth: int) -> bool:
         elif kind == "duration":
             inner = draw(pb_messages(_descriptor("google.protobuf.Duration"), depth + 1))
         else:
-            inner = error_details_pb2.ErrorInfo(reason=draw(st.text(max_size=5)), domain="d")
+            inner = oracle_class("google.rpc.ErrorInfo")(reason=draw(st.text(max_size=5)), domain="d")
         msg.Pack(inner)
     else:
         return False
@@ -118,22 +117,15 @@ def _scalar(field: FieldDescriptor) -> st.SearchStrategy[Any]:
 
 
 def _pb_class(descriptor: Descriptor) -> type[PbMessage]:
-    from google.protobuf import message_factory
-
-    return message_factory.GetMessageClass(descriptor)
+    return oracle_class(descriptor.full_name)
 
 
 def _message_types() -> list[str]:
-    job_pb2, service_pb2 = pb2_modules()
-    names = [d.full_name for m in (job_pb2, service_pb2) for d in m.DESCRIPTOR.message_types_by_name.values()]
-    return sorted(names) + ["google.rpc.Status", "google.longrunning.Operation"]
+    return sorted(oracle_message_names()) + ["google.rpc.Status", "google.longrunning.Operation"]
 
 
 def _descriptor(full_name: str) -> Descriptor:
-    from google.protobuf import descriptor_pool
-
-    pb2_modules()
-    return descriptor_pool.Default().FindMessageTypeByName(full_name)
+    return oracle_pool().FindMessageTypeByName(full_name)
 
 
 def _ours(full_name: str) -> type:
@@ -148,27 +140,27 @@ def test_our_json_and_json_format_agree_on_every_message_type(full_name: str) ->
     @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
     @given(pb_messages(descriptor))
     def check(pb: PbMessage) -> None:
-        theirs = json_format.MessageToDict(pb)
+        theirs = json_format.MessageToDict(pb, descriptor_pool=POOL)
         ours = _json.from_dict(cls, theirs)
         # Our JSON parses in json_format to an equal message. (An Any holds serialized bytes in which
         # map entries may come in another order; its unpacked JSON is what must be equal.)
-        back = json_format.ParseDict(_json.to_dict(ours), type(pb)())
-        assert back == pb or json_format.MessageToDict(back) == theirs
+        back = json_format.ParseDict(_json.to_dict(ours), type(pb)(), descriptor_pool=POOL)
+        assert back == pb or json_format.MessageToDict(back, descriptor_pool=POOL) == theirs
         # ...and json_format's JSON parses in ours to an equal object, also through bytes.
-        again = _json.from_dict(cls, json_format.MessageToDict(back))
+        again = _json.from_dict(cls, json_format.MessageToDict(back, descriptor_pool=POOL))
         assert again == ours or _json.to_dict(again) == _json.to_dict(ours)
         assert _json.to_dict(_json.loads(cls, _json.dumps(ours))) == _json.to_dict(ours)
         # Inputs proto3 JSON also allows: proto field names and enum numbers.
-        variant = json_format.MessageToDict(pb, preserving_proto_field_name=True, use_integers_for_enums=True)
+        variant = json_format.MessageToDict(pb, preserving_proto_field_name=True, use_integers_for_enums=True,
+                                           descriptor_pool=POOL)
         assert _json.to_dict(_json.from_dict(cls, variant)) == _json.to_dict(ours)
 
     check()
 
 
 def test_nan_and_infinity_round_trip_as_json_format_writes_them() -> None:
-    job_pb2, _ = pb2_modules()
     for value in (math.nan, math.inf, -math.inf):
-        pb = job_pb2.SupervisedHyperParameters(learning_rate_multiplier=value)
-        theirs = json_format.MessageToDict(pb)
+        pb = oracle_class("google.cloud.aiplatform.v1.SupervisedHyperParameters")(learning_rate_multiplier=value)
+        theirs = json_format.MessageToDict(pb, descriptor_pool=POOL)
         ours = _json.from_dict(_ours("google.cloud.aiplatform.v1.SupervisedHyperParameters"), theirs)
         assert _json.to_dict(ours) == theirs

@@ -42,8 +42,9 @@ def test_unknown_type_phrase_stops_the_run_with_file_and_line(tmp_path: Path) ->
 
 def test_field_the_json_representation_does_not_list_stops_the_run(tmp_path: Path) -> None:
     src = edited_sources(tmp_path, REST, '  "experiment": string,\n', "")
-    with pytest.raises(DocError, match="JSON representation of TuningJob"):
+    with pytest.raises(DocError, match="missing from its JSON representation") as err:
         build_ir(src, TYPE_NAMES)
+    assert str(err.value).startswith(f"{REST}:{line_of(src / REST, 'experiment string')}: field experiment")
 
 
 def test_field_outside_any_message_stops_the_run(tmp_path: Path) -> None:

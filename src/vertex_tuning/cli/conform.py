@@ -79,6 +79,21 @@ def _table(title: str, rows: dict[str, _Tally]) -> Any:
     return table
 
 
+def _suite() -> Any:
+    """The contract suite: installed as ``vertex_tuning_contract``, or ``contract_tests`` in a source tree."""
+    import importlib
+
+    for name in ("vertex_tuning_contract", "contract_tests"):
+        try:
+            package = importlib.import_module(name)
+        except ModuleNotFoundError:
+            continue
+        importlib.import_module(f"{name}._spec")
+        importlib.import_module(f"{name}.coverage")
+        return package
+    raise ModuleNotFoundError("the contract suite is not installed (pip install 'vertex-tuning[contract]')")
+
+
 def run_conformance(
     base_url: str | None,
     project: str,
@@ -92,8 +107,8 @@ def run_conformance(
     import pytest
     from rich.console import Console
 
-    import contract_tests
-    from contract_tests import _spec, coverage
+    contract_tests = _suite()
+    _spec, coverage = contract_tests._spec, contract_tests.coverage
 
     console = Console()
     with ExitStack() as stack:

@@ -1,8 +1,11 @@
-"""``vertex-tuning regen``: re-derive protos/ and generated/ from the API documents."""
+"""``vertex-tuning regen``: re-derive protos/ and generated/ from the API documents, with a change report."""
 
 from __future__ import annotations
 
 import importlib
+import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -11,10 +14,33 @@ def register(app: typer.Typer) -> None:
     """Add the ``regen`` command to ``app``."""
 
     @app.command()
-    def regen() -> None:
-        """Regenerate the schema from protos/sources/ (needs a source checkout and the dev extra)."""
+    def regen(
+        check: Annotated[bool, typer.Option(
+            "--check", help="Exit 1 when protos/ and generated/ differ from what the documents give; change nothing.")
+        ] = False,
+        accept_breaking: Annotated[bool, typer.Option(
+            "--accept-breaking", help="Regenerate despite breaking changes (a retyped field gets a new number).")
+        ] = False,
+        report: Annotated[Path | None, typer.Option(
+            "--report", metavar="FILE", help="Also write the change report as JSON.")] = None,
+        revive: Annotated[list[str] | None, typer.Option(
+            "--revive", metavar="MESSAGE.FIELD",
+            help="Bring back a removed (reserved) name under a new number; recorded in the lock file.")] = None,
+        numbers_from: Annotated[Path | None, typer.Option(
+            "--numbers-from", metavar="FILE",
+            help="Adopt the field numbers of a FileDescriptorSet (e.g. Google's), matched by full name.")] = None,
+    ) -> None:
+        """Regenerate the schema from protos/sources/ and print what changed (needs a source checkout)."""
+        root = Path.cwd()
+        if (root / "tools" / "regen.py").exists() and str(root) not in sys.path:
+            sys.path.insert(0, str(root))  # console scripts do not put the checkout on sys.path
         try:
             pipeline = importlib.import_module("tools.regen")
         except ModuleNotFoundError:
             raise typer.BadParameter("run from a source checkout: tools/ is not installed with the wheel") from None
-        raise typer.Exit(pipeline.main([]))
+        argv = ["--check"] if check else []
+        argv += ["--accept-breaking"] if accept_breaking else []
+        argv += ["--report", str(report)] if report else []
+        argv += [a for name in revive or [] for a in ("--revive", name)]
+        argv += ["--numbers-from", str(numbers_from)] if numbers_from else []
+        raise typer.Exit(pipeline.main(argv))

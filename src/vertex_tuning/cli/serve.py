@@ -20,6 +20,9 @@ def register(app: typer.Typer) -> None:
         job_failure_rate: float = typer.Option(
             0.0, min=0.0, max=1.0, help="Share of jobs (picked by name) that end FAILED instead of SUCCEEDED."
         ),
+        allowed_hosts: str = typer.Option(
+            "", help="Comma-separated Host names served besides loopback ones ('*' for any), e.g. 'myhost.lan'."
+        ),
     ) -> None:
         """Run the reference TuningJobs server (same URLs, JSON and errors as the real service)."""
         import sqlite3
@@ -36,8 +39,12 @@ def register(app: typer.Typer) -> None:
                 parse_faults(faults)
             except ValueError as exc:
                 raise typer.BadParameter(str(exc), param_hint="--faults") from None
+        from vertex_tuning.server.guard import UVICORN_LIMITS
+
+        hosts = [h.strip() for h in allowed_hosts.split(",") if h.strip()]
         try:
-            app_ = create_app(db_path=db, job_duration=job_duration, faults=faults, job_failure_rate=job_failure_rate)
+            app_ = create_app(db_path=db, job_duration=job_duration, faults=faults, job_failure_rate=job_failure_rate,
+                              allowed_hosts=hosts)
         except sqlite3.Error as exc:
             raise typer.BadParameter(f"cannot open {db} as a SQLite database: {exc}", param_hint="--db") from None
-        uvicorn.run(app_, host=host, port=port)
+        uvicorn.run(app_, host=host, port=port, **UVICORN_LIMITS)

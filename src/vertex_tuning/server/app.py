@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
+import anyio
 import betterproto2
 import orjson
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import request_response
 from vertex_tuning_protos._schema import SCHEMA
@@ -20,51 +22,40 @@ from vertex_tuning_protos.message_pool import default_message_pool
 
 from vertex_tuning._casing import snake_name
 from vertex_tuning._json import UNKNOWN_ATTR, JsonFormatError, from_dict, to_dict
+from vertex_tuning._validation import Violation, check_message
 from vertex_tuning.server import lifecycle
-from vertex_tuning.server.errors import XGAFV_VALUES, ApiError, error_body, invalid_argument
+from vertex_tuning.server.errors import StatusError, invalid_argument
 from vertex_tuning.server.faults import FaultInjector
-from vertex_tuning.server.names import ROUTES, RouteTemplate
+from vertex_tuning.server.guard import BODY_READ_TIMEOUT, MAX_JSON_DEPTH, HostGuard, json_depth
+from vertex_tuning.server.router import Route, resolve_route
 from vertex_tuning.server.service import TuningService
 from vertex_tuning.server.store import Store
-from vertex_tuning.validation import Violation, check_message
+from vertex_tuning.server.system_params import SYSTEM_PARAMETERS, read_system_params, ui_alias
 
-__all__ = ["MAX_BODY_BYTES", "create_app", "resolve_route"]
+__all__ = ["MAX_BODY_BYTES", "create_app"]
 
 MAX_BODY_BYTES = 1 << 20
-_JSON = "application/json; charset=UTF-8"
-_XGAFV = "$.xgafv"
-# Google's system parameters: accepted on every method and never mapped to request fields.
-_SYSTEM_PARAMETERS = frozenset({_XGAFV, "key", "alt", "prettyPrint", "fields", "quotaUser", "access_token", "callback"})
 _log = logging.getLogger("vertex_tuning.server")
 
-Handler = Callable[[Mapping[str, Any], Mapping[str, Any]], "dict[str, Any] | Awaitable[dict[str, Any]]"]
+Handler = Callable[[Mapping[str, Any]], "dict[str, Any] | Awaitable[dict[str, Any]]"]
 
 
-def _handler(service: TuningService, method: str) -> Handler:
-    handler: Handler = getattr(service, snake_name(method.rsplit(".", 1)[1]))
+def _handler(service: TuningService, method: str) -> Handler | None:
+    """The service's handler of ``method`` (``get_tuning_job``), None if this server does not implement it."""
+    handler: Handler | None = getattr(service, snake_name(method.rsplit(".", 1)[1]), None)
     return handler
 
 
-def resolve_route(http_verb: str, raw_path: str) -> tuple[RouteTemplate, dict[str, str]]:
-    """The route and percent-encoded path variables for a request; 404 for no such path, 405 for no such verb."""
-    matches = [(route, found) for route in ROUTES if (found := route.match(raw_path)) is not None]
-    if any(route.custom_verb for route, _ in matches):
-        matches = [(route, found) for route, found in matches if route.custom_verb]
-    for route, found in matches:
-        if route.verb == http_verb:
-            return route, found
-    if matches:
-        allowed = ", ".join(sorted({route.verb for route, _ in matches}))
-        raise ApiError(Code.UNIMPLEMENTED, f"Method {http_verb} is not allowed on {raw_path}.", http_status=405,
-                       headers={"Allow": allowed})
-    raise ApiError(Code.NOT_FOUND, f"No API method matches {raw_path}.")
-
-
-def _path_values(route: RouteTemplate, encoded: Mapping[str, str]) -> dict[str, str]:
+def _path_values(route: Route, encoded: Mapping[str, str]) -> dict[str, str]:
     """Decoded path variables; a decoded value must keep the template's shape (no smuggled '/', no '..')."""
     out = {}
     for key, value in encoded.items():
-        decoded = unquote(value)
+        try:
+            decoded = unquote(value, errors="strict")
+        except UnicodeDecodeError:
+            raise invalid_argument([Violation(key, "is not valid UTF-8 once percent-decoded")]) from None
+        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in decoded):
+            raise invalid_argument([Violation(key, "must not contain control characters (NUL, newline, ...)")])
         segments = decoded.split("/")
         if decoded.count("/") != value.count("/") or {"", ".", ".."} & set(segments):
             raise invalid_argument([Violation(key, f"{decoded!r} is not a well-formed resource name")])
@@ -85,15 +76,26 @@ def _unknown_fields(message: betterproto2.Message, path: str) -> list[Violation]
 
 
 async def _read_body(request: Request) -> bytes:
+    """The body, read within ``BODY_READ_TIMEOUT`` s; JSON media type required whenever one is declared."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     declared = request.headers.get("content-length")
+    if media_type and media_type != "application/json":
+        raise StatusError(Code.INVALID_ARGUMENT, f"Content-Type {media_type!r} is not supported; send application/json.",
+                       http_status=415)
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(Code.INVALID_ARGUMENT, f"Request body exceeds {MAX_BODY_BYTES} bytes.", http_status=413)
+        raise StatusError(Code.INVALID_ARGUMENT, f"Request body exceeds {MAX_BODY_BYTES} bytes.", http_status=413)
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise ApiError(Code.INVALID_ARGUMENT, f"Request body exceeds {MAX_BODY_BYTES} bytes.", http_status=413)
-        chunks.append(chunk)
+    with anyio.move_on_after(BODY_READ_TIMEOUT) as scope:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise StatusError(Code.INVALID_ARGUMENT, f"Request body exceeds {MAX_BODY_BYTES} bytes.", http_status=413)
+            chunks.append(chunk)
+    if scope.cancelled_caught:
+        raise StatusError(Code.INVALID_ARGUMENT, f"Request body not received within {BODY_READ_TIMEOUT:g} s.",
+                       http_status=408, headers={"Connection": "close"})
+    if size and not media_type:
+        raise StatusError(Code.INVALID_ARGUMENT, "A request body needs Content-Type: application/json.", http_status=415)
     return b"".join(chunks)
 
 
@@ -101,14 +103,14 @@ def query_to_json(type_name: str, items: list[tuple[str, str]]) -> dict[str, Any
     """Proto3 JSON from query parameters: dotted names nest, repeated fields collect, bools parse."""
     message: dict[str, Any] = {}
     for key, value in items:
-        if key in _SYSTEM_PARAMETERS:
+        if key in SYSTEM_PARAMETERS:
             continue
         target, fields, parts = message, _fields_by_name(type_name), key.split(".")
         for part in parts[:-1]:
             spec = fields.get(part)
             target = target.setdefault(part, {})
             if not isinstance(target, dict) or spec is None or "type_name" not in spec:
-                raise ApiError(Code.INVALID_ARGUMENT, f"Query parameter {key!r} is not a field of the request.")
+                raise StatusError(Code.INVALID_ARGUMENT, f"Query parameter {key!r} is not a field of the request.")
             fields = _fields_by_name(spec["type_name"])
         spec = fields.get(parts[-1])
         converted: Any = value
@@ -127,21 +129,23 @@ def _fields_by_name(type_name: str) -> dict[str, Any]:
     return {f["json"]: f for f in fields} | {f["name"]: f for f in fields}
 
 
-async def _request_json(request: Request, route: RouteTemplate, path_values: Mapping[str, str]) -> dict[str, Any]:
+async def _request_json(request: Request, route: Route, path_values: Mapping[str, str]) -> dict[str, Any]:
     """The proto3 JSON of the whole request message: query parameters, body (per the rule) and path variables."""
     spec = SCHEMA["methods"][route.method]
     message = query_to_json(spec["input"], request.query_params.multi_items())
-    body = await _read_body(request) if route.verb in ("POST", "PATCH", "PUT") else b""
+    body = await _read_body(request) if route.rule.verb in ("POST", "PATCH", "PUT") else b""
     if body.strip():
         try:
             parsed = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            raise ApiError(Code.INVALID_ARGUMENT, f"Invalid JSON payload received: {exc}") from None
+            raise StatusError(Code.INVALID_ARGUMENT, f"Invalid JSON payload received: {exc}") from None
         if not isinstance(parsed, dict):
-            raise ApiError(Code.INVALID_ARGUMENT, "Invalid JSON payload received: the body must be a JSON object.")
-        if route.body and route.body != "*":
+            raise StatusError(Code.INVALID_ARGUMENT, "Invalid JSON payload received: the body must be a JSON object.")
+        if json_depth(parsed) > MAX_JSON_DEPTH:
+            raise StatusError(Code.INVALID_ARGUMENT, f"Invalid JSON payload received: nested deeper than {MAX_JSON_DEPTH}.")
+        if route.rule.body and route.rule.body != "*":
             fields = SCHEMA["messages"][spec["input"]]["fields"]
-            message[next(f["json"] for f in fields if f["name"] == route.body)] = parsed
+            message[next(f["json"] for f in fields if f["name"] == route.rule.body)] = parsed
         else:
             message.update(parsed)
     message.update(path_values)
@@ -150,7 +154,7 @@ async def _request_json(request: Request, route: RouteTemplate, path_values: Map
 
 def _decode(method: str, raw: Mapping[str, Any]) -> dict[str, Any]:
     """Type-check ``raw`` through the message class and return its canonical proto3 JSON."""
-    cls = default_message_pool.url_to_type["type.googleapis.com/" + SCHEMA["methods"][method]["input"]]
+    cls = default_message_pool.url_to_type[SCHEMA["facts"]["type_url_prefix"] + SCHEMA["methods"][method]["input"]]
     try:
         message = from_dict(cls, raw)
     except JsonFormatError as exc:
@@ -171,11 +175,13 @@ def create_app(
     page_size_default: int = 50,
     page_size_max: int = 1000,
     job_failure_rate: float = 0.0,
+    allowed_hosts: Iterable[str] = (),
 ) -> Starlette:
     """The reference server as an ASGI app: SQLite at ``db_path`` (memory when None), jobs lasting ``job_duration`` s.
 
     ``clock`` (Unix seconds) drives the lifecycle; ``faults`` is an opt-in fault spec (see ``faults.py``);
     ``job_failure_rate`` (0..1) makes that share of jobs, picked by name, end FAILED instead of SUCCEEDED.
+    Only loopback ``Host`` names are served unless ``allowed_hosts`` adds more (``"*"``: any; see ``guard.py``).
     The store and service are reachable as ``app.state.store`` and ``app.state.service``.
     """
     store = Store(db_path)
@@ -184,33 +190,39 @@ def create_app(
     service = TuningService(
         store, clock or lifecycle.system_clock, job_duration, page_size_default, page_size_max, job_failure_rate
     )
-    handlers = {name: _handler(service, name) for name in SCHEMA["methods"]}
+    handlers = {name: handler for name in SCHEMA["methods"] if (handler := _handler(service, name)) is not None}
 
     async def endpoint(request: Request) -> Response:
-        xgafv = request.query_params.get(_XGAFV)
+        params, problems = read_system_params(request.query_params.multi_items(), request.headers)
         try:
-            if xgafv is not None and xgafv not in XGAFV_VALUES:
-                raise invalid_argument([Violation(_XGAFV, f"must be one of {', '.join(XGAFV_VALUES)}")])
+            if problems:
+                raise invalid_argument(problems)
             raw_path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1").split("?", 1)[0]
-            route, encoded = resolve_route(request.method, raw_path)
+            route, encoded = resolve_route(request.method, ui_alias(raw_path))
+            handler = handlers.get(route.method)
+            if handler is None:  # documented, but not (yet) served here: never 404/405 for a documented method
+                raise StatusError(Code.UNIMPLEMENTED, f"{route.method} is not implemented by the reference server.")
             raw = await _request_json(request, route, _path_values(route, encoded))
             # Documented rules first: they name the rule; the codec then catches wrong JSON types.
             violations = check_message(SCHEMA["methods"][route.method]["input"], raw)
             violations += service.policy_violations(route.method, raw)
+            violations += params.violations(route.method, raw)
             if violations:
                 raise invalid_argument(violations)
             canonical = _decode(route.method, raw)
-            result = handlers[route.method](canonical, raw)
-            if inspect.isawaitable(result):
-                result = await result
-            return Response(orjson.dumps(result), media_type=_JSON)
-        except ApiError as error:
-            return Response(error_body(error, xgafv), status_code=error.http_status, media_type=_JSON,
-                            headers=error.headers)
+            if inspect.iscoroutinefunction(handler):
+                result = await handler(canonical)
+            else:  # SQLite work (and its lock waits) off the event loop
+                result = await run_in_threadpool(handler, canonical)
+            return params.respond(route.method, result)
+        except StatusError as error:
+            return params.respond_error(error)
+        except ClientDisconnect:  # the client went away mid-request: nothing to answer, nothing went wrong here
+            _log.debug("client disconnected during %s %s", request.method, request.url.path)
+            return Response(status_code=499)
         except Exception:  # noqa: BLE001 - the safety net: client input must never see a bare 500
             _log.exception("unexpected error on %s %s", request.method, request.url.path)
-            internal = ApiError(Code.INTERNAL, "Internal error in the reference server.")
-            return Response(error_body(internal, xgafv), status_code=500, media_type=_JSON)
+            return params.respond_error(StatusError(Code.INTERNAL, "Internal error in the reference server."))
 
     # Every request reaches ``endpoint`` through the router's default (a catch-all route's regex would
     # skip paths holding decoded control characters); routing is ours, from the http rules.
@@ -220,4 +232,5 @@ def create_app(
     app.state.service = service
     if faults:
         app.add_middleware(FaultInjector, spec=faults)
+    app.add_middleware(HostGuard, allowed_hosts=tuple(allowed_hosts))  # outermost: before faults and routing
     return app

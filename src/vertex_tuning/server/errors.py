@@ -6,25 +6,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
+from vertex_tuning_protos._schema import SCHEMA
 from vertex_tuning_protos.google.rpc import Code
 
-from vertex_tuning.validation import Violation
+from vertex_tuning._validation import Violation
+from vertex_tuning.errors import http_status_of
 
-# google.rpc.Code -> HTTP status, per google/rpc/code.proto.
-_HTTP_STATUS = {
-    Code.OK: 200, Code.CANCELLED: 499, Code.UNKNOWN: 500, Code.INVALID_ARGUMENT: 400,
-    Code.DEADLINE_EXCEEDED: 504, Code.NOT_FOUND: 404, Code.ALREADY_EXISTS: 409,
-    Code.PERMISSION_DENIED: 403, Code.RESOURCE_EXHAUSTED: 429, Code.FAILED_PRECONDITION: 400,
-    Code.ABORTED: 409, Code.OUT_OF_RANGE: 400, Code.UNIMPLEMENTED: 501, Code.INTERNAL: 500,
-    Code.UNAVAILABLE: 503, Code.DATA_LOSS: 500, Code.UNAUTHENTICATED: 401,
-}
 _V1_REASONS = {400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "notFound", 405: "badRequest",
                409: "conflict", 413: "badRequest", 429: "rateLimitExceeded", 503: "backendError"}
-_TYPE_PREFIX = "type.googleapis.com/"
+_TYPE_PREFIX: str = SCHEMA["facts"]["type_url_prefix"]
 XGAFV_VALUES = ("1", "2")
 
 
-class ApiError(Exception):
+class StatusError(Exception):
     """An error the server answers with: a google.rpc.Code, a message and ``google.rpc`` details (as JSON)."""
 
     def __init__(
@@ -40,7 +34,7 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.details = list(details)
-        self.http_status = http_status or _HTTP_STATUS[code]
+        self.http_status = http_status or http_status_of(code)
         self.headers = dict(headers or {})
 
 
@@ -49,19 +43,19 @@ def detail(type_name: str, **fields: Any) -> dict[str, Any]:
     return {"@type": _TYPE_PREFIX + type_name, **fields}
 
 
-def invalid_argument(violations: Sequence[Violation], message: str | None = None) -> ApiError:
+def invalid_argument(violations: Sequence[Violation], message: str | None = None) -> StatusError:
     """INVALID_ARGUMENT naming each violated field in a google.rpc.BadRequest detail."""
     described = [{"field": v.field, "description": v.rule} for v in violations]
     text = message or "; ".join(f"{v.field}: {v.rule}" if v.field else v.rule for v in violations)
-    return ApiError(Code.INVALID_ARGUMENT, text, [detail("google.rpc.BadRequest", fieldViolations=described)])
+    return StatusError(Code.INVALID_ARGUMENT, text, [detail("google.rpc.BadRequest", fieldViolations=described)])
 
 
-def not_found(name: str) -> ApiError:
+def not_found(name: str) -> StatusError:
     """NOT_FOUND for the resource ``name``."""
-    return ApiError(Code.NOT_FOUND, f"{name} not found.")
+    return StatusError(Code.NOT_FOUND, f"{name} not found.")
 
 
-def error_body(error: ApiError, xgafv: str | None = None) -> bytes:
+def error_body(error: StatusError, xgafv: str | None = None) -> bytes:
     """The JSON body of ``error``: v2 format by default, v1 (``errors`` list, no details) when ``$.xgafv=1``."""
     body: dict[str, Any] = {"code": error.http_status, "message": error.message, "status": error.code.name}
     if xgafv == "1":

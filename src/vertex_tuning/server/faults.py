@@ -20,7 +20,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from vertex_tuning_protos._schema import SCHEMA
 from vertex_tuning_protos.google.rpc import Code
 
-from vertex_tuning.server.errors import ApiError, detail, error_body
+from vertex_tuning.server.errors import StatusError, detail, error_body
+from vertex_tuning.server.router import resolve_route
 
 __all__ = ["ConnectionDropped", "FaultInjector", "FaultPlan", "Faults", "parse_faults"]
 
@@ -126,18 +127,15 @@ class FaultInjector:
     """ASGI middleware injecting the faults of a spec in front of the reference server."""
 
     def __init__(self, app: ASGIApp, spec: str) -> None:
-        from vertex_tuning.server.app import resolve_route  # app imports this module
-
         self.app = app
         self.plan = parse_faults(spec)
         self.random = random.Random(self.plan.seed)
-        self._resolve = resolve_route
 
     def _method(self, scope: Scope) -> str | None:
         raw_path = scope.get("raw_path") or scope["path"].encode()
         try:
-            route, _ = self._resolve(scope["method"], raw_path.decode("latin-1").split("?", 1)[0])
-        except ApiError:
+            route, _ = resolve_route(scope["method"], raw_path.decode("latin-1").split("?", 1)[0])
+        except StatusError:
             return None
         return route.method
 
@@ -164,7 +162,7 @@ class FaultInjector:
 
 async def _send_retryable(send: Send, code: Code, delay: float) -> None:
     retry = detail("google.rpc.RetryInfo", retryDelay=f"{delay:g}s")
-    error = ApiError(code, f"Injected fault: {code.name}. Retry after {delay:g}s.", [retry])
+    error = StatusError(code, f"Injected fault: {code.name}. Retry after {delay:g}s.", [retry])
     headers: list[Any] = [
         (b"content-type", b"application/json; charset=UTF-8"),
         (b"retry-after", str(math.ceil(delay)).encode()),

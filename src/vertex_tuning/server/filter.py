@@ -217,8 +217,31 @@ def compile_filter(
     """
     if not text.strip():
         return lambda job: True
+    _check_nesting(text)
     try:
         tree = _PARSER.parse(text)
+        return _build(tree, enum_values or {})
     except UnexpectedInput as err:
         raise _syntax_error(text, err) from None
-    return _build(tree, enum_values or {})
+    except RecursionError:  # a backstop: _check_nesting should have said so already
+        raise FilterError(f"filter: nested too deeply (at most {MAX_NESTING} levels of parentheses)") from None
+
+
+MAX_NESTING = 32
+"""Deepest parenthesis nesting a filter may use."""
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse filters whose parentheses (outside quoted strings) nest deeper than ``MAX_NESTING``."""
+    depth, quote, escaped = 0, "", False
+    for column, char in enumerate(text, 1):
+        if quote:
+            escaped, quote = (not escaped and char == "\\"), ("" if char == quote and not escaped else quote)
+        elif char in "\"'":
+            quote = char
+        elif char == "(":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise FilterError(f"filter: parentheses nest deeper than {MAX_NESTING} levels at column {column}")
+        elif char == ")":
+            depth -= 1

@@ -18,14 +18,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from vertex_tuning_protos._schema import SCHEMA
 from vertex_tuning_protos.google.rpc import Code
 
 from vertex_tuning._time import Timestamp, format_timestamp
-from vertex_tuning.server.names import format_name, parse_name
+from vertex_tuning.server.errors import detail
+from vertex_tuning.server.router import format_name, parse_name
 
 Clock = Callable[[], float]
 
-TERMINAL_STATES = frozenset({"JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED", "JOB_STATE_EXPIRED"})
+TERMINAL_STATES = frozenset(SCHEMA["facts"]["terminal_job_states"]["values"])
 _PHASES = (("JOB_STATE_QUEUED", 0.0), ("JOB_STATE_PENDING", 0.05), ("JOB_STATE_RUNNING", 0.15), ("JOB_STATE_SUCCEEDED", 1.0))
 _CANCEL_SPAN = 0.05
 _OPERATION_SPAN = 0.1
@@ -110,11 +112,7 @@ def render_job(
     return job
 
 
-_CANCELLED_INFO = {
-    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-    "reason": "JOB_CANCELLED",
-    "domain": "aiplatform.googleapis.com",
-}
+_CANCELLED_INFO = detail("google.rpc.ErrorInfo", reason="JOB_CANCELLED", domain="aiplatform.googleapis.com")
 
 
 def experiment(job_name: str) -> str:

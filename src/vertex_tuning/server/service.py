@@ -6,11 +6,14 @@ import asyncio
 import base64
 import binascii
 import hashlib
+import hmac
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
+import anyio.to_thread
 import orjson
 from vertex_tuning_protos._schema import SCHEMA
 from vertex_tuning_protos.google.cloud.aiplatform.v1 import TuningJob
@@ -18,13 +21,14 @@ from vertex_tuning_protos.google.protobuf import Struct
 from vertex_tuning_protos.google.rpc import Code
 from vertex_tuning_protos.message_pool import default_message_pool
 
+from vertex_tuning._casing import json_name
 from vertex_tuning._time import parse_duration
+from vertex_tuning._validation import Violation, strip_output_only
 from vertex_tuning.server import lifecycle
-from vertex_tuning.server.errors import ApiError, invalid_argument, not_found
+from vertex_tuning.server.errors import StatusError, invalid_argument, not_found
 from vertex_tuning.server.filter import FilterError, Predicate, compile_filter
-from vertex_tuning.server.names import format_name, parse_name
+from vertex_tuning.server.router import format_name, parse_name
 from vertex_tuning.server.store import JobRow, OperationRow, Store
-from vertex_tuning.validation import Violation
 
 _JOB_TYPE = next(t for t in SCHEMA["messages"] if t.endswith(".TuningJob"))
 _STATE_ENUM = next(f["type_name"] for f in SCHEMA["messages"][_JOB_TYPE]["fields"] if f["name"] == "state")
@@ -34,35 +38,19 @@ _JOB_URL = default_message_pool.type_to_url[TuningJob]
 _STRUCT_URL = default_message_pool.type_to_url[Struct]
 _OPERATIONS_COLLECTION = SCHEMA["methods"]["TuningJobOperations.GetOperation"]["http"]["path"].split("/")[-2]
 _WAIT_CAP_SECONDS = 30.0
-_REF_KEYS = {"tuningJob": ("tuningJob", "tuning_job"), "tunedModel": ("tunedModel", "tuned_model"),
-             "pipelineJob": ("pipelineJob", "pipeline_job")}
+_REBASE = SCHEMA["messages"][SCHEMA["methods"]["GenAiTuningService.RebaseTunedModel"]["input"]]["fields"]
+# The references a TunedModelRef may hold, exactly one of which a rebase must name: its fields, by schema.
+_REF_KEYS = [f["name"] for f in SCHEMA["messages"][next(
+    f["type_name"] for f in _REBASE if f["name"] == "tuned_model_ref")]["fields"]]
 Row = TypeVar("Row", JobRow, OperationRow)
 
 
-def strip_output_only(type_name: str, value: Mapping[str, Any]) -> dict[str, Any]:
-    """``value`` without OUTPUT_ONLY fields at any depth (AIP-203: servers ignore them on input)."""
-    message = SCHEMA["messages"].get(type_name)
-    if message is None:
-        return dict(value)
-    out = dict(value)
-    for field in message["fields"]:
-        if "OUTPUT_ONLY" in field["behaviors"]:
-            out.pop(field["json"], None)
-        elif field["type"] == "message" and field["json"] in out:
-            inner = out[field["json"]]
-            if field["repeated"]:
-                out[field["json"]] = [strip_output_only(field["type_name"], item) for item in inner]
-            else:
-                out[field["json"]] = strip_output_only(field["type_name"], inner)
-    return out
-
-
-def _lookup(value: Any, *path: tuple[str, str]) -> Any:
-    """The raw JSON at ``path`` of (jsonName, proto_name) steps, accepting either spelling, or None."""
-    for json_name, proto_name in path:
+def _lookup(value: Any, *path: str) -> Any:
+    """The raw JSON at ``path`` of proto field names, accepting either spelling (jsonName or proto), or None."""
+    for proto_name in path:
         if not isinstance(value, Mapping):
             return None
-        value = value.get(json_name, value.get(proto_name))
+        value = value.get(json_name(proto_name), value.get(proto_name))
     return value
 
 
@@ -79,19 +67,19 @@ def _number(raw: Any) -> float | None:
 def creation_policy(raw_job: Mapping[str, Any], path: str) -> list[Violation]:
     """The reference server's own rules for a new job, beyond the documented constraints."""
     out: list[Violation] = []
-    if not _lookup(raw_job, ("baseModel", "base_model")):
+    if not _lookup(raw_job, "base_model"):
         out.append(Violation(f"{path}.baseModel", "is required: name the model to tune"))
-    spec = _lookup(raw_job, ("supervisedTuningSpec", "supervised_tuning_spec"))
+    spec = _lookup(raw_job, "supervised_tuning_spec")
     if not isinstance(spec, Mapping):
         out.append(Violation(f"{path}.supervisedTuningSpec", "is required: this server runs supervised tuning"))
         return out
-    hyper = _lookup(spec, ("hyperParameters", "hyper_parameters"))
+    hyper = _lookup(spec, "hyper_parameters")
     where = f"{path}.supervisedTuningSpec.hyperParameters"
-    for json_name, proto_name in (("epochCount", "epoch_count"), ("learningRateMultiplier", "learning_rate_multiplier")):
-        number = _number(_lookup(hyper, (json_name, proto_name)))
-        if number is not None and number <= 0:
-            out.append(Violation(f"{where}.{json_name}", f"must be greater than 0 (got {number:g})"))
-    size = _lookup(hyper, ("adapterSize", "adapter_size"))
+    for proto_name in ("epoch_count", "learning_rate_multiplier"):
+        number = _number(_lookup(hyper, proto_name))
+        if number is not None and math.isfinite(number) and number <= 0:
+            out.append(Violation(f"{where}.{json_name(proto_name)}", f"must be greater than 0 (got {number:g})"))
+    size = _lookup(hyper, "adapter_size")
     if size is not None and size in (0, next(iter(SCHEMA["enums"][_ADAPTER_SIZES]))):
         out.append(Violation(f"{where}.adapterSize", "must not be ADAPTER_SIZE_UNSPECIFIED when given"))
     return out
@@ -101,23 +89,64 @@ def _query_key(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
-def encode_page_token(after_seq: int, query: str) -> str:
-    """An opaque token resuming after ``after_seq`` that only the same query (``query`` key) accepts."""
-    return base64.urlsafe_b64encode(orjson.dumps({"after": after_seq, "query": query})).decode().rstrip("=")
+_MAX_POSITION = 1 << 62
+_SIGNATURE_BYTES = 16
 
 
-def decode_page_token(token: str, query: str) -> int | None:
-    """The position a page token resumes after (None for the first page); 400 for a foreign or corrupt token."""
+def _sign(secret: bytes, payload: bytes) -> bytes:
+    return hmac.new(secret, payload, hashlib.sha256).digest()[:_SIGNATURE_BYTES]
+
+
+def encode_page_token(after_seq: int, query: str, secret: bytes) -> str:
+    """An opaque token resuming after ``after_seq``, signed with ``secret``, for the same query (``query`` key) only."""
+    payload = orjson.dumps({"after": after_seq, "query": query})
+    return base64.urlsafe_b64encode(payload + _sign(secret, payload)).decode().rstrip("=")
+
+
+def decode_page_token(token: str, query: str, secret: bytes) -> int | None:
+    """The position a page token resumes after (None for the first page); 400 for a forged, foreign or corrupt token."""
     if not token:
         return None
+    forged = invalid_argument([Violation("pageToken", "is not a token this server issued")])
     try:
-        data = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError):
+        raise forged from None
+    payload, signature = raw[:-_SIGNATURE_BYTES], raw[-_SIGNATURE_BYTES:]
+    if len(raw) <= _SIGNATURE_BYTES or not hmac.compare_digest(signature, _sign(secret, payload)):
+        raise forged
+    try:
+        data = orjson.loads(payload)
         after, key = data["after"], data["query"]
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        raise invalid_argument([Violation("pageToken", "is not a token this server issued")]) from None
-    if key != query or not isinstance(after, int):
+    except (ValueError, KeyError, TypeError):
+        raise forged from None
+    if key != query:
         raise invalid_argument([Violation("pageToken", "belongs to a different parent or filter")])
+    if type(after) is not int or not 0 <= after < _MAX_POSITION:
+        raise forged
     return after
+
+
+def non_finite_violations(type_name: str, value: Any, path: str) -> list[Violation]:
+    """Double fields holding NaN or an infinity (however spelled): no documented field takes them."""
+    message = SCHEMA["messages"].get(type_name)
+    if message is None or not isinstance(value, Mapping):
+        return []
+    out: list[Violation] = []
+    for field in message["fields"]:
+        raw = value.get(field["json"], value.get(field["name"]))
+        if raw is None:
+            continue
+        where = f"{path}.{field['json']}" if path else field["json"]
+        items = raw if field["repeated"] and isinstance(raw, list) else [raw]
+        for item in items:
+            if field["type"] == "double":
+                number = _number(item)
+                if number is not None and not math.isfinite(number):
+                    out.append(Violation(where, f"must be a finite number (got {item!r})"))
+            elif field["type"] == "message":
+                out.extend(non_finite_violations(field.get("type_name", ""), item, where))
+    return out
 
 
 @lru_cache(maxsize=256)
@@ -152,6 +181,12 @@ def _page(
         batch_size = min(batch_size * 2, 4096)
 
 
+def _same_location(field: str, named: Mapping[str, str], location: Mapping[str, str], parent: str) -> None:
+    """A referenced resource must be in the caller's project and location (checked before any lookup)."""
+    if (named.get("project"), named.get("location")) != (location.get("project"), location.get("location")):
+        raise invalid_argument([Violation(field, f"must name a resource under {parent}")])
+
+
 class TuningService:
     """The API methods, each taking the proto3 JSON request and returning the proto3 JSON response."""
 
@@ -170,6 +205,9 @@ class TuningService:
     def render(self, row: JobRow, at_ns: int | None = None) -> dict[str, Any]:
         """The job as clients see it now (or at ``at_ns``)."""
         at = lifecycle.now_ns(self.clock) if at_ns is None else at_ns
+        # Never before its creation: another thread (or another server on the same file, with its own
+        # clock) may have created the job after this request read its clock.
+        at = max(at, row.create_ns)
         fails = lifecycle.picked_to_fail(row.name, self.job_failure_rate)
         return lifecycle.render_job(row.body, row.create_ns, row.cancel_ns, self.duration_ns, at, fails)
 
@@ -196,24 +234,28 @@ class TuningService:
 
     def policy_violations(self, method: str, raw: Mapping[str, Any]) -> list[Violation]:
         """This server's rules for ``method``'s raw request, beyond the documented ones (checked together)."""
+        finite = non_finite_violations(SCHEMA["methods"][method]["input"], raw, "")
+        return finite + self._method_policy(method, raw)
+
+    def _method_policy(self, method: str, raw: Mapping[str, Any]) -> list[Violation]:
         if method.endswith(".CreateTuningJob"):
-            return creation_policy(_lookup(raw, ("tuningJob", "tuning_job")) or {}, "tuningJob")
+            return creation_policy(_lookup(raw, "tuning_job") or {}, "tuningJob")
         if method.endswith(".RebaseTunedModel"):
-            ref = _lookup(raw, ("tunedModelRef", "tuned_model_ref")) or {}
-            given = [k for k in _REF_KEYS if isinstance(ref, Mapping) and any(ref.get(a) for a in _REF_KEYS[k])]
+            ref = _lookup(raw, "tuned_model_ref") or {}
+            given = [k for k in _REF_KEYS if _lookup(ref, k)]
             if len(given) != 1:
-                return [Violation("tunedModelRef", "needs exactly one of tuningJob, tunedModel, pipelineJob")]
+                return [Violation("tunedModelRef", f"needs exactly one of {', '.join(map(json_name, _REF_KEYS))}")]
         return []
 
-    def create_tuning_job(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    def create_tuning_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """CreateTuningJob: a new QUEUED job (the request is already validated)."""
         return self.create_job(request["parent"], request["tuningJob"])
 
-    def get_tuning_job(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    def get_tuning_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """GetTuningJob."""
         return self.render(self._job(request["name"]))
 
-    def list_tuning_jobs(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    def list_tuning_jobs(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """ListTuningJobs: newest first, AIP-160 filter, AIP-158 pages with tokens bound to parent and filter."""
         parent, text = request["parent"], request.get("filter", "")
         try:
@@ -228,11 +270,11 @@ class TuningService:
             lambda row: self.render(row, now),
             keep,
             size,
-            decode_page_token(request.get("pageToken", ""), query),
+            decode_page_token(request.get("pageToken", ""), query, self.store.token_secret),
         )
         out: dict[str, Any] = {"tuningJobs": jobs} if jobs else {}
         if last is not None:
-            out["nextPageToken"] = encode_page_token(last, query)
+            out["nextPageToken"] = encode_page_token(last, query, self.store.token_secret)
         return out
 
     def _page_size(self, request: Mapping[str, Any]) -> int:
@@ -241,7 +283,7 @@ class TuningService:
             raise invalid_argument([Violation("pageSize", f"must not be negative (got {size})")])
         return min(size or self.page_size_default, self.page_size_max)
 
-    def cancel_tuning_job(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    def cancel_tuning_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """CancelTuningJob: a live job goes CANCELLING then CANCELLED; a finished one is FAILED_PRECONDITION."""
         now = lifecycle.now_ns(self.clock)
 
@@ -253,21 +295,21 @@ class TuningService:
             raise not_found(request["name"])
         if not live(row):
             state = self.render(row, now)["state"]
-            raise ApiError(Code.FAILED_PRECONDITION, f"{row.name} is in state {state} and cannot be cancelled.")
+            raise StatusError(Code.FAILED_PRECONDITION, f"{row.name} is in state {state} and cannot be cancelled.")
         return {}  # a second cancel of a CANCELLING job is accepted and changes nothing
 
-    def rebase_tuned_model(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    def rebase_tuned_model(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """RebaseTunedModel: an operation on the source job whose result is a new job on the same data.
 
         The source is the referenced tuning job, or the job that produced the referenced tuned
         model; legacy pipeline jobs are not held by this server (NOT_FOUND).
         """
-        source = self._job(self._rebase_source(request["tunedModelRef"]))
+        source = self._job(self._rebase_source(request["tunedModelRef"], request["parent"]))
         source_name = source.name
         now = lifecycle.now_ns(self.clock)
         state = self.render(source, now)["state"]
         if state != "JOB_STATE_SUCCEEDED":
-            raise ApiError(Code.FAILED_PRECONDITION, f"{source_name} is in state {state}; only a succeeded job can be rebased.")
+            raise StatusError(Code.FAILED_PRECONDITION, f"{source_name} is in state {state}; only a succeeded job can be rebased.")
         inputs = {k: v for k, v in source.body.items() if k not in ("name", "createTime")}
         new_job = self.create_job(request["parent"], {**inputs, **request.get("tuningJob", {})})
         metadata = {"tunedModelRef": request["tunedModelRef"], "tuningJob": new_job["name"]}
@@ -277,29 +319,35 @@ class TuningService:
         )
         return self.render_operation(row, now)
 
-    def _rebase_source(self, ref: Mapping[str, Any]) -> str:
-        """The name of the tuning job a ``TunedModelRef`` points at."""
+    def _rebase_source(self, ref: Mapping[str, Any], parent: str) -> str:
+        """The name of the job a ``TunedModelRef`` points at, which must be under ``parent``'s project and location."""
+        location = parse_name("Location", parent)
+        if location is None:
+            raise invalid_argument([Violation("parent", "is not a location name")])
         if ref.get("tuningJob"):
-            if parse_name("TuningJob", ref["tuningJob"]) is None:
+            parts = parse_name("TuningJob", ref["tuningJob"])
+            if parts is None:
                 raise invalid_argument([Violation("tunedModelRef.tuningJob", "is not a tuning job name")])
+            _same_location("tunedModelRef.tuningJob", parts, location, parent)
             return str(ref["tuningJob"])
         if ref.get("tunedModel"):
             model = parse_name("Model", ref["tunedModel"])
             if model is None:
                 raise invalid_argument([Violation("tunedModelRef.tunedModel", "is not a model name")])
+            _same_location("tunedModelRef.tunedModel", model, location, parent)
             # This server names a tuned model after the job that produced it (see lifecycle.tuned_model).
-            job = format_name("TuningJob", project=model["project"], location=model["location"],
-                              tuning_job=model["model"])
-            row = self.store.get_job(job)
+            source = format_name("TuningJob", project=model["project"], location=model["location"],
+                                 tuning_job=model["model"])
+            row = self.store.get_job(source)
             if row is None or self.render(row, lifecycle.now_ns(self.clock))["state"] != "JOB_STATE_SUCCEEDED":
                 raise not_found(ref["tunedModel"])  # a job's model exists once the job has succeeded
-            return job
+            return source
         raise not_found(f"pipeline job {ref.get('pipelineJob')!r} (this server holds no legacy pipeline jobs)")
 
     # ------------------------------------------------------------ operations
     def render_operation(self, row: OperationRow, at_ns: int | None = None) -> dict[str, Any]:
         """A google.longrunning.Operation as clients see it now (or at ``at_ns``)."""
-        at = lifecycle.now_ns(self.clock) if at_ns is None else at_ns
+        at = max(lifecycle.now_ns(self.clock) if at_ns is None else at_ns, row.create_ns)
         finished = row.cancel_ns if row.cancel_ns is not None else row.done_ns
         generic = {"createTime": lifecycle.timestamp_text(row.create_ns), "updateTime": lifecycle.timestamp_text(min(at, finished))}
         out: dict[str, Any] = {
@@ -320,11 +368,11 @@ class TuningService:
             raise not_found(name)
         return row
 
-    def get_operation(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    def get_operation(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """GetOperation."""
         return self.render_operation(self._operation(request["name"]))
 
-    def list_operations(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    def list_operations(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """ListOperations of one job, newest first, paged like jobs (filters are not supported)."""
         name = request["name"]
         if request.get("filter"):
@@ -337,14 +385,14 @@ class TuningService:
             lambda row: self.render_operation(row, now),
             lambda _: True,
             self._page_size(request),
-            decode_page_token(request.get("pageToken", ""), query),
+            decode_page_token(request.get("pageToken", ""), query, self.store.token_secret),
         )
         out: dict[str, Any] = {"operations": ops} if ops else {}
         if last is not None:
-            out["nextPageToken"] = encode_page_token(last, query)
+            out["nextPageToken"] = encode_page_token(last, query, self.store.token_secret)
         return out
 
-    def cancel_operation(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    def cancel_operation(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """CancelOperation: a running rebase stops, and so does the job it started; a done one is unchanged."""
         now = lifecycle.now_ns(self.clock)
         row = self.store.cancel_operation(request["name"], now)
@@ -354,19 +402,19 @@ class TuningService:
             self.store.request_cancel(row.job, now, lambda job: True)
         return {}
 
-    def delete_operation(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    def delete_operation(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """DeleteOperation: forget the operation (its job stays)."""
         if not self.store.delete_operation(request["name"]):
             raise not_found(request["name"])
         return {}
 
-    async def wait_operation(self, request: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    async def wait_operation(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """WaitOperation: the operation once done, or as it is when ``timeout`` (at most 30 s) runs out."""
         timeout = request.get("timeout")
         seconds = parse_duration(timeout).total_seconds() if timeout else _WAIT_CAP_SECONDS
         deadline = time.monotonic() + min(max(seconds, 0.0), _WAIT_CAP_SECONDS)
         while True:
-            op = self.render_operation(self._operation(request["name"]))
+            op = await anyio.to_thread.run_sync(lambda: self.render_operation(self._operation(request["name"])))
             if op.get("done") or time.monotonic() >= deadline:
                 return op
             await asyncio.sleep(min(0.02, max(0.0, deadline - time.monotonic())))

@@ -1,11 +1,16 @@
 """SQLite storage for jobs and operations: one connection, one lock, every write in a transaction.
 
 Rows keep the proto3 JSON a client sent (plus server-set names and times) and the few
-columns needed to page and compute state; output-only state is derived on read.
+columns needed to page and compute state; output-only state is derived on read. Ids come
+from counters in ``meta`` and are never reused, even after a delete. The database also
+keeps the secret that signs page tokens. When another process holds the write lock past
+``BUSY_TIMEOUT``, a call fails with a retryable UNAVAILABLE (nothing was written) or
+ABORTED (the commit itself lost), never INTERNAL.
 """
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -14,6 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from vertex_tuning_protos.google.rpc import Code
+
+from vertex_tuning.server.errors import StatusError, detail
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -24,7 +32,10 @@ CREATE TABLE IF NOT EXISTS operations (
     seq INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, parent TEXT NOT NULL, job TEXT NOT NULL,
     create_ns INTEGER NOT NULL, done_ns INTEGER NOT NULL, cancel_ns INTEGER, metadata TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS operations_by_parent ON operations (parent, seq);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
 """
+BUSY_TIMEOUT = 2.0
+"""Seconds a call waits for another process's SQLite write lock before answering UNAVAILABLE."""
 _ID_BASE = 1_000_000_000_000_000_000  # ids look like the service's 19-digit numbers
 
 
@@ -54,6 +65,16 @@ class OperationRow:
     metadata: dict[str, Any]
 
 
+def _contended(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _retryable(code: Code, what: str) -> StatusError:
+    message = f"The database is busy ({what}); retry shortly."
+    return StatusError(code, message, [detail("google.rpc.RetryInfo", retryDelay="1s")], headers={"Retry-After": "1"})
+
+
 def _job(row: tuple[Any, ...]) -> JobRow:
     return JobRow(row[0], row[1], row[2], row[3], row[4], orjson.loads(row[5]))
 
@@ -66,33 +87,86 @@ class Store:
     """Jobs and operations in SQLite (``":memory:"`` by default, or a file that survives restarts)."""
 
     def __init__(self, path: str | None = None) -> None:
-        self._db = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
+        self._db = sqlite3.connect(
+            path or ":memory:", check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT
+        )
         self._lock = threading.RLock()
-        if path and path != ":memory:":
+        self._file = path if path and path != ":memory:" else None
+        self._readers = threading.local()
+        self._reader_list: list[sqlite3.Connection] = []
+        self._reader_list_lock = threading.Lock()  # not self._lock: a writer waiting on SQLite holds that one
+        if self._file:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('token_secret', ?)", (secrets.token_hex(32),))
+            (secret,) = db.execute("SELECT value FROM meta WHERE key = 'token_secret'").fetchone()
+        self.token_secret: bytes = bytes.fromhex(secret)
+        """Per-database key that signs page tokens (kept in the file, so tokens survive a restart)."""
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """Hold the lock and a write transaction; commit on success, roll back on error."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if _contended(exc):
+                    raise _retryable(Code.UNAVAILABLE, "another writer holds the lock") from None
+                raise
             try:
                 yield self._db
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                if _contended(exc):
+                    raise _retryable(Code.ABORTED, "the commit lost to another writer") from None
+                raise
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection for reads: the shared one in memory; per thread for a file (WAL readers never wait)."""
+        try:
+            if self._file is None:
+                with self._lock:
+                    yield self._db
+            else:
+                yield self._reader()
+        except sqlite3.OperationalError as exc:
+            if _contended(exc):
+                raise _retryable(Code.UNAVAILABLE, "another writer holds the lock") from None
+            raise
+
+    def _reader(self) -> sqlite3.Connection:
+        reader: sqlite3.Connection | None = getattr(self._readers, "db", None)
+        if reader is None:
+            assert self._file is not None
+            reader = sqlite3.connect(self._file, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT)
+            self._readers.db = reader
+            with self._reader_list_lock:
+                self._reader_list.append(reader)
+        return reader
 
     def close(self) -> None:
         """Close the database."""
-        with self._lock:
+        with self._lock, self._reader_list_lock:
+            for reader in self._reader_list:
+                reader.close()
             self._db.close()
 
     def _next_seq(self, db: sqlite3.Connection, table: str) -> int:
-        (last,) = db.execute(f"SELECT COALESCE(MAX(seq), 0) FROM {table}").fetchone()
-        return int(last) + 1
+        """The next id of ``table``: a counter that only grows (a deleted row's id is never handed out again)."""
+        key = f"next_seq.{table}"
+        db.execute(f"INSERT OR IGNORE INTO meta SELECT ?, COALESCE(MAX(seq), 0) FROM {table}", (key,))
+        db.execute("UPDATE meta SET value = value + 1 WHERE key = ?", (key,))
+        (value,) = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return int(value)
 
     def insert_job(
         self, parent: str, create_ns: int, build: Callable[[str], tuple[str, dict[str, Any]]]
@@ -108,14 +182,14 @@ class Store:
         return JobRow(seq, name, parent, create_ns, None, body)
 
     def _by_name(self, table: str, name: str) -> tuple[Any, ...] | None:
-        with self._lock:
-            row: tuple[Any, ...] | None = self._db.execute(f"SELECT * FROM {table} WHERE name = ?", (name,)).fetchone()
+        with self._reading() as db:
+            row: tuple[Any, ...] | None = db.execute(f"SELECT * FROM {table} WHERE name = ?", (name,)).fetchone()
         return row
 
     def _page(self, table: str, parent: str, before_seq: int | None, limit: int) -> list[tuple[Any, ...]]:
         """Up to ``limit`` rows of ``parent``, newest first, older than ``before_seq`` when given."""
-        with self._lock:
-            return self._db.execute(
+        with self._reading() as db:
+            return db.execute(
                 f"SELECT * FROM {table} WHERE parent = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
                 (parent, before_seq if before_seq is not None else 1 << 62, limit),
             ).fetchall()

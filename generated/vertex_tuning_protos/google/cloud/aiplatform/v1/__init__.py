@@ -723,11 +723,17 @@ class SupervisedTuningDataStats(betterproto2.Message):
     total_truncated_example_count: "int" = betterproto2.field(10, betterproto2.TYPE_INT64)
     """
     The number of examples in the dataset that have been truncated by any amount.
+
+    OUTPUT_ONLY by inference: SupervisedTuningDataStats is reached only through
+    TuningDataStats.supervisedTuningDataStats, output-only or inside an output-only message.
     """
 
     truncated_example_indices: "list[int]" = betterproto2.field(11, betterproto2.TYPE_INT64, repeated=True)
     """
     A partial sample of the indices (starting from 1) of the truncated examples.
+
+    OUTPUT_ONLY by inference: SupervisedTuningDataStats is reached only through
+    TuningDataStats.supervisedTuningDataStats, output-only or inside an output-only message.
     """
 
     def __post_init__(self) -> None:
@@ -831,6 +837,9 @@ class TuningDataStats(betterproto2.Message):
     )
     """
     The SFT Tuning data stats.
+
+    OUTPUT_ONLY by inference: TuningDataStats is reached only through TuningJob.tuningDataStats,
+    output-only or inside an output-only message.
     """
 
 

@@ -16,13 +16,13 @@ from vertex_tuning_protos._schema import SCHEMA
 
 from vertex_tuning.resources import template_for
 
-__all__ = ["Violation", "check_message", "check_request"]
+__all__ = ["Violation", "check_message", "check_request", "strip_output_only"]
 
 # Human wording for the one charset the documents define (labels); other patterns are quoted.
 _PATTERN_WORDS = {
     "^[-_a-z0-9\\u0080-\\uffff]*$": "lowercase letters, digits, '_' or '-' (international characters allowed)",
 }
-_GCS_URI = re.compile(r"gs://[^/\s]+/[^\s]+")
+_GCS_URI = re.compile(SCHEMA["facts"]["gcs_uri"]["pattern"])
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def _text_rules(text: str, rules: Mapping[str, Any], subject: str) -> list[str]:
         broken.append(f"{what} be {cap}{words}")
     elif limit is not None and len(text) > limit:
         broken.append(f"{what} be at most {limit} characters (got {len(text)})")
-    if rules.get("gcs_uri") and _GCS_URI.fullmatch(text) is None:
+    if rules.get("gcs_uri") and _GCS_URI.search(text) is None:
         broken.append(f"{what} be a Cloud Storage URI gs://BUCKET/OBJECT")
     allowed = rules.get("allowed_values")
     if allowed is not None and text not in allowed:
@@ -178,3 +178,22 @@ def check_message(
 def check_request(method: str, request: Mapping[str, Any]) -> list[Violation]:
     """Check the proto3 JSON of a whole request message for ``method`` (``"GenAiTuningService.CreateTuningJob"``)."""
     return check_message(SCHEMA["methods"][method]["input"], request)
+
+
+def strip_output_only(type_name: str, value: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``value`` without OUTPUT_ONLY fields at any depth (AIP-203: servers ignore them on input)."""
+    out = dict(value)
+    message = SCHEMA["messages"].get(type_name)
+    for field in message["fields"] if message else ():
+        key = field["json"]
+        if key not in out:
+            continue
+        if "OUTPUT_ONLY" in field["behaviors"]:
+            del out[key]
+        elif field["type"] == "message":
+            inner = out[key]
+            if field["repeated"] and isinstance(inner, list):
+                out[key] = [strip_output_only(field["type_name"], i) if isinstance(i, Mapping) else i for i in inner]
+            elif isinstance(inner, Mapping):
+                out[key] = strip_output_only(field["type_name"], inner)
+    return out

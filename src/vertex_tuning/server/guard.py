@@ -1,0 +1,104 @@
+"""Keeps a reference server on a developer's laptop safe from the web pages that developer visits.
+
+A page can make the browser send requests to ``127.0.0.1:8080``: "simple" cross-origin
+requests (form or ``text/plain`` bodies, no preflight) and, after DNS rebinding, same-origin
+ones under the attacker's host name. So the server answers only requests whose ``Host`` is a
+loopback name (or one of ``--allowed-hosts``), refuses any browser request whose ``Origin``
+is not such a host, and (in ``app.py``) reads JSON bodies only under ``application/json``,
+within ``BODY_READ_TIMEOUT`` seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+from vertex_tuning_protos.google.rpc import Code
+
+from vertex_tuning.server.errors import StatusError, error_body
+
+__all__ = [
+    "BODY_READ_TIMEOUT",
+    "LOOPBACK_HOSTS",
+    "MAX_JSON_DEPTH",
+    "UVICORN_LIMITS",
+    "HostGuard",
+    "host_allowed",
+    "json_depth",
+]
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+BODY_READ_TIMEOUT = 10.0
+"""Seconds a client has to send a whole request body (a slow or stalled one gets 408)."""
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of arrays and objects a request body may use."""
+UVICORN_LIMITS: dict[str, Any] = {
+    "limit_concurrency": 256,  # connections + in-flight requests; beyond it uvicorn answers 503
+    "timeout_keep_alive": 5,  # seconds an idle keep-alive connection stays open
+    "h11_max_incomplete_event_size": 64 * 1024,  # request line + headers
+}
+"""Per-connection limits ``vertex-tuning serve`` runs uvicorn with."""
+
+
+def _hostname(authority: str) -> str:
+    """``example.com`` from ``example.com:8080``, ``::1`` from ``[::1]:8080``; lower-cased."""
+    authority = authority.strip().lower()
+    if authority.startswith("["):
+        return authority[1:].split("]", 1)[0]
+    return authority.rsplit(":", 1)[0] if authority.count(":") == 1 else authority
+
+
+def host_allowed(host: str, allowed: Iterable[str]) -> bool:
+    """Whether ``host`` (a name, no port) is loopback, a ``*.localhost`` name, or in ``allowed`` (``*``: any)."""
+    extra = {h.lower() for h in allowed}
+    return bool(host) and ("*" in extra or host in LOOPBACK_HOSTS or host.endswith(".localhost") or host in extra)
+
+
+def json_depth(value: Any) -> int:
+    """How deeply arrays and objects nest in ``value`` (a scalar is 0), measured without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+class HostGuard:
+    """ASGI middleware: 400 for a ``Host`` that is not served here, 403 for a foreign browser ``Origin``."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: Iterable[str] = ()) -> None:
+        self.app = app
+        self.allowed = tuple(allowed_hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse the request or pass it on."""
+        if scope["type"] == "http":
+            headers = {key.lower(): value.decode("latin-1") for key, value in scope["headers"]}
+            host = _hostname(headers.get(b"host", ""))
+            error: StatusError | None = None
+            if not host_allowed(host, self.allowed):
+                error = StatusError(
+                    Code.INVALID_ARGUMENT,
+                    f"Host {host or '(none)'!r} is not served here; start the server with --allowed-hosts to add it.",
+                )
+            elif b"origin" in headers:
+                origin = headers[b"origin"]
+                origin_host = _hostname(origin.split("://", 1)[-1].split("/", 1)[0]) if "://" in origin else ""
+                if not host_allowed(origin_host, self.allowed):
+                    error = StatusError(
+                        Code.PERMISSION_DENIED, f"Requests from web pages at {origin!r} are refused (Origin check)."
+                    )
+            if error is not None:
+                body = error_body(error)
+                await send({"type": "http.response.start", "status": error.http_status, "headers": [
+                    (b"content-type", b"application/json; charset=UTF-8"),
+                    (b"content-length", str(len(body)).encode()),
+                ]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
