@@ -9,15 +9,15 @@ import pytest
 import yaml
 from conftest import LOCATION, PARENT, PROJECT, TRAIN, Run, create_job, fields
 from google.protobuf import json_format
-from oracle import pb2_modules
+from oracle import oracle_class, oracle_pool
 
 from vertex_tuning.server.lifecycle import ManualClock
 
 
 def as_pb2_job(data: dict[str, Any]) -> Any:
     """Parse with protobuf's own json_format into the generated TuningJob: fails on any non-proto3 JSON."""
-    tuning_job_pb2, _ = pb2_modules()
-    return json_format.ParseDict(data, tuning_job_pb2.TuningJob())
+    return json_format.ParseDict(data, oracle_class("google.cloud.aiplatform.v1.TuningJob")(),
+                                 descriptor_pool=oracle_pool())
 
 
 @pytest.mark.parametrize("text", ["ablation [/end]", "support-bot [v2]", "[bold]not bold[/bold] :smile:"])
@@ -46,7 +46,7 @@ def test_list_json_is_always_an_array_and_get_an_object_parsable_by_json_format(
     got = json.loads(cli("jobs", "get", first["name"], "-o", "json").stdout)
     assert isinstance(got, dict)
     for data in (got, *one, *two):
-        assert json_format.MessageToDict(as_pb2_job(data)) == data  # exactly proto3 JSON, nothing lost or added
+        assert json_format.MessageToDict(as_pb2_job(data), descriptor_pool=oracle_pool()) == data  # exactly proto3 JSON, nothing lost or added
     assert as_pb2_job(got).labels["team"] == "nlp"
 
 
@@ -170,8 +170,8 @@ def test_stats_prints_counts_and_histograms_from_the_buckets(cli: Run, fast_cloc
             min(b["count"] for b in buckets) * 2 > max(b["count"] for b in buckets)
         )
     as_json = json.loads(cli("jobs", "stats", job["name"], "-o", "json").stdout)
-    tuning_job_pb2, _ = pb2_modules()
-    json_format.ParseDict(as_json, tuning_job_pb2.TuningDataStats())
+    json_format.ParseDict(as_json, oracle_class("google.cloud.aiplatform.v1.TuningDataStats")(),
+                          descriptor_pool=oracle_pool())
     assert as_json == data
 
 

@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 from conftest import Run, create_job, fields
-from google.longrunning import operations_pb2
 from google.protobuf import json_format
-from oracle import pb2_modules
+from google.protobuf.message import Message
+from oracle import oracle_class, oracle_pool
 
 
 def rebase(cli: Run, fast_clock: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -19,9 +19,9 @@ def rebase(cli: Run, fast_clock: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return job, json.loads(result.stdout)
 
 
-def as_pb2_operation(data: dict[str, Any]) -> operations_pb2.Operation:
-    pb2_modules()  # TuningJob must be known for the Any in ``response``
-    return json_format.ParseDict(data, operations_pb2.Operation())
+def as_pb2_operation(data: dict[str, Any]) -> Message:
+    """protobuf's own Operation; the private pool also resolves the TuningJob packed in ``response``."""
+    return json_format.ParseDict(data, oracle_class("google.longrunning.Operation")(), descriptor_pool=oracle_pool())
 
 
 def test_list_and_get_print_the_api_shapes(cli: Run, fast_clock: Any) -> None:
@@ -31,7 +31,7 @@ def test_list_and_get_print_the_api_shapes(cli: Run, fast_clock: Any) -> None:
     got = json.loads(cli("operations", "get", op["name"], "-o", "json").stdout)
     assert isinstance(got, dict)
     for data in (op, got, *listed):
-        assert json_format.MessageToDict(as_pb2_operation(data)) == data
+        assert json_format.MessageToDict(as_pb2_operation(data), descriptor_pool=oracle_pool()) == data
     table = cli("operations", "list", job["name"]).stdout.splitlines()
     assert table[0].split()[:2] == ["NAME", "DONE"] and table[1].split()[0] == op["name"]
     shown = fields(cli("operations", "get", op["name"]).stdout)
