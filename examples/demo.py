@@ -91,6 +91,8 @@ def conform_summary(tour: Tour) -> None:
         console.print(Text(line), soft_wrap=True)
     console.print(f"exit status {proc.returncode}")
     if proc.returncode != 0:
+        for line in [line for line in proc.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))][:10]:
+            console.print(Text(line, style="red"), soft_wrap=True)
         sys.stderr.write(proc.stderr[-2000:])
         raise StepFailed(f"`vertex-tuning conform --serve-reference` exited {proc.returncode}")
 
