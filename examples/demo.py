@@ -26,6 +26,12 @@ JOB_SECONDS = 10.0
 console = Console(highlight=False)
 
 
+def command() -> list[str]:
+    """How to start ``vertex-tuning``: the installed console script next to this Python, as a user would."""
+    script = Path(sys.executable).with_name("vertex-tuning")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "vertex_tuning"]
+
+
 class StepFailed(Exception):
     """A command of the tour did not end with the exit status it should have."""
 
@@ -45,7 +51,7 @@ class Tour:
         """Run ``vertex-tuning ARGS``; its stdout when ``capture`` (then also printed), else ``""``."""
         console.print(Text(f"$ vertex-tuning {shlex.join(args)}", style="bold cyan"), soft_wrap=True)
         proc = subprocess.run(
-            [sys.executable, "-m", "vertex_tuning", *args],
+            [*command(), *args],
             env=self.env,
             text=True,
             stdout=subprocess.PIPE if capture else None,
@@ -79,7 +85,7 @@ def conform_summary(tour: Tour) -> None:
     console.print(Text("$ vertex-tuning conform --serve-reference   # trimmed to its summary", style="bold cyan"),
                   soft_wrap=True)
     proc = subprocess.run(
-        [sys.executable, "-m", "vertex_tuning", "conform", "--serve-reference"],
+        [*command(), "conform", "--serve-reference"],
         env={**tour.env, "COLUMNS": "200"},
         text=True,
         capture_output=True,
