@@ -153,14 +153,14 @@ def test_no_cli_error_path_leaks_a_credential(monkeypatch: pytest.MonkeyPatch, d
                                               reference_server: str) -> None:
     import google.auth
 
-    from vertex_tuning.cli import _register_all, app
+    from vertex_tuning.cli import build_app
 
     monkeypatch.setattr(google.auth, "default", lambda **_: (Credentials(token=TOKEN), "p"))
     monkeypatch.setattr(Retry, "delay", lambda self, attempt, rng=None: 0.001)  # the CLI's retries, but quick
     for name in ("GOOGLE_API_KEY", "VERTEX_TUNING_API_KEY"):
         monkeypatch.setenv(name, API_KEY)
     monkeypatch.delenv("VERTEX_TUNING_BASE_URL", raising=False)
-    _register_all()
+    app = build_app()
     runner = CliRunner()
     remote = "https://vertex-tuning-test.invalid"  # a remote host: ADC (the planted token) is used; DNS fails
     name = f"{PARENT}/tuningJobs/1"
@@ -173,6 +173,7 @@ def test_no_cli_error_path_leaks_a_credential(monkeypatch: pytest.MonkeyPatch, d
         ["jobs", "get", "not-a-name", "--base-url", remote],
         ["jobs", "get", name, "--base-url", "http://vertex-tuning-test.invalid"],  # credentials over plain http
         ["jobs", "get", f"{PARENT}/tuningJobs/404", "--base-url", reference_server],
+        ["jobs", "get", f"{PARENT}/tuningJobs/404", "--base-url", reference_server, "--verbose"],  # request log
         ["jobs", "list", "--project", "p", "--filter", "state=(", "--base-url", reference_server],
         ["jobs", "wait", f"{PARENT}/tuningJobs/404", "--base-url", reference_server, "--timeout", "0.1"],
     ]

@@ -63,46 +63,6 @@ async def test_async_lifecycle_against_reference_server(reference_server: str, f
         assert [j.name async for j in await c.list_tuning_jobs()] == [job.name]
 
 
-def test_cli_jobs_create_get_list_cancel(reference_server: str, fast_clock: ManualClock) -> None:
-    import orjson
-    import typer
-    from typer.testing import CliRunner
-
-    from vertex_tuning.cli.jobs import register
-
-    app = typer.Typer()
-    register(app)
-    runner = CliRunner(env={"COLUMNS": "250"})
-    common = ["--project", "p", "--base-url", reference_server]
-    created = runner.invoke(
-        app,
-        [
-            "jobs",
-            "create",
-            "--base-model",
-            "gemini-1.0-pro-002",
-            "--training-dataset-uri",
-            "gs://b/t.jsonl",
-            "--label",
-            "team=ml",
-            "--json",
-            *common,
-        ],
-    )
-    assert created.exit_code == 0, created.output
-    name = orjson.loads(created.output)["name"]
-    got = runner.invoke(app, ["jobs", "get", name, "--json", *common])
-    assert orjson.loads(got.output)["state"] == "JOB_STATE_QUEUED"
-    listed = runner.invoke(app, ["jobs", "list", *common])
-    assert listed.exit_code == 0 and "JOB_STATE_QUEUED" in listed.output
-    assert runner.invoke(app, ["jobs", "cancel", name, *common]).exit_code == 0
-    fast_clock.advance(10)
-    waited = runner.invoke(app, ["jobs", "wait", name, "--timeout", "5", "--json", *common])
-    assert waited.exit_code == 1 and orjson.loads(waited.output)["state"] == "JOB_STATE_CANCELLED"
-    bad = runner.invoke(app, ["jobs", "get", "projects/p/nope", *common])
-    assert bad.exit_code == 1 and "must match" in bad.output
-
-
 def test_reads_survive_the_reference_servers_injected_faults_and_creates_never_duplicate() -> None:
     from vertex_tuning import Retry, Unavailable
     from vertex_tuning.server import create_app

@@ -1,18 +1,63 @@
-"""The ``vertex-tuning`` command: jobs, serve, conform and regen subcommands (typer + rich)."""
+"""The ``vertex-tuning`` command: jobs, operations, serve, conform and regen subcommands (typer + rich)."""
 
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import typer
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Vertex AI TuningJobs: client, server, contract.")
-
 # Each subcommand module defines ``register(app)``; they import their heavy dependencies lazily.
-_SUBCOMMANDS = ("jobs", "serve", "conform", "regen")
+_SUBCOMMANDS = ("jobs", "operations", "serve", "conform", "regen")
 
 
-def _register_all() -> None:
+def _epilog() -> str:
+    from vertex_tuning.cli._failures import exit_code_table
+
+    # "\b" keeps click from re-wrapping the table into one paragraph.
+    return "Exit codes:\n\n\b\n" + exit_code_table()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("vertex-tuning")
+        except PackageNotFoundError:
+            number = "0+unknown"
+        typer.echo(f"vertex-tuning {number}")
+        raise typer.Exit()
+
+
+def build_app() -> typer.Typer:
+    """The ``vertex-tuning`` typer app with every subcommand registered."""
+    from vertex_tuning.cli._session import with_global_options
+
+    app = typer.Typer(
+        no_args_is_help=True,
+        add_completion=True,
+        rich_markup_mode=None,  # help and job text are printed as written, never read as markup
+        pretty_exceptions_show_locals=False,  # locals could hold credentials
+        help="Vertex AI TuningJobs from a shell: jobs and operations, a local reference server (serve), "
+        "the contract suite (conform) and schema regeneration (regen).",
+        epilog=_epilog(),
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+    @app.callback()
+    @with_global_options(reset=True)
+    def root(
+        version: bool = typer.Option(
+            False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ) -> None:
+        """Vertex AI TuningJobs from a shell: jobs and operations, a local reference server (serve),
+        the contract suite (conform) and schema regeneration (regen).
+
+        Global options work before or after the command: vertex-tuning jobs list --project P.
+        """
+
     for name in _SUBCOMMANDS:
         try:
             module = importlib.import_module(f"vertex_tuning.cli.{name}")
@@ -21,9 +66,9 @@ def _register_all() -> None:
                 raise
             continue
         module.register(app)
+    return app
 
 
-def main() -> None:
-    """Entry point of the ``vertex-tuning`` console script."""
-    _register_all()
-    app()
+def main(args: list[str] | None = None) -> Any:
+    """Entry point of the ``vertex-tuning`` console script and of ``python -m vertex_tuning``."""
+    return build_app()(args=args, prog_name="vertex-tuning")

@@ -1,147 +1,306 @@
-"""``vertex-tuning jobs``: create, get, list, cancel and wait for tuning jobs from a shell."""
+"""``vertex-tuning jobs``: create, get, list, cancel, wait for, rebase and look at the data of tuning jobs."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+from vertex_tuning.cli._failures import CommandFailed, ExitCode, report
+from vertex_tuning.cli._output import (
+    OUTPUT,
+    Format,
+    note,
+    print_data,
+    print_fields,
+    print_line,
+    print_message,
+    print_messages,
+    print_table,
+    to_data,
+)
+from vertex_tuning.cli._session import UsageProblem, session, with_global_options
 
 if TYPE_CHECKING:
     from vertex_tuning import TuningJob, TuningJobsClient
 
-_PROJECT = typer.Option(None, "--project", envvar="GOOGLE_CLOUD_PROJECT", help="Google Cloud project id.")
-_LOCATION = typer.Option("us-central1", "--location", help="Region, e.g. us-central1.")
-_BASE_URL = typer.Option(
-    None, "--base-url", envvar="VERTEX_TUNING_BASE_URL", help="Server URL (default: regional host)."
-)
-_JSON = typer.Option(False, "--json", help="Print proto3 JSON instead of a table.")
-_LABELS = typer.Option(None, "--label", help="Label as key=value; repeatable.")
+_JOB = typer.Argument(..., metavar="JOB", show_default=False, help="Job name, or just its ID (expanded with --project and --location).")
+_LABELS = typer.Option(None, "--label", metavar="KEY=VALUE", help="A label; repeatable.")
+_PNG = typer.Option(None, "--png", metavar="PATH", dir_okay=False, help="Also draw the histograms into a PNG image.")
+_TIMEOUT = typer.Option(None, "--timeout", min=0, metavar="SECONDS", help="Stop waiting after this long (exit 8).")
 
 
-def _client(project: str | None, location: str, base_url: str | None) -> TuningJobsClient:
-    from vertex_tuning import TuningJobsClient
+def show_job(job: TuningJob, fmt: Format) -> None:
+    """One job as ``key: value`` lines, or as a JSON/YAML object."""
+    if fmt is Format.TABLE:
+        print_fields(_fields(job))
+    else:
+        print_message(job, fmt)
 
-    return TuningJobsClient(project, location, base_url=base_url)
+
+def _fields(job: TuningJob) -> list[tuple[str, str]]:
+    from vertex_tuning.cli._views import job_fields
+
+    return job_fields(job)
 
 
-def _print_jobs(jobs: list[TuningJob], as_json: bool) -> None:
-    import orjson
-    from rich.console import Console
-    from rich.table import Table
+def job_is_done(job: TuningJob) -> bool:
+    """Whether ``job`` will change no more: the service sets ``endTime`` exactly when a job ends."""
+    return job.end_time is not None
 
-    from vertex_tuning import to_dict
 
-    console = Console()
-    if as_json:
-        payload: Any = [to_dict(j) for j in jobs] if len(jobs) != 1 else to_dict(jobs[0])
-        console.print_json(orjson.dumps(payload).decode())
+def exit_for_outcome(job: TuningJob, fmt: Format) -> None:
+    """Print why a job did not succeed (its google.rpc error) and exit 1; nothing if it succeeded.
+
+    The table view has shown the error already; after JSON or YAML on stdout, stderr repeats it.
+    """
+    from vertex_tuning import JobState
+    from vertex_tuning.cli._views import state_name, status_lines
+
+    if job.state == JobState.SUCCEEDED:
         return
-    table = Table()
-    for header in ("name", "state", "base model", "display name", "created"):
-        table.add_column(header, overflow="fold")  # full names stay copy-pasteable
-    for job in jobs:
-        created = to_dict(job).get("createTime", "")
-        table.add_row(job.name, job.state.proto_name, job.base_model or "", job.tuned_model_display_name, created)
-    console.print(table)
+    lines = [f"tuning job {job.name} ended {state_name(job)}"]
+    if job.error is not None and fmt is not Format.TABLE:
+        lines += [f"  {line}" for line in status_lines(job.error)]
+    report(ExitCode.UNSUCCESSFUL, lines)
+    raise typer.Exit(ExitCode.UNSUCCESSFUL)
 
 
-def _run(action: Any) -> Any:
-    """Run ``action``; API and validation errors become a one-line message and exit status 1."""
-    from vertex_tuning.errors import VertexTuningError
+def wait_for_job(client: TuningJobsClient, name: str, timeout: float | None) -> TuningJob:
+    """Watch job ``name`` with live progress until it ends."""
+    from vertex_tuning.cli._views import state_name
+    from vertex_tuning.cli._watch import watch
 
-    try:
-        return action()
-    except (VertexTuningError, TimeoutError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+    return watch(
+        lambda: client.get_tuning_job(name=name),
+        state_name,
+        job_is_done,
+        name=name,
+        kind="job",
+        timeout=timeout,
+    )
 
 
 def register(app: typer.Typer) -> None:
     """Add the ``jobs`` command group to ``app``."""
-    jobs = typer.Typer(no_args_is_help=True, help="Create, inspect, list, cancel and wait for tuning jobs.")
+    jobs = typer.Typer(no_args_is_help=True, help="Create, inspect, list, cancel, wait for and rebase tuning jobs.")
     app.add_typer(jobs, name="jobs")
 
     @jobs.command("create")
+    @with_global_options()
     def create(
-        base_model: str = typer.Option(..., help="Base model, e.g. gemini-1.0-pro-002."),
-        training_dataset_uri: str = typer.Option(..., help="gs:// URI of the JSONL training data."),
-        validation_dataset_uri: str = typer.Option("", help="gs:// URI of the JSONL validation data."),
-        display_name: str = typer.Option("", help="Display name of the tuned model (≤ 128 characters)."),
+        base_model: str | None = typer.Option(None, metavar="MODEL", help="Base model, e.g. gemini-1.0-pro-002."),
+        training_data: str | None = typer.Option(
+            None, "--training-data", "--training-dataset-uri", metavar="GS_URI",
+            help="gs:// URI of the JSONL training data."),
+        validation_data: str | None = typer.Option(
+            None, "--validation-data", "--validation-dataset-uri", metavar="GS_URI",
+            help="gs:// URI of the JSONL validation data."),
+        display_name: str | None = typer.Option(
+            None, metavar="TEXT", help="Display name of the tuned model (up to 128 characters)."),
+        description: str | None = typer.Option(None, metavar="TEXT", help="Description of the job."),
+        epochs: int | None = typer.Option(None, min=1, metavar="N", help="Number of passes over the training data."),
+        learning_rate_multiplier: float | None = typer.Option(
+            None, metavar="FLOAT", help="Multiplier of the default learning rate."),
+        adapter_size: str | None = typer.Option(None, metavar="1|4|8|16|32", help="LoRA adapter size."),
         label: list[str] | None = _LABELS,
-        project: str | None = _PROJECT,
-        location: str = _LOCATION,
-        base_url: str | None = _BASE_URL,
-        as_json: bool = _JSON,
+        service_account: str | None = typer.Option(None, metavar="EMAIL", help="Service account the job runs as."),
+        kms_key: str | None = typer.Option(
+            None, metavar="KEY_NAME", help="Cloud KMS key (projects/P/locations/L/keyRings/R/cryptoKeys/K)."),
+        from_file: str | None = typer.Option(
+            None, "--from-file", metavar="PATH",
+            help="A TuningJob as proto3 JSON or YAML ('-' for stdin): any documented input; flags override it."),
+        wait: bool = typer.Option(False, "--wait", help="Then wait for the job to end, showing progress."),
+        timeout: float | None = _TIMEOUT,
+        output: Format = OUTPUT,
     ) -> None:
         """Start a supervised tuning job."""
-        from vertex_tuning import SupervisedTuningSpec, TuningJob
+        from vertex_tuning.cli._jobspec import JobFlags, build_job
 
-        labels = dict(item.partition("=")[::2] for item in label or [])
-        job = TuningJob(
-            base_model=base_model,
-            supervised_tuning_spec=SupervisedTuningSpec(
-                training_dataset_uri=training_dataset_uri, validation_dataset_uri=validation_dataset_uri
-            ),
-            tuned_model_display_name=display_name,
-            labels=labels,
-        )
-        with _client(project, location, base_url) as client:
-            _print_jobs([_run(lambda: client.create_tuning_job(tuning_job=job))], as_json)
+        flags = JobFlags(base_model, training_data, validation_data, display_name, description, epochs,
+                         learning_rate_multiplier, adapter_size, label or [], service_account, kms_key)
+        job = build_job(flags, from_file)
+        s = session()
+        s.require_project()
+        with s.client() as client:
+            created = client.create_tuning_job(tuning_job=job)
+            if not wait:
+                show_job(created, output)
+                return
+            note(f"created {created.name}")
+            done = wait_for_job(client, created.name, timeout)
+        show_job(done, output)
+        exit_for_outcome(done, output)
 
     @jobs.command("get")
-    def get(
-        name: str = typer.Argument(..., help="projects/…/locations/…/tuningJobs/…"),
-        project: str | None = _PROJECT,
-        location: str = _LOCATION,
-        base_url: str | None = _BASE_URL,
-        as_json: bool = _JSON,
-    ) -> None:
+    @with_global_options()
+    def get(job: str = _JOB, output: Format = OUTPUT) -> None:
         """Show one tuning job."""
-        with _client(project, location, base_url) as client:
-            _print_jobs([_run(lambda: client.get_tuning_job(name=name))], as_json)
+        from vertex_tuning.cli._names import job_name
+
+        s = session()
+        full = job_name(job, s)
+        with s.client() as client:
+            show_job(client.get_tuning_job(name=full), output)
 
     @jobs.command("list")
+    @with_global_options()
     def list_(
-        filter: str = typer.Option("", "--filter", help='AIP-160 filter, e.g. state="JOB_STATE_RUNNING".'),
-        limit: int = typer.Option(100, help="Stop after this many jobs."),
-        project: str | None = _PROJECT,
-        location: str = _LOCATION,
-        base_url: str | None = _BASE_URL,
-        as_json: bool = _JSON,
+        filter: str = typer.Option("", "--filter", metavar="EXPR",
+                                   help='AIP-160 filter, e.g. state="JOB_STATE_RUNNING" AND labels.team="nlp".'),
+        limit: int = typer.Option(100, "--limit", min=0, help="Show at most this many jobs (0: all)."),
+        output: Format = OUTPUT,
     ) -> None:
-        """List tuning jobs of the project and location."""
+        """List the tuning jobs of the project and location, newest first."""
         import itertools
 
-        with _client(project, location, base_url) as client:
-            found = _run(lambda: list(itertools.islice(client.list_tuning_jobs(filter=filter or None), limit)))
-            _print_jobs(found, as_json)
+        from vertex_tuning.cli._views import JOB_HEADERS, job_row
+
+        s = session()
+        parent = f"projects/{s.require_project()}/locations/{s.location}"
+        with s.client() as client:
+            pager = client.list_tuning_jobs(filter=filter or None, page_size=min(limit + 1, 1000) if limit else None)
+            found = list(itertools.islice(pager, limit + 1)) if limit else list(pager)
+        more = bool(limit) and len(found) > limit
+        found = found[:limit] if limit else found
+        if output is not Format.TABLE:
+            print_messages(found, output)
+            return
+        if not found:
+            print_line(f"no tuning jobs in {parent}" + (f" matching {filter}" if filter else ""))
+            return
+        print_table(JOB_HEADERS, [job_row(j) for j in found])
+        if more:
+            note(f"showing the first {limit}; pass --limit N (0 for all) to see more")
 
     @jobs.command("cancel")
+    @with_global_options()
     def cancel(
-        name: str = typer.Argument(..., help="projects/…/locations/…/tuningJobs/…"),
-        project: str | None = _PROJECT,
-        location: str = _LOCATION,
-        base_url: str | None = _BASE_URL,
+        job: str = _JOB,
+        wait: bool = typer.Option(False, "--wait", help="Then wait until the job has stopped."),
+        timeout: float | None = _TIMEOUT,
+        output: Format = OUTPUT,
     ) -> None:
-        """Ask the server to cancel a tuning job."""
-        with _client(project, location, base_url) as client:
-            _run(lambda: client.cancel_tuning_job(name=name))
-        typer.echo(f"cancellation requested: {name}")
+        """Ask the server to cancel a tuning job (it moves to CANCELLING, then CANCELLED)."""
+        from vertex_tuning.cli._names import job_name
+
+        s = session()
+        full = job_name(job, s)
+        with s.client() as client:
+            client.cancel_tuning_job(name=full)
+            if not wait:
+                if output is Format.TABLE:
+                    print_line(f"cancellation requested: {full}")
+                else:
+                    print_data({}, output)  # google.protobuf.Empty, the method's response
+                return
+            done = wait_for_job(client, full, timeout)
+        show_job(done, output)
 
     @jobs.command("wait")
-    def wait(
-        name: str = typer.Argument(..., help="projects/…/locations/…/tuningJobs/…"),
-        timeout: float = typer.Option(3600.0, help="Give up after this many seconds."),
-        project: str | None = _PROJECT,
-        location: str = _LOCATION,
-        base_url: str | None = _BASE_URL,
-        as_json: bool = _JSON,
-    ) -> None:
-        """Poll a job until it reaches a terminal state; exit status 1 unless it SUCCEEDED."""
-        from vertex_tuning import JobState
+    @with_global_options()
+    def wait_(job: str = _JOB, timeout: float | None = _TIMEOUT, output: Format = OUTPUT) -> None:
+        """Wait for a job to end, showing its state as it changes; exit 1 unless it SUCCEEDED.
 
-        with _client(project, location, base_url) as client:
-            job = _run(lambda: client.wait(name, timeout=timeout))
-        _print_jobs([job], as_json)
-        if job.state != JobState.SUCCEEDED:
-            raise typer.Exit(1)
+        Progress goes to stderr; the final job to stdout. Ctrl-C stops waiting, not the job.
+        """
+        from vertex_tuning.cli._names import job_name
+
+        s = session()
+        full = job_name(job, s)
+        with s.client() as client:
+            ended = wait_for_job(client, full, timeout)
+        show_job(ended, output)
+        exit_for_outcome(ended, output)
+
+    @jobs.command("rebase")
+    @with_global_options()
+    def rebase(
+        name: str | None = typer.Argument(
+            None, metavar="JOB", help="The tuning job whose tuned model to rebase (name or ID)."),
+        tuned_model: str | None = typer.Option(
+            None, metavar="MODEL", help="Rebase this tuned model instead (projects/P/locations/L/models/M)."),
+        pipeline_job: str | None = typer.Option(None, metavar="NAME", help="Rebase the model of a legacy pipeline job."),
+        base_model: str | None = typer.Option(None, metavar="MODEL", help="The new base model (default: the server's choice)."),
+        display_name: str | None = typer.Option(None, metavar="TEXT", help="Display name of the new tuned model."),
+        artifact_destination: str | None = typer.Option(
+            None, metavar="GS_URI", help="gs:// prefix for the new model's artifacts."),
+        deploy_to_same_endpoint: bool = typer.Option(
+            False, "--deploy-to-same-endpoint", help="Deploy the new model to the old model's endpoint."),
+        wait: bool = typer.Option(False, "--wait", help="Wait for the operation to finish, showing progress."),
+        timeout: float | None = _TIMEOUT,
+        output: Format = OUTPUT,
+    ) -> None:
+        """Rebase a tuned model onto a newer base model; prints the long-running operation.
+
+        Watch it with `operations wait OPERATION` (or pass --wait).
+        """
+        from vertex_tuning import GcsDestination, TunedModelRef, TuningJob
+        from vertex_tuning.cli._names import job_name
+        from vertex_tuning.cli.operations import show_operation, wait_for_operation
+
+        given = [x for x in (name, tuned_model, pipeline_job) if x]
+        if len(given) != 1:
+            raise UsageProblem("give exactly one of JOB, --tuned-model or --pipeline-job")
+        s = session()
+        s.require_project()
+        ref = TunedModelRef(
+            tuning_job=job_name(name, s) if name else "", tuned_model=tuned_model or "",
+            pipeline_job=pipeline_job or "",
+        )
+        new_job = TuningJob(base_model=base_model, tuned_model_display_name=display_name or "")
+        with s.client() as client:
+            operation = client.rebase_tuned_model(
+                tuned_model_ref=ref,
+                tuning_job=new_job if new_job != TuningJob() else None,
+                artifact_destination=GcsDestination(output_uri_prefix=artifact_destination)
+                if artifact_destination else None,
+                deploy_to_same_endpoint=deploy_to_same_endpoint or None,
+            )
+            if not wait:
+                show_operation(operation.proto, output)
+                return
+            note(f"rebase started: operation {operation.name}")
+            wait_for_operation(client, operation.name, timeout, output)
+
+    @jobs.command("stats")
+    @with_global_options()
+    def stats(
+        job: str = _JOB,
+        png: Path | None = _PNG,
+        output: Format = OUTPUT,
+    ) -> None:
+        """Show a job's tuning data statistics: counts, and token and message histograms."""
+        from vertex_tuning.cli._charts import terminal_report, write_png
+        from vertex_tuning.cli._names import job_name
+        from vertex_tuning.cli._views import state_name
+
+        s = session()
+        full = job_name(job, s)
+        with s.client() as client:
+            found = client.get_tuning_job(name=full)
+        container = found.tuning_data_stats
+        data = container.supervised_tuning_data_stats if container is not None else None
+        if container is None or data is None:
+            raise CommandFailed(
+                ExitCode.UNSUCCESSFUL,
+                f"{full} has no tuning data statistics yet (it is {state_name(found)}; they appear once it runs)",
+            )
+        if png is not None:
+            try:
+                import matplotlib  # noqa: F401
+            except ModuleNotFoundError:
+                raise CommandFailed(ExitCode.USAGE, "--png needs matplotlib: pip install 'vertex-tuning[cli]'") from None
+            try:
+                width, height = write_png(data, png, found.tuned_model_display_name or full.rsplit("/", 1)[-1])
+            except OSError as exc:
+                raise CommandFailed(ExitCode.USAGE, f"--png: cannot write {png}: {exc.strerror}") from None
+            note(f"wrote {png} ({width}x{height} px)")
+        if output is not Format.TABLE:
+            print_data(to_data(container), output)
+            return
+        width = min(shutil.get_terminal_size().columns, 100)
+        for text, style in terminal_report(data, width):
+            print_line(text, style=style)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 
@@ -23,11 +25,15 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Run the reference TuningJobs server (same URLs, JSON and errors as the real service)."""
+        import sqlite3
+
         import uvicorn
 
         from vertex_tuning.server import create_app
         from vertex_tuning.server.faults import parse_faults
 
+        if db and db != ":memory:" and not Path(db).parent.is_dir():
+            raise typer.BadParameter(f"directory {Path(db).parent} does not exist", param_hint="--db")
         if faults:
             try:
                 parse_faults(faults)
@@ -36,6 +42,9 @@ def register(app: typer.Typer) -> None:
         from vertex_tuning.server.guard import UVICORN_LIMITS
 
         hosts = [h.strip() for h in allowed_hosts.split(",") if h.strip()]
-        app_ = create_app(db_path=db, job_duration=job_duration, faults=faults, job_failure_rate=job_failure_rate,
-                          allowed_hosts=hosts)
+        try:
+            app_ = create_app(db_path=db, job_duration=job_duration, faults=faults, job_failure_rate=job_failure_rate,
+                              allowed_hosts=hosts)
+        except sqlite3.Error as exc:
+            raise typer.BadParameter(f"cannot open {db} as a SQLite database: {exc}", param_hint="--db") from None
         uvicorn.run(app_, host=host, port=port, **UVICORN_LIMITS)

@@ -1,0 +1,150 @@
+"""Output formats of the CLI: a table or ``key: value`` lines for people, proto3 JSON or YAML for programs.
+
+JSON is exactly the API's proto3 JSON (``vertex_tuning.to_dict``) and has one shape per command: a
+list command always prints an array, any other command an object. Text that comes from users or
+the server is always printed as plain text, never read as rich markup.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    import betterproto2
+    from rich.console import Console
+
+
+class Format(str, enum.Enum):
+    """What ``--output`` accepts."""
+
+    TABLE = "table"
+    JSON = "json"
+    YAML = "yaml"
+
+
+OUTPUT = typer.Option(
+    Format.TABLE,
+    "--output",
+    "-o",
+    case_sensitive=False,
+    metavar="table|json|yaml",
+    help="table (for people), json (the API's proto3 JSON) or yaml (the same data as YAML).",
+)
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A rich console that honours NO_COLOR and never highlights or reads emoji codes in our text."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, emoji=False)
+
+
+def to_data(message: betterproto2.Message) -> Any:
+    """The proto3 JSON value of ``message``."""
+    from vertex_tuning import to_dict
+
+    return to_dict(message)
+
+
+def print_data(payload: Any, fmt: Format) -> None:
+    """Write ``payload`` (JSON-compatible) to stdout as JSON or YAML."""
+    if fmt is Format.YAML:
+        # PyYAML, not a hand-written emitter: YAML's quoting rules (yes/no, numbers, ':', '#', leading
+        # '*' or '&', multi-line text) are easy to get subtly wrong, and a wrong quote changes the data.
+        import yaml
+
+        sys.stdout.write(yaml.safe_dump(payload, sort_keys=False, allow_unicode=True, default_flow_style=False))
+    else:
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def print_messages(messages: Sequence[betterproto2.Message], fmt: Format) -> None:
+    """A list result as a JSON/YAML array (``[]`` when empty)."""
+    print_data([to_data(m) for m in messages], fmt)
+
+
+def print_message(message: betterproto2.Message, fmt: Format) -> None:
+    """A single result as a JSON/YAML object."""
+    print_data(to_data(message), fmt)
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, keep_whole: Sequence[int] = (0,)) -> None:
+    """A borderless table whose ``keep_whole`` columns (resource names) are never wrapped or cut.
+
+    Columns that are empty in every row are left out. On a terminal, columns are kept from the
+    left while they fit (the last one may fold); the rest are dropped with a note, never a name.
+    When stdout is not a terminal every column is printed whole: one line per row, for grep and awk.
+    """
+    from rich.table import Table
+    from rich.text import Text
+
+    out = console()
+    natural = [max([len(header), *(len(row[i]) for row in rows)]) for i, header in enumerate(headers)]
+    shown = [i for i in range(len(headers)) if i in keep_whole or any(row[i] for row in rows)]
+    if out.is_terminal:
+        chosen: list[int] = []
+        used = 0
+        for i in shown:
+            need = natural[i] + (2 if chosen else 0)
+            if i in keep_whole or used + need <= out.width:
+                chosen.append(i)
+                used += need
+            elif out.width - used - 2 >= 12:
+                chosen.append(i)
+                break
+            else:
+                break
+        dropped = ", ".join(headers[i] for i in shown if i not in chosen)
+        shown = chosen
+        out.width = max(out.width, sum(natural[i] for i in shown if i in keep_whole) + 2 * len(shown))
+    else:
+        dropped = ""
+        out.width = sum(natural[i] for i in shown) + 2 * len(shown)
+    fits = sum(natural[i] for i in shown) + 2 * len(shown) <= out.width
+    table = Table(box=None, pad_edge=False, padding=(0, 2, 0, 0), show_edge=False, header_style="bold")
+    for i in shown:
+        whole = fits or i in keep_whole or i != shown[-1]  # only the last column may fold
+        table.add_column(headers[i], no_wrap=whole, min_width=natural[i] if whole else None, overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(row[i]) for i in shown))
+    out.print(table)
+    if dropped:
+        note(f"(not shown for lack of width: {dropped}; use a wider terminal or --output json)")
+
+
+def print_fields(pairs: Sequence[tuple[str, str]]) -> None:
+    """``key: value`` lines, values aligned and never wrapped (continuation lines stay indented)."""
+    from rich.text import Text
+
+    out = console()
+    width = max((len(key) for key, _ in pairs), default=0) + 2
+    for key, value in pairs:
+        lines = value.split("\n") or [""]
+        text = Text()
+        text.append(f"{key}:".ljust(width), style="bold")
+        text.append(lines[0])
+        for more in lines[1:]:
+            text.append("\n" + " " * width + more)
+        out.print(text, soft_wrap=True)
+
+
+def print_line(text: str, *, style: str = "") -> None:
+    """One plain line on stdout."""
+    from rich.text import Text
+
+    console().print(Text(text, style=style), soft_wrap=True)
+
+
+def note(text: str) -> None:
+    """A note on stderr, unless --quiet."""
+    from vertex_tuning.cli._session import settings
+
+    if not settings().quiet:
+        print(text, file=sys.stderr, flush=True)
