@@ -79,6 +79,16 @@ def test_data_stats_are_internally_consistent(http: httpx.Client, fast_clock: Ma
     assert {c["role"] for c in stats["userDatasetExamples"]} == {"user", "model"}
 
 
+def test_huge_epoch_count_keeps_derived_counts_within_int64(http: httpx.Client, fast_clock: ManualClock) -> None:
+    """A valid but absurd epochCount must not make the server emit counts json_format cannot read."""
+    job = create(http, supervisedTuningSpec={"trainingDatasetUri": "gs://bucket/train.jsonl",
+                                             "hyperParameters": {"epochCount": str(2**62)}})
+    fast_clock.advance(1000)
+    stats = get(http, job["name"])["tuningDataStats"]["supervisedTuningDataStats"]
+    for key in ("totalBillableTokenCount", "tuningStepCount"):
+        assert 0 < int(stats[key]) <= 2**63 - 1, (key, stats[key])
+
+
 def test_get_of_unknown_job_is_not_found(http: httpx.Client) -> None:
     response = http.get(f"/v1/{PARENT}/tuningJobs/12345")
     assert response.status_code == 404

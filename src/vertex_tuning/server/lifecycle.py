@@ -132,6 +132,10 @@ def tuned_model(job_name: str) -> dict[str, str]:
     }
 
 
+# A huge epochCount is a valid int64; the counts derived from it saturate rather than leave int64's range.
+_INT64_MAX = (1 << 63) - 1
+
+
 def _epochs(job: Mapping[str, Any]) -> int:
     spec = job.get("supervisedTuningSpec") or {}
     epochs = (spec.get("hyperParameters") or {}).get("epochCount")
@@ -199,8 +203,8 @@ def data_stats(seed: str, epochs: int) -> dict[str, Any]:
         "tuningDatasetExampleCount": str(examples),
         "totalTuningCharacterCount": str(characters),
         "totalBillableCharacterCount": str(characters),  # deprecated, still filled as the service does
-        "totalBillableTokenCount": str(epochs * (inputs.total + outputs.total)),
-        "tuningStepCount": str(math.ceil(examples * epochs / _BATCH_SIZE)),
+        "totalBillableTokenCount": str(min(_INT64_MAX, epochs * (inputs.total + outputs.total))),
+        "tuningStepCount": str(min(_INT64_MAX, -(-examples * epochs // _BATCH_SIZE))),
         "userInputTokenDistribution": inputs.json,
         "userOutputTokenDistribution": outputs.json,
         "userMessagePerExampleDistribution": messages.json,
