@@ -57,9 +57,12 @@ def test_cancelled_job_ends_cancelled_with_code_1(http: httpx.Client, target: Ta
 @covers("CancelTuningJobRequest.name", negative=True)
 def test_cancel_of_succeeded_job_is_failed_precondition(http: httpx.Client, target: Target) -> None:
     job, found = probes.created(http, target.parent, probes.example_job())
-    probes.wait_for(http, job["name"], _spec.terminal_states(), target.job_timeout)
+    if not job:
+        assert_clean(found)
+    _, _, waited = probes.wait_for(http, job["name"], _spec.terminal_states(), target.job_timeout)
+    assert_clean(found + waited)  # the job never finished (findings of their own): nothing to cancel after
     response = probes.call(http, "CancelTuningJob", job["name"], {})
-    assert_clean(found + probes.expect_error(response, "CancelTuningJobRequest.name", ("FAILED_PRECONDITION",)))
+    assert_clean(probes.expect_error(response, "CancelTuningJobRequest.name", ("FAILED_PRECONDITION",)))
 
 
 # -- errors -------------------------------------------------------------------------------------

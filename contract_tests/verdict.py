@@ -8,6 +8,7 @@ with the reason). Each verdict has its own exit code.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -134,6 +135,15 @@ def _unique(findings: list[Finding]) -> list[Finding]:
     return list(dict.fromkeys(findings))
 
 
+def grouped(findings: list[Finding]) -> list[tuple[Finding, int]]:
+    """Findings with the same element and rule as one (the first request that showed it, how many did)."""
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in findings:
+        shape = re.sub(r"\d+", "N", f.rule)  # tuningJobs[3].state ~ tuningJobs[0].state, "int 1" ~ "int 4"
+        groups.setdefault((f.element, shape), []).append(f)
+    return [(items[0], len(items)) for items in groups.values()]
+
+
 def headline(verdict: Verdict) -> str:
     """One line: the verdict and what it rests on."""
     counts = verdict.counts()
@@ -143,7 +153,8 @@ def headline(verdict: Verdict) -> str:
         return f"conforms: {checked}, no check failed"
     if verdict.verdict == DOES_NOT_CONFORM:
         return (
-            f"does not conform: {len(verdict.findings)} finding(s) on {counts.get('failed', 0)} documented element(s); "
+            f"does not conform: {len(grouped(verdict.findings))} distinct finding(s) ({len(verdict.findings)} occurrences) "
+            f"on {counts.get('failed', 0)} documented element(s); "
             f"{checked}, {counts.get('not run', 0)} not run"
         )
     return f"incomplete: {counts.get('not run', 0)}/{total} documented elements could not be checked; {checked}"
@@ -173,8 +184,10 @@ def to_markdown(verdict: Verdict, limit: int = 200) -> str:
     """The summary written by ``--summary`` (e.g. into $GITHUB_STEP_SUMMARY)."""
     lines = [f"## Contract verdict: {verdict.verdict}", "", headline(verdict), "", f"Server: `{verdict.base_url}`", ""]
     if verdict.findings:
-        lines += ["### Findings", "", "| element | rule | request |", "| --- | --- | --- |"]
-        lines += [f"| `{f.element}` | {_md(f.rule)} | `{_md(f.request)}` |" for f in verdict.findings[:limit]]
+        lines += ["### Findings", "", "| element | rule | first request | times |", "| --- | --- | --- | --- |"]
+        lines += [
+            f"| `{f.element}` | {_md(f.rule)} | `{_md(f.request)}` | {n} |" for f, n in grouped(verdict.findings)[:limit]
+        ]
         lines.append("")
     not_run = [e for e in verdict.elements if e.outcome == "not run"]
     if not_run:
@@ -198,12 +211,14 @@ def to_text(verdict: Verdict, limit: int = 50) -> list[str]:
     for e in verdict.elements:
         tail = f"  ({e.reason})" if e.reason else ""
         lines.append(f"  {e.outcome:<8} {e.element}  [{e.positive}/{e.negative}]{tail}")
-    if verdict.findings:
-        lines.append(f"findings ({len(verdict.findings)}):")
-        for f in verdict.findings[:limit]:
-            lines.append(f"  FAIL {f.element}: {f.rule}  [{f.request or 'no request'}]")
-        if len(verdict.findings) > limit:
-            lines.append(f"  ... {len(verdict.findings) - limit} more in --report")
+    groups = grouped(verdict.findings)
+    if groups:
+        lines.append(f"findings ({len(groups)} distinct):")
+        for f, n in groups[:limit]:
+            times = f" (x{n})" if n > 1 else ""
+            lines.append(f"  FAIL {f.element}: {f.rule}{times}  [{f.request or 'no request'}]")
+        if len(groups) > limit:
+            lines.append(f"  ... {len(groups) - limit} more in --report")
     if verdict.notes:
         lines.append(f"notes ({len(verdict.notes)}, allowed by the documents):")
         lines += [f"  note {n.element}: {n.text}" for n in verdict.notes[:limit]]
