@@ -38,7 +38,7 @@ conform: install
 	$(BIN)/vertex-tuning conform --serve-reference
 
 bench: install
-	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache
