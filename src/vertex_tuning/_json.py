@@ -274,6 +274,10 @@ def _decode_any(raw: Any) -> wkt.Any:
     return pack(inner, url)
 
 
+def _not_pydantic(self: betterproto2.Message) -> bool:
+    return False
+
+
 def pack(message: betterproto2.Message, url: str | None = None) -> wkt.Any:
     """Wrap ``message`` in an ``Any`` whose JSON form keeps every nanosecond and unknown field."""
     any_ = wkt.Any(type_url=url or default_message_pool.type_to_url[type(message)], value=bytes(message))
@@ -387,6 +391,9 @@ class _Plan:
         self.fields: list[_Field] = []
         self.factories: list[tuple[str, Callable[[], Any]]] = []
         _class_default(cls, "_unknown_fields", b"")
+        # Generated classes are plain dataclasses, but betterproto2's bytes() (see ``pack``) asks
+        # pydantic each time when it is installed: its first answer imports pydantic.dataclasses (~0.4 s).
+        cls._is_pydantic = _not_pydantic  # type: ignore[method-assign]
         for f in dataclasses.fields(cls):  # type: ignore[arg-type]
             fm: betterproto2.FieldMetadata = f.metadata["betterproto"]
             decode, encode = _field_codec(cls, f.name, fm, classes)
