@@ -21,8 +21,8 @@ import orjson
 from harness import GAPIC, GENAI, NOT_INSTALLED, Row, best, emit, installed, interleaved, min_med
 from loopback import served
 
-ROUNDS = 7
-SIZES = {1: 200, 10: 100, 100: 25, 1000: 4}  # example Contents -> calls per round
+ROUNDS = 5
+SIZES = {1: 100, 10: 50, 100: 10, 1000: 2}  # example Contents -> calls per round
 GOAL = 1.3
 
 

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import GAPIC, GENAI, NOT_INSTALLED, Row, best, emit, installed, interleaved, min_med
 from loopback import served
 
-ROUNDS = 5
+ROUNDS = 3
 NAME = "projects/bench/locations/us-central1/tuningJobs/1"
 HEAVY = ("rich", "click", "typer", "starlette", "pygments", "grpc", "google.protobuf", "google.api_core")
 _PROBE = """
