@@ -38,7 +38,7 @@ conform: install
 	$(BIN)/vertex-tuning conform --serve-reference
 
 bench: install
-	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+	$(BIN)/python benchmarks/run.py
 
 # Faults, kill -9, 8 processes and schemathesis against the reference server; prints one table (< 10 min).
 soak: install

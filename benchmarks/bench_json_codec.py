@@ -1,16 +1,15 @@
-"""JSON parse+serialize of a fully populated TuningJob (50 example Contents), against json_format.
+"""The proto3 JSON codec against ``json_format`` at 1, 100 and 1,000 example Contents.
 
-Run: .venv/bin/python benchmarks/bench_json_codec.py
-Baselines, measured in the same process: google.protobuf.json_format (upb) dict and text round
-trips, betterproto2's own to_dict/from_dict, and plain json.loads/dumps of the same document.
+Bytes in, bytes out: ours is ``vertex_tuning.loads`` + ``dumps``. The baseline is the faster of
+two ways to use protobuf's ``json_format`` (upb backend) for the same job: ``Parse`` +
+``MessageToJson``, and ``orjson.loads`` + ``ParseDict`` + ``MessageToDict`` + ``orjson.dumps``.
+Cases alternate round after round; every result is checked equal before timing.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import sys
-import timeit
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,53 +20,53 @@ import orjson
 from fixtures import full_tuning_job, protobuf_classes
 from google.protobuf import json_format
 from google.protobuf.internal import api_implementation
+from harness import Row, best, emit, interleaved, min_med
 
 from vertex_tuning import TuningJob, _json
-from vertex_tuning._message_methods import betterproto2_methods
+
+ROUNDS = 7
+SIZES = {1: 200, 100: 10, 1000: 2}  # example Contents -> round trips per sample
+GOAL = 3.0
 
 
-def best_of(fn: Callable[[], Any], repeat: int = 7, number: int = 20) -> float:
-    """Best mean seconds per call over ``repeat`` runs of ``number`` calls."""
-    return min(timeit.repeat(fn, repeat=repeat, number=number)) / number
+def _per_call(fn: Callable[[], Any], number: int) -> Callable[[], float]:
+    def sample() -> float:
+        started = time.process_time()
+        for _ in range(number):
+            fn()
+        return (time.process_time() - started) / number
+
+    return sample
 
 
-def main() -> None:
-    doc = full_tuning_job()
-    text = json.dumps(doc)
-    raw = text.encode()
+def rows() -> list[Row]:
+    """One row per size: ours vs the faster json_format path."""
     pb_cls = protobuf_classes()["google.cloud.aiplatform.v1.TuningJob"]
-    # Any needs its packed type in the same pool as the TuningJob it sits in.
-    ours = _json.loads(TuningJob, raw)
-    assert json_format.ParseDict(_json.to_dict(ours), pb_cls(), descriptor_pool=pb_cls.DESCRIPTOR.file.pool) == (
-        json_format.Parse(text, pb_cls(), descriptor_pool=pb_cls.DESCRIPTOR.file.pool))
     pool = pb_cls.DESCRIPTOR.file.pool
-
-    cases = {
-        "vertex_tuning bytes round trip (orjson + codec)": lambda: _json.dumps(_json.loads(TuningJob, raw)),
-        "vertex_tuning dict round trip (from_dict + to_dict)": lambda: _json.to_dict(_json.from_dict(TuningJob, doc)),
-        "json_format dict round trip (ParseDict + MessageToDict)": lambda: json_format.MessageToDict(
-            json_format.ParseDict(doc, pb_cls(), descriptor_pool=pool), descriptor_pool=pool),
-        "json_format text round trip (Parse + MessageToJson)": lambda: json_format.MessageToJson(
-            json_format.Parse(text, pb_cls(), descriptor_pool=pool), descriptor_pool=pool),
-        "betterproto2 0.10 own (from_dict + to_dict, lossy)": lambda: TuningJob.from_dict(doc).to_dict(),
-        "plain json.loads + json.dumps (no typing at all)": lambda: json.dumps(json.loads(text)),
-        "plain orjson.loads + orjson.dumps": lambda: orjson.dumps(orjson.loads(raw)),
-    }
-    baseline_name = "json_format dict round trip (ParseDict + MessageToDict)"
-    times = {}
-    for name, fn in cases.items():
-        # The classes' own methods are the codec's; the betterproto2 case times betterproto2's originals.
-        own = betterproto2_methods() if name.startswith("betterproto2") else contextlib.nullcontext()
-        try:
-            with own:
-                times[name] = best_of(fn)
-        except Exception as exc:  # noqa: BLE001 - betterproto2's own codec may reject what the API sends
-            print(f"{name:58s}  failed: {type(exc).__name__}: {exc}")
-    base = times[baseline_name]
-    print(f"protobuf backend: {api_implementation.Type()}; document: {len(raw):,} bytes")
-    for name, t in times.items():
-        print(f"{name:58s} {t * 1e3:8.3f} ms   {base / t:5.2f}x the speed of json_format dict")
+    out = []
+    for examples, number in SIZES.items():
+        raw = orjson.dumps(full_tuning_job(examples))
+        text = raw.decode()
+        theirs = json_format.Parse(text, pb_cls(), descriptor_pool=pool)
+        assert json_format.ParseDict(_json.to_dict(_json.loads(TuningJob, raw)), pb_cls(), descriptor_pool=pool) == theirs
+        cases = {
+            "ours": lambda raw=raw: _json.dumps(_json.loads(TuningJob, raw)),
+            "text": lambda text=text: json_format.MessageToJson(json_format.Parse(text, pb_cls(), descriptor_pool=pool),
+                                                      descriptor_pool=pool),
+            "dict": lambda raw=raw: orjson.dumps(json_format.MessageToDict(
+                json_format.ParseDict(orjson.loads(raw), pb_cls(), descriptor_pool=pool), descriptor_pool=pool)),
+        }
+        samples = interleaved({k: _per_call(fn, number) for k, fn in cases.items()}, ROUNDS)
+        base = "text" if best(samples["text"]) < best(samples["dict"]) else "dict"
+        speed = best(samples[base]) / best(samples["ours"])
+        label = "Parse + MessageToJson" if base == "text" else "orjson + ParseDict + MessageToDict"
+        out.append(Row(
+            f"codec round trip (bytes → TuningJob → bytes), {examples} example Contents ({len(raw):,} B)",
+            min_med(samples["ours"]), "", "", f"json_format ({label}, {api_implementation.Type()}): "
+            f"{min_med(samples[base])}", f"{speed:.2f}× json_format's speed", f"≥ {GOAL:.0f}×", speed >= GOAL,
+        ))
+    return out
 
 
 if __name__ == "__main__":
-    main()
+    emit(rows())

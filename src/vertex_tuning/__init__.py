@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from vertex_tuning._client import AsyncOperationsClient, AsyncTuningJobsClient, OperationsClient, TuningJobsClient
     from vertex_tuning.operations import AsyncOperation, Operation
 
-# The clients pull in httpx (and, through httpx's CLI hook, rich/click when installed): load them
+# The clients pull in httpx (without its CLI hook's rich/click: see _lean_httpx): load them
 # on first use so that code needing only the types and codec (the server, tools) stays light.
 _LAZY = {
     "AsyncOperation": "vertex_tuning.operations",
@@ -59,6 +59,9 @@ def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'vertex_tuning' has no attribute {name!r}")
+    from vertex_tuning._lean_httpx import import_httpx
+
+    import_httpx()
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

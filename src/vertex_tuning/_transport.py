@@ -9,6 +9,7 @@ injected, which is how tests swap in ``httpx.MockTransport``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import email.utils
 import logging
@@ -195,9 +196,10 @@ class BaseTransport:
         headers = dict(self.headers) | dict(extra_headers or {})
         if call.body is not None:
             headers["content-type"] = "application/json"
-        http_request = client.build_request(
-            call.verb, self.base_url + call.path, params=list(call.query), content=call.body, headers=headers
-        )
+        url = self.base_url + call.path
+        if call.query:  # encoded as httpx's params= would, without httpx parsing the URL a second time
+            url += "?" + urllib.parse.urlencode(call.query)
+        http_request = client.build_request(call.verb, url, content=call.body, headers=headers)
         return http_request
 
     def _next_delay(
@@ -376,6 +378,25 @@ class SyncTransport(BaseTransport):
         self._close_auth()
 
 
+def _pool_slots(client: httpx.AsyncClient) -> Any:
+    """How many requests may be in flight at once through ``client``'s connection pool.
+
+    httpcore's pool closes an idle connection whenever it holds more than its keep-alive limit
+    (20 by default) and scans every queued request on each state change: 1,000 concurrent calls
+    then churn connections and spend most of their CPU there. Queuing the excess here, up to the
+    keep-alive limit, keeps every connection alive and the pool's queue short. Other transports
+    (e.g. the aiohttp backend) pool on their own: no limit.
+    """
+    import anyio
+
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    keepalive = getattr(pool, "_max_keepalive_connections", None)
+    connections = getattr(pool, "_max_connections", None)
+    if not isinstance(keepalive, int) or keepalive < 1:
+        return contextlib.nullcontext()
+    return anyio.Semaphore(min(keepalive, connections) if isinstance(connections, int) else keepalive)
+
+
 class AsyncTransport(BaseTransport):
     """Non-blocking calls over one pooled ``httpx.AsyncClient``."""
 
@@ -383,6 +404,7 @@ class AsyncTransport(BaseTransport):
         super().__init__(**kwargs)
         self._owns_client = http_client is None
         self.http_client = http_client or httpx.AsyncClient()
+        self._slots = _pool_slots(self.http_client)
 
     async def _send(self, request: httpx.Request) -> _Outcome:
         try:
@@ -427,7 +449,9 @@ class AsyncTransport(BaseTransport):
                     await anyio.sleep(step)
                     step = loop.send(None)
                 else:
-                    step = loop.send(await self._send(step))
+                    async with self._slots:
+                        outcome = await self._send(step)
+                    step = loop.send(outcome)
         except StopIteration as done:
             response: Resp = done.value
             return response

@@ -1,0 +1,124 @@
+"""Memory per kept TuningJob, listing time 1k vs 10k jobs, and a 100,000-job listing streamed.
+
+Every sample is a fresh process (``--child CONTENDER N MODE``) listing from the loopback
+server, 1,000 jobs a page, each job fully populated with one example Content. ``keep``: RSS
+after the listing (and ``gc.collect()``) minus RSS before, per job, and the CPU time of the
+listing; ``stream``: iterate without keeping, RSS growth between job 10,000 and the last.
+Contenders alternate round after round: ours, GAPIC's REST client, google-genai.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import contenders
+from harness import GAPIC, GENAI, NOT_INSTALLED, Row, best, emit, installed, interleaved, median, rss_bytes
+from loopback import served
+
+ROUNDS = 2
+SMALL, LARGE, STREAM = 1_000, 10_000, 100_000
+PAGE = 1000
+LINEAR_GOAL = 11.0
+FLAT_MIB = 8.0
+
+
+_CLIENTS: list[Any] = []  # a pager may not keep its client alive (google-genai's closes its pool when collected)
+
+
+def _iterate(contender: str, url: str, total: int) -> Any:
+    parent = f"projects/list-{total}/locations/{contenders.LOCATION}"
+    if contender == "ours":
+        _CLIENTS.append(contenders.ours(url))
+        return _CLIENTS[-1].list_tuning_jobs(parent=parent, page_size=PAGE)
+    if contender == GAPIC:
+        _CLIENTS.append(contenders.gapic(url))
+        return _CLIENTS[-1].list_tuning_jobs(request={"parent": parent, "page_size": PAGE})
+    _CLIENTS.append(contenders.genai(url, project=f"list-{total}"))
+    return _CLIENTS[-1].tunings.list(config={"page_size": PAGE})
+
+
+def child(contender: str, url: str, total: int, mode: str) -> dict[str, float]:
+    """Runs in the fresh process: list ``total`` jobs, keeping them or not; report RSS and time."""
+    for _ in _iterate(contender, url, PAGE):  # warm up: imports, connections, per-class plans
+        pass
+    gc.collect()
+    before = rss_bytes()
+    if mode == "stream":
+        at_10k = 0
+        for i, _ in enumerate(_iterate(contender, url, total), 1):
+            if i == SMALL * 10:
+                at_10k = rss_bytes()
+        return {"growth": rss_bytes() - at_10k, "start": at_10k - before}
+    started = time.process_time()
+    kept = list(_iterate(contender, url, total))
+    cpu = time.process_time() - started
+    gc.collect()
+    assert len(kept) == total
+    return {"cpu": cpu, "per_job": (rss_bytes() - before) / total}
+
+
+def _spawn(contender: str, url: str, total: int, mode: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", contender, url, str(total), mode],
+        capture_output=True, text=True, check=True,
+    )
+    return json.loads(out.stdout.splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def rows() -> list[Row]:
+    """Per-job memory, 10k/1k listing time ratio and streaming RSS growth."""
+    names = ["ours"] + [c for c in (GAPIC, GENAI) if installed(c)]
+    results: dict[tuple[str, int], list[dict[str, float]]] = {}
+    with served() as url:
+        def case(name: str, total: int) -> Any:
+            def run() -> float:
+                results.setdefault((name, total), []).append(_spawn(name, url, total, "keep"))
+                return 0.0
+            return run
+
+        interleaved({f"{n} {t}": case(n, t) for n in names for t in (SMALL, LARGE)}, ROUNDS)
+        stream = _spawn("ours", url, STREAM, "stream")
+
+    def cpu(name: str, total: int) -> list[float]:
+        return [r["cpu"] for r in results[(name, total)]]
+
+    def kib(name: str) -> str:
+        if (name, LARGE) not in results:
+            return NOT_INSTALLED
+        per_job = [r["per_job"] / 1024 for r in results[(name, LARGE)]]
+        return f"{min(per_job):.1f} KiB ({median(per_job):.1f})"
+
+    def growth(name: str) -> tuple[str, float | None]:
+        if (name, LARGE) not in results:
+            return NOT_INSTALLED, None
+        ratio = best(cpu(name, LARGE)) / best(cpu(name, SMALL))
+        return f"×{ratio:.1f} ({best(cpu(name, SMALL)):.2f} s → {best(cpu(name, LARGE)):.2f} s)", ratio
+
+    ours_kib = min(r["per_job"] for r in results[("ours", LARGE)])
+    gapic_kib = min(r["per_job"] for r in results[(GAPIC, LARGE)]) if (GAPIC, LARGE) in results else None
+    ratio = ours_kib / gapic_kib if gapic_kib else None
+    ours_growth = growth("ours")
+    mib = stream["growth"] / 2**20
+    return [
+        Row(f"memory per kept TuningJob ({LARGE:,} listed and kept, RSS)", kib("ours"), kib(GAPIC), kib(GENAI), "",
+            f"{ratio:.2f}× GAPIC" if ratio else "", "≤ 1.0× GAPIC", None if ratio is None else ratio <= 1.0),
+        Row(f"listing CPU, {SMALL:,} → {LARGE:,} jobs kept", ours_growth[0], growth(GAPIC)[0], growth(GENAI)[0], "",
+            f"×{ours_growth[1]:.1f}", f"≤ ×{LINEAR_GOAL:.0f}", (ours_growth[1] or 99) <= LINEAR_GOAL),
+        Row(f"streaming a {STREAM:,}-job listing: RSS growth from job 10,000 to the last", f"{mib:+.1f} MiB",
+            goal=f"flat (≤ {FLAT_MIB:.0f} MiB)", met=abs(mib) <= FLAT_MIB),
+    ]
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        print(json.dumps(child(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])))
+    else:
+        emit(rows())
