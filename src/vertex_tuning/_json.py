@@ -384,7 +384,7 @@ class _Field:
 class _Plan:
     """How to read and write one message class."""
 
-    __slots__ = ("by_key", "cls", "factories", "fields", "from_value", "to_value")
+    __slots__ = ("by_key", "cls", "defaults", "factories", "fields", "from_value", "to_value")
 
     def __init__(self, cls: type[betterproto2.Message]) -> None:
         self.cls = cls
@@ -392,8 +392,8 @@ class _Plan:
         classes: dict[str, type] = cls._betterproto.cls_by_field  # type: ignore[arg-type]
         json_names = _schema_json_names(cls)
         self.fields: list[_Field] = []
+        self.defaults: dict[str, Any] = {"_unknown_fields": b""}
         self.factories: list[tuple[str, Callable[[], Any]]] = []
-        _class_default(cls, "_unknown_fields", b"")
         # Generated classes are plain dataclasses, but betterproto2's bytes() (see ``pack``) asks
         # pydantic each time when it is installed: its first answer imports pydantic.dataclasses (~0.4 s).
         cls._is_pydantic = _not_pydantic  # type: ignore[method-assign]
@@ -402,8 +402,10 @@ class _Plan:
             decode, encode = _field_codec(cls, f.name, fm, classes)
             is_map = fm.proto_type == betterproto2.TYPE_MAP
             factory: Callable[[], Any] = f.default_factory  # type: ignore[assignment]
-            if fm.repeated or is_map or not _class_default(cls, f.name, factory()):
+            if fm.repeated or is_map:
                 self.factories.append((f.name, factory))  # a fresh list or dict per message
+            else:
+                self.defaults[f.name] = factory()
             self.fields.append(_Field(
                 f.name, json_names.get(f.name) or json_name(f.name), fm.group, decode, encode,
                 fm.proto_type == betterproto2.TYPE_MESSAGE and not fm.repeated,
@@ -417,7 +419,9 @@ class _Plan:
         """A message of this plan's class from its JSON object."""
         if not isinstance(raw, dict):
             raise JsonFormatError(f"expected a JSON object for {self.cls.__name__}, got {raw!r}")
-        values = {name: factory() for name, factory in self.factories}
+        values = dict(self.defaults)
+        for name, factory in self.factories:
+            values[name] = factory()
         seen: dict[str, str] | None = None
         unknown: dict[str, Any] | None = None
         by_key = self.by_key
@@ -459,21 +463,6 @@ class _Plan:
 _PLANS: dict[type, _Plan] = {}  # complete plans only: read without a lock from any thread
 _BUILDING: dict[type, _Plan] = {}  # plans being built by the thread holding _PLAN_LOCK
 _PLAN_LOCK = threading.RLock()
-_IMMUTABLE = (type(None), bool, int, float, str, bytes)
-
-
-def _class_default(cls: type, name: str, default: Any) -> bool:
-    """Make an immutable field default a class attribute, so decoded messages store only what was sent.
-
-    A decoded message's instance dict then holds the fields present in the JSON (plus fresh lists
-    and dicts for repeated and map fields): about half the memory per message, and fewer entries
-    to copy. Reading an absent field finds the class attribute, the very default ``__init__`` sets.
-    """
-    if not isinstance(default, _IMMUTABLE):  # enums are ints; anything mutable stays per instance
-        return False
-    if name not in cls.__dict__:
-        setattr(cls, name, default)
-    return True
 
 
 def _plan(cls: type[betterproto2.Message]) -> _Plan:
@@ -577,7 +566,7 @@ def _encode_message(msg: betterproto2.Message) -> dict[str, Any]:
     out: dict[str, Any] = {}
     set_groups: dict[str, str] | None = None
     for f in plan.fields:
-        v = values.get(f.name)  # absent: the class default (None, 0, "", ...), never written
+        v = values[f.name]
         if f.group is not None:
             if v is None:
                 continue
