@@ -340,7 +340,19 @@ def assert_clean(found: list[Violation]) -> None:
 def rpc_response_violations(operation_id: str, status: int, body: Any, name: str = "") -> list[Violation]:
     """Checks of one RPC's response: errors are a Status, successes their documented message.
 
-    ``name`` is the resource the call was bound to (a list's parent: its jobs must be under it)."""
+    ``name`` is the resource the call was bound to (a list's parent: its jobs must be under it).
+    A clean answer is also a check of the method itself (its operationId is a documented element):
+    a documented response is a positive one, a Status for a rejected request (4xx) a negative one;
+    a 5xx (UNIMPLEMENTED included) checks nothing of the method."""
+    found = _rpc_response_violations(operation_id, status, body, name)
+    if not found and status < 500:
+        polarity: Polarity = "positive" if status < 400 else "negative"
+        rule = "answered its documented response" if status < 400 else f"rejected a request with a Status ({status})"
+        LEDGER.record(operation_id, polarity, True, rule)
+    return found
+
+
+def _rpc_response_violations(operation_id: str, status: int, body: Any, name: str) -> list[Violation]:
     if status >= 400:
         return error_violations(status, body)
     op = _spec.operation(operation_id)[2]

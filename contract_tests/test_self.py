@@ -25,7 +25,7 @@ import httpx
 import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import mutants
+from . import _spec, mutants
 from .verdict import EXIT_CODES, INCOMPLETE
 
 PROJECT, LOCATION = "self-test", "us-central1"
@@ -236,6 +236,7 @@ DIFFERENT_SERVERS: dict[str, tuple[Callable[[], ASGIApp], str, int]] = {
 RUNS: dict[str, tuple[Callable[[], ASGIApp], tuple[str, ...], int]] = {
     "read_only_empty": (reference, (), 0),
     "read_only_with_jobs": (reference, (), 3),
+    "reference_with_writes": (reference, ("--allow-writes",), 0),
     **{
         name: (make, ("--allow-writes", "--job-timeout", "15", "-k", select), seed)
         for name, (make, select, seed) in DIFFERENT_SERVERS.items()
@@ -295,3 +296,14 @@ def test_correct_but_different_server_is_not_failed(runs: dict[str, Any], name: 
         [*run.lines[-3:], *(f"{f['element']}: {f['rule']} [{f['request']}]" for f in run.findings[:10])]
     )
     assert run.report["tests"].get("passed"), f"{name}: nothing ran: {run.report['tests']}"
+
+
+@pytest.mark.timeout(600)
+def test_reference_server_with_writes_conforms_on_every_documented_element(runs: dict[str, Any]) -> None:
+    """The full run against the reference server checks every element, methods included, and conforms."""
+    run, _ = runs["reference_with_writes"]
+    not_passed = [f"{e['element']}: {e['outcome']} {e['reason']}" for e in run.report["elements"] if e["outcome"] != "passed"]
+    assert run.code == EXIT_CODES["conforms"], "\n".join([*run.lines[-3:], *not_passed[:10]])
+    assert not not_passed
+    methods = {e["element"] for e in run.report["elements"] if e["kind"] == "method"}
+    assert methods == set(_spec.method_names())

@@ -68,10 +68,21 @@ def preflight(base_url: str, parent: str, headers: dict[str, str]) -> str | None
 
 
 def _suite() -> Any:
-    """The contract suite: installed as ``vertex_tuning_contract``, or ``contract_tests`` in a source tree."""
+    """The contract suite: ``contract_tests`` of the source tree this package runs from (an editable
+    install), else the installed ``vertex_tuning_contract``."""
     import importlib
+    import sys
 
-    for name in ("vertex_tuning_contract", "contract_tests"):
+    import vertex_tuning
+
+    # An editable install snapshots the suite into site-packages; the checkout's own copy is the current one.
+    root = Path(vertex_tuning.__file__).resolve().parents[2]
+    names = ["vertex_tuning_contract"]
+    if (root / "contract_tests" / "__init__.py").is_file() and (root / "pyproject.toml").is_file():
+        if str(root) not in sys.path:
+            sys.path.insert(0, str(root))
+        names.insert(0, "contract_tests")
+    for name in names:
         try:
             package = importlib.import_module(name)
         except ModuleNotFoundError:
