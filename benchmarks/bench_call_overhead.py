@@ -8,7 +8,6 @@ Also timed: GAPIC's REST client and google-genai. Contenders alternate, round af
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,22 +17,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import contenders
 import httpx
 import orjson
-from harness import GAPIC, GENAI, NOT_INSTALLED, Row, best, emit, installed, interleaved, min_med
+from harness import GAPIC, GENAI, NOT_INSTALLED, Row, best, cpu_per_call, emit, installed, interleaved, min_med
 from loopback import served
 
 ROUNDS = 5
 SIZES = {1: 100, 10: 50, 100: 10, 1000: 2}  # example Contents -> calls per round
 GOAL = 1.3
 
-
-def _per_call(fn: Callable[[], Any], number: int) -> Callable[[], float]:
-    def sample() -> float:
-        started = time.process_time()
-        for _ in range(number):
-            fn()
-        return (time.process_time() - started) / number
-
-    return sample
 
 
 def rows() -> list[Row]:
@@ -56,7 +46,7 @@ def rows() -> list[Row]:
             for fn in cases.values():  # warm connections and per-class plans
                 fn()
             size = len(http.get(full).content)
-            samples = interleaved({k: _per_call(fn, number) for k, fn in cases.items()}, ROUNDS)
+            samples = interleaved({k: cpu_per_call(fn, number) for k, fn in cases.items()}, ROUNDS)
             ratio = best(samples["ours"]) / best(samples["floor"])
             cells = {k: min_med(v) for k, v in samples.items()}
             out.append(Row(

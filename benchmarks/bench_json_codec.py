@@ -9,10 +9,7 @@ Cases alternate round after round; every result is checked equal before timing.
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -20,7 +17,7 @@ import orjson
 from fixtures import full_tuning_job, protobuf_classes
 from google.protobuf import json_format
 from google.protobuf.internal import api_implementation
-from harness import Row, best, emit, interleaved, min_med
+from harness import Row, best, cpu_per_call, emit, interleaved, min_med
 
 from vertex_tuning import TuningJob, _json
 
@@ -28,15 +25,6 @@ ROUNDS = 7
 SIZES = {1: 200, 100: 10, 1000: 2}  # example Contents -> round trips per sample
 GOAL = 3.0
 
-
-def _per_call(fn: Callable[[], Any], number: int) -> Callable[[], float]:
-    def sample() -> float:
-        started = time.process_time()
-        for _ in range(number):
-            fn()
-        return (time.process_time() - started) / number
-
-    return sample
 
 
 def rows() -> list[Row]:
@@ -56,7 +44,7 @@ def rows() -> list[Row]:
             "dict": lambda raw=raw: orjson.dumps(json_format.MessageToDict(
                 json_format.ParseDict(orjson.loads(raw), pb_cls(), descriptor_pool=pool), descriptor_pool=pool)),
         }
-        samples = interleaved({k: _per_call(fn, number) for k, fn in cases.items()}, ROUNDS)
+        samples = interleaved({k: cpu_per_call(fn, number) for k, fn in cases.items()}, ROUNDS)
         base = "text" if best(samples["text"]) < best(samples["dict"]) else "dict"
         speed = best(samples[base]) / best(samples["ours"])
         label = "Parse + MessageToJson" if base == "text" else "orjson + ParseDict + MessageToDict"

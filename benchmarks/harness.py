@@ -13,6 +13,7 @@ import json
 import os
 import statistics
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -56,6 +57,18 @@ class Row:
     ratio: str = ""
     goal: str = ""
     met: bool | None = None
+
+
+def cpu_per_call(fn: Callable[[], Any], number: int) -> Callable[[], float]:
+    """A sample: process CPU seconds per call of ``fn``, over ``number`` calls."""
+
+    def sample() -> float:
+        started = time.process_time()
+        for _ in range(number):
+            fn()
+        return (time.process_time() - started) / number
+
+    return sample
 
 
 def interleaved(cases: dict[str, Callable[[], float]], rounds: int) -> dict[str, list[float]]:
