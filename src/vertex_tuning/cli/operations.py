@@ -29,6 +29,20 @@ _OPERATION = typer.Argument(
 )
 
 
+def _call_for_empty(operation: str, output: Format, method: str, done: str) -> None:
+    """Call ``client.operations.<method>(name=…)`` (one that answers Empty), then say ``done`` (or print ``{}``)."""
+    from vertex_tuning.cli._names import operation_name
+
+    s = session()
+    full = operation_name(operation, s)
+    with s.client() as client:
+        getattr(client.operations, method)(name=full)
+    if output is Format.TABLE:
+        print_line(f"{done}: {full}")
+    else:
+        print_data({}, output)  # google.protobuf.Empty
+
+
 def show_operation(op: OperationProto, fmt: Format) -> None:
     """One operation as ``key: value`` lines, or as a JSON/YAML object."""
     from vertex_tuning.cli._views import operation_fields
@@ -106,31 +120,13 @@ def register(app: typer.Typer) -> None:
     @with_global_options()
     def cancel(operation: str = _OPERATION, output: Format = OUTPUT) -> None:
         """Ask the server to cancel an operation (best effort; a done one is unchanged)."""
-        from vertex_tuning.cli._names import operation_name
-
-        s = session()
-        full = operation_name(operation, s)
-        with s.client() as client:
-            client.operations.cancel_operation(name=full)
-        if output is Format.TABLE:
-            print_line(f"cancellation requested: {full}")
-        else:
-            print_data({}, output)  # google.protobuf.Empty
+        _call_for_empty(operation, output, "cancel_operation", "cancellation requested")
 
     @operations.command("delete")
     @with_global_options()
     def delete(operation: str = _OPERATION, output: Format = OUTPUT) -> None:
         """Forget an operation: its outcome can no longer be read (the job it made stays)."""
-        from vertex_tuning.cli._names import operation_name
-
-        s = session()
-        full = operation_name(operation, s)
-        with s.client() as client:
-            client.operations.delete_operation(name=full)
-        if output is Format.TABLE:
-            print_line(f"deleted: {full}")
-        else:
-            print_data({}, output)  # google.protobuf.Empty
+        _call_for_empty(operation, output, "delete_operation", "deleted")
 
     @operations.command("wait")
     @with_global_options()
