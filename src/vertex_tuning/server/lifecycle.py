@@ -72,16 +72,6 @@ def timestamp_text(ns: int) -> str:
     return format_timestamp(Timestamp.from_epoch(ns // 1_000_000_000, ns % 1_000_000_000))
 
 
-@lru_cache(maxsize=4096)
-def _transitions(create_ns: int, cancel_ns: int | None, duration_ns: int, fails: bool) -> tuple[tuple[str, int], ...]:
-    return tuple(transitions(create_ns, cancel_ns, duration_ns, fails))
-
-
-def passed_steps(create_ns: int, cancel_ns: int | None, duration_ns: int, at_ns: int, fails: bool = False) -> int:
-    """How many of the job's transitions have happened by ``at_ns`` (its rendering changes only with this count)."""
-    return sum(1 for _, entered in _transitions(create_ns, cancel_ns, duration_ns, fails) if entered <= at_ns)
-
-
 def transitions(
     create_ns: int, cancel_ns: int | None, duration_ns: int, fails: bool = False
 ) -> list[tuple[str, int]]:
