@@ -158,6 +158,8 @@ def parse_timestamp(text: str) -> Timestamp:
     frac = (m.group(7) or "").ljust(9, "0")
     nanos = int(frac)
     try:
+        if not m.group(9):  # UTC ("Z"), as servers write it: every valid date is in range, no epoch round trip
+            return Timestamp(year, month, day, hour, minute, second, nanos // 1000, tzinfo=UTC, nanosecond=nanos % 1000)
         base = _dt.datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError as exc:
         raise ValueError(f"not a valid date or time: {text!r} ({exc})") from None

@@ -17,6 +17,7 @@ import math
 import time
 import urllib.parse
 from collections.abc import Generator, Iterator, Mapping
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import betterproto2
@@ -151,6 +152,12 @@ def _request_sent(exc: httpx.TransportError) -> bool:
     return not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
 
 
+@lru_cache(maxsize=256)
+def _parsed_url(url: str) -> httpx.URL:
+    """``url`` parsed once: a repeated call (polling a job, paging a list) skips httpx's URL checks."""
+    return httpx.URL(url)
+
+
 def _too_large(response: httpx.Response, limit: int) -> bool:
     declared = response.headers.get("content-length", "")
     return declared.isdigit() and int(declared) > limit
@@ -199,7 +206,7 @@ class BaseTransport:
         url = self.base_url + call.path
         if call.query:  # encoded as httpx's params= would, without httpx parsing the URL a second time
             url += "?" + urllib.parse.urlencode(call.query)
-        http_request = client.build_request(call.verb, url, content=call.body, headers=headers)
+        http_request = client.build_request(call.verb, _parsed_url(url), content=call.body, headers=headers)
         return http_request
 
     def _next_delay(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote
@@ -36,6 +37,7 @@ __all__ = ["MAX_BODY_BYTES", "create_app"]
 
 MAX_BODY_BYTES = 1 << 20
 _log = logging.getLogger("vertex_tuning.server")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 Handler = Callable[[Mapping[str, Any]], "dict[str, Any] | Awaitable[dict[str, Any]]"]
 
@@ -54,7 +56,7 @@ def _path_values(route: Route, encoded: Mapping[str, str]) -> dict[str, str]:
             decoded = unquote(value, errors="strict")
         except UnicodeDecodeError:
             raise invalid_argument([Violation(key, "is not valid UTF-8 once percent-decoded")]) from None
-        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in decoded):
+        if _CONTROL.search(decoded):
             raise invalid_argument([Violation(key, "must not contain control characters (NUL, newline, ...)")])
         segments = decoded.split("/")
         if decoded.count("/") != value.count("/") or {"", ".", ".."} & set(segments):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import bisect
 import hashlib
 import hmac
 import math
@@ -38,6 +39,7 @@ _JOB_URL = default_message_pool.type_to_url[TuningJob]
 _STRUCT_URL = default_message_pool.type_to_url[Struct]
 _OPERATIONS_COLLECTION = SCHEMA["methods"]["TuningJobOperations.GetOperation"]["http"]["path"].split("/")[-2]
 _WAIT_CAP_SECONDS = 30.0
+_RENDERED_MAX = 4096
 _REBASE = SCHEMA["messages"][SCHEMA["methods"]["GenAiTuningService.RebaseTunedModel"]["input"]]["fields"]
 # The references a TunedModelRef may hold, exactly one of which a rebase must name: its fields, by schema.
 _REF_KEYS = [f["name"] for f in SCHEMA["messages"][next(
@@ -200,6 +202,10 @@ class TuningService:
         self.job_failure_rate = job_failure_rate
         self.page_size_default = page_size_default
         self.page_size_max = page_size_max
+        # Per stored row: its transition times and its rendering after each number of transitions passed.
+        # A job's output changes only when it enters a new state (or is cancelled), so reads between two
+        # transitions reuse one rendering.
+        self._rendered: dict[tuple[int, str, int, int | None], tuple[tuple[int, ...], list[dict[str, Any] | None]]] = {}
 
     # ------------------------------------------------------------------ jobs
     def render(self, row: JobRow, at_ns: int | None = None) -> dict[str, Any]:
@@ -208,8 +214,23 @@ class TuningService:
         # Never before its creation: another thread (or another server on the same file, with its own
         # clock) may have created the job after this request read its clock.
         at = max(at, row.create_ns)
-        fails = lifecycle.picked_to_fail(row.name, self.job_failure_rate)
-        return lifecycle.render_job(row.body, row.create_ns, row.cancel_ns, self.duration_ns, at, fails)
+        key = (row.seq, row.name, row.create_ns, row.cancel_ns)
+        entry = self._rendered.get(key)
+        if entry is None:
+            fails = lifecycle.picked_to_fail(row.name, self.job_failure_rate)
+            times = tuple(entered for _, entered in lifecycle.transitions(
+                row.create_ns, row.cancel_ns, self.duration_ns, fails))
+            if len(self._rendered) >= _RENDERED_MAX:
+                self._rendered.clear()  # bounded: a full cache starts over (cheaper than tracking recency)
+            entry = self._rendered[key] = (times, [None] * (len(times) + 1))
+        times, renderings = entry
+        step = bisect.bisect_right(times, at)  # transitions are in time order: the steps passed by ``at``
+        job = renderings[step]
+        if job is None:
+            fails = lifecycle.picked_to_fail(row.name, self.job_failure_rate)
+            job = renderings[step] = lifecycle.render_job(
+                row.body, row.create_ns, row.cancel_ns, self.duration_ns, at, fails)
+        return dict(job)  # callers may add or replace top-level fields; the cached rendering stays intact
 
     def create_job(self, parent: str, job: Mapping[str, Any]) -> dict[str, Any]:
         """Store a new job under ``parent`` from its (already validated) proto3 JSON; returns it rendered."""

@@ -15,7 +15,8 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -48,7 +49,15 @@ class JobRow:
     parent: str
     create_ns: int
     cancel_ns: int | None
-    body: dict[str, Any]
+    stored: dict[str, Any] | str | bytes = field(repr=False)  # the body, or its JSON text until first read
+
+    @cached_property
+    def body(self) -> dict[str, Any]:
+        """The job's input JSON (parsed on first read: a listing served from the render cache never needs it)."""
+        if not isinstance(self.stored, dict):
+            parsed: dict[str, Any] = orjson.loads(self.stored)
+            return parsed
+        return self.stored
 
 
 @dataclass(frozen=True)
@@ -76,7 +85,7 @@ def _retryable(code: Code, what: str) -> StatusError:
 
 
 def _job(row: tuple[Any, ...]) -> JobRow:
-    return JobRow(row[0], row[1], row[2], row[3], row[4], orjson.loads(row[5]))
+    return JobRow(row[0], row[1], row[2], row[3], row[4], row[5])
 
 
 def _operation(row: tuple[Any, ...]) -> OperationRow:
