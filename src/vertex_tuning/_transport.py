@@ -158,6 +158,25 @@ def _parsed_url(url: str) -> httpx.URL:
     return httpx.URL(url)
 
 
+class _CappedBody:
+    """A response body collected chunk by chunk, refused once it passes ``limit`` bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.chunks: list[bytes] = []
+
+    def add(self, chunk: bytes) -> bool:
+        """Keep ``chunk``; False once the body is over the limit (the caller stops reading)."""
+        self.size += len(chunk)
+        self.chunks.append(chunk)
+        return self.size <= self.limit
+
+    def content(self) -> bytes:
+        """The whole body."""
+        return b"".join(self.chunks)
+
+
 def _too_large(response: httpx.Response, limit: int) -> bool:
     declared = response.headers.get("content-length", "")
     return declared.isdigit() and int(declared) > limit
@@ -340,13 +359,11 @@ class SyncTransport(BaseTransport):
         try:
             if _too_large(response, self.max_response_bytes):
                 return self._too_large_error(request)
-            chunks, size = [], 0
+            body = _CappedBody(self.max_response_bytes)
             for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > self.max_response_bytes:
+                if not body.add(chunk):
                     return self._too_large_error(request)
-                chunks.append(chunk)
-            return response, b"".join(chunks)
+            return response, body.content()
         except httpx.TransportError as exc:
             return exc
         finally:
@@ -421,13 +438,11 @@ class AsyncTransport(BaseTransport):
         try:
             if _too_large(response, self.max_response_bytes):
                 return self._too_large_error(request)
-            chunks, size = [], 0
+            body = _CappedBody(self.max_response_bytes)
             async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > self.max_response_bytes:
+                if not body.add(chunk):
                     return self._too_large_error(request)
-                chunks.append(chunk)
-            return response, b"".join(chunks)
+            return response, body.content()
         except httpx.TransportError as exc:
             return exc
         finally:
