@@ -7,6 +7,14 @@ the union), and unknown fields kept on the message and written back unchanged.
 
 Each message class gets a plan (one entry per field, with its decoder and encoder) built on
 first use; parsing bypasses the dataclass ``__init__`` and fills the instance dict directly.
+
+Responses are read lazily (``loads(..., lazy=True)``, what the client does): scalars, enums and
+timestamps are decoded at once, message-typed fields only on first read. A user who reads a job's
+state does not pay for its thousand example Contents; a malformed nested value raises
+``JsonFormatError`` naming its field when that field is first read, and ``to_dict``/``dumps``
+read every field first, so nothing malformed is ever written back unchecked. The messages of a
+repeated field (a page of a listing) keep their unread fields as compact JSON bytes: what a
+caller keeps by the thousand costs a few KiB each, not a tree of dicts.
 """
 
 from __future__ import annotations
@@ -37,6 +45,10 @@ Encoder = Callable[[Any], Any]
 
 UNKNOWN_ATTR = "_vt_unknown_json"
 ANY_ATTR = "_vt_any_json"
+ANY_MESSAGE_ATTR = "_vt_any_message"
+DEFERRED_ATTR = "_vt_deferred_json"  # field name -> its JSON (parsed, or bytes), not decoded yet
+_EAGER, _LAZY, _COMPACT = 0, 1, 2  # how a plan decodes: everything now; message fields on first read;
+#                                    the same, keeping their JSON as bytes meanwhile
 _INT32 = (-(2**31), 2**31 - 1)
 _UINT32 = (0, 2**32 - 1)
 _INT64 = (-(2**63), 2**63 - 1)
@@ -44,7 +56,7 @@ _UINT64 = (0, 2**64 - 1)
 _INT_TEXT = re.compile(r"-?\d+", re.ASCII)
 # A JSON number as text (json_format also takes these in quotes); no spaces, "_", "+1", "inf" or "0x".
 _NUMBER_TEXT = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
-_GC_PAUSE_BYTES = 256 * 1024  # a page of a listing, not a single job
+R = TypeVar("R")
 
 
 class JsonFormatError(ValueError):
@@ -205,32 +217,48 @@ def _enum_codec(cls: type[betterproto2.Enum]) -> tuple[Decoder, Encoder]:
 
 
 # ---------------------------------------------------------------- well-known message codecs
+def _made(cls: type[M], **values: Any) -> M:
+    """A ``cls`` with ``values`` and every other field at its default, without ``__init__``'s checks."""
+    obj = cls.__new__(cls)
+    obj.__dict__ = {"_unknown_fields": b"", **_WKT_EMPTY[cls], **values}
+    return obj
+
+
+# The dataclass __init__ (and betterproto2's __post_init__) costs more than the rest of decoding
+# a Struct; its fields are known, so the instance dict is filled directly.
+_WKT_EMPTY: dict[type, dict[str, Any]] = {
+    wkt.Value: dict.fromkeys(f.name for f in dataclasses.fields(wkt.Value)),  # a union: all None but one
+    wkt.Struct: {},
+    wkt.ListValue: {},
+}
+
+
 def _decode_value(raw: Any) -> wkt.Value:
     if raw is None:
-        return wkt.Value(null_value=wkt.NullValue.NULL_VALUE)
+        return _made(wkt.Value, null_value=wkt.NullValue.NULL_VALUE)
     if type(raw) is bool:
-        return wkt.Value(bool_value=raw)
+        return _made(wkt.Value, bool_value=raw)
     if type(raw) is int or type(raw) is float:
-        return wkt.Value(number_value=float(raw))
+        return _made(wkt.Value, number_value=float(raw))
     if type(raw) is str:
-        return wkt.Value(string_value=raw)
+        return _made(wkt.Value, string_value=raw)
     if isinstance(raw, dict):
-        return wkt.Value(struct_value=_decode_struct(raw))
+        return _made(wkt.Value, struct_value=_decode_struct(raw))
     if isinstance(raw, list):
-        return wkt.Value(list_value=wkt.ListValue(values=[_decode_value(v) for v in raw]))
+        return _made(wkt.Value, list_value=_made(wkt.ListValue, values=[_decode_value(v) for v in raw]))
     raise JsonFormatError(f"not a JSON value: {raw!r}")
 
 
 def _decode_struct(raw: Any) -> wkt.Struct:
     if not isinstance(raw, dict):
         raise JsonFormatError(f"expected a JSON object, got {raw!r}")
-    return wkt.Struct(fields={k: _decode_value(v) for k, v in raw.items()})
+    return _made(wkt.Struct, fields={k: _decode_value(v) for k, v in raw.items()})
 
 
 def _decode_list_value(raw: Any) -> wkt.ListValue:
     if not isinstance(raw, list):
         raise JsonFormatError(f"expected a JSON array, got {raw!r}")
-    return wkt.ListValue(values=[_decode_value(v) for v in raw])
+    return _made(wkt.ListValue, values=[_decode_value(v) for v in raw])
 
 
 def _encode_value(value: wkt.Value) -> Any:
@@ -282,15 +310,36 @@ def _not_pydantic(self: betterproto2.Message) -> bool:
 
 
 def pack(message: betterproto2.Message, url: str | None = None) -> wkt.Any:
-    """Wrap ``message`` in an ``Any`` whose JSON form keeps every nanosecond and unknown field."""
-    any_ = wkt.Any(type_url=url or default_message_pool.type_to_url[type(message)], value=bytes(message))
-    any_.__dict__["_vt_any_message"] = message
+    """Wrap ``message`` in an ``Any`` whose JSON form keeps every nanosecond and unknown field.
+
+    Its binary ``value`` is serialized from ``message`` when first read, not here.
+    """
+    any_ = wkt.Any.__new__(wkt.Any)
+    any_.__dict__.update({
+        "type_url": url or default_message_pool.type_to_url[type(message)], "_unknown_fields": b"",
+        ANY_MESSAGE_ATTR: message,
+    })
     return any_
+
+
+class _AnyValue:
+    """``Any.value`` of a packed message: its binary form, serialized on first read."""
+
+    def __get__(self, obj: wkt.Any | None, owner: type | None = None) -> bytes:
+        if obj is None:
+            raise AttributeError("value")
+        inner = obj.__dict__.get(ANY_MESSAGE_ATTR)
+        if inner is None:
+            raise AttributeError("value")
+        return obj.__dict__.setdefault("value", bytes(inner))  # type: ignore[no-any-return]
+
+
+wkt.Any.value = _AnyValue()  # type: ignore[assignment]
 
 
 def unpack(any_: wkt.Any) -> betterproto2.Message | None:
     """The message inside ``any_`` (None when its type is not in this schema)."""
-    inner = any_.__dict__.get("_vt_any_message")
+    inner = any_.__dict__.get(ANY_MESSAGE_ATTR)
     if inner is not None:
         return inner  # type: ignore[no-any-return]
     cls = default_message_pool.url_to_type.get(any_.type_url)
@@ -379,12 +428,14 @@ class _Field:
     decode: Decoder
     encode: Encoder | None  # None: the value is already JSON
     presence: bool  # message fields: written whenever set, even if empty
+    decode_lazy: Decoder | None  # message-typed fields: decoded on first read when reading lazily
 
 
 class _Plan:
     """How to read and write one message class."""
 
-    __slots__ = ("by_key", "cls", "defaults", "factories", "fields", "from_value", "to_value")
+    __slots__ = ("by_key", "by_name", "cls", "defaults", "factories", "fields", "from_value", "from_value_lazy",
+                 "to_value")
 
     def __init__(self, cls: type[betterproto2.Message]) -> None:
         self.cls = cls
@@ -399,8 +450,9 @@ class _Plan:
         cls._is_pydantic = _not_pydantic  # type: ignore[method-assign]
         for f in dataclasses.fields(cls):  # type: ignore[arg-type]
             fm: betterproto2.FieldMetadata = f.metadata["betterproto"]
-            decode, encode = _field_codec(cls, f.name, fm, classes)
+            decode, encode = _field_codec(cls, f.name, fm, classes, lazy=False)
             is_map = fm.proto_type == betterproto2.TYPE_MAP
+            deferred = _is_message(fm.map_meta[1] if is_map and fm.map_meta else fm)
             factory: Callable[[], Any] = f.default_factory  # type: ignore[assignment]
             if fm.repeated or is_map:
                 self.factories.append((f.name, factory))  # a fresh list or dict per message
@@ -409,14 +461,30 @@ class _Plan:
             self.fields.append(_Field(
                 f.name, json_names.get(f.name) or json_name(f.name), fm.group, decode, encode,
                 fm.proto_type == betterproto2.TYPE_MESSAGE and not fm.repeated,
+                _field_codec(cls, f.name, fm, classes, lazy=True)[0] if deferred else None,
             ))
+            if deferred and not isinstance(cls.__dict__.get(f.name), _Deferred):
+                setattr(cls, f.name, _Deferred(f.name))
         self.by_key = {f.json: f for f in self.fields} | {f.name: f for f in self.fields}
+        self.by_name = {f.name: f for f in self.fields}
         codec = _WKT_JSON.get(cls)
         self.from_value: Decoder = codec[0] if codec else self.decode
+        self.from_value_lazy: Decoder = codec[0] if codec else self.decode_lazy
         self.to_value: Encoder = codec[1] if codec else _encode_message
 
     def decode(self, raw: Any) -> Any:
-        """A message of this plan's class from its JSON object."""
+        """A message of this plan's class from its JSON object, every field decoded now."""
+        return self._decode(raw, _EAGER)
+
+    def decode_lazy(self, raw: Any) -> Any:
+        """A message of this plan's class whose message-typed fields are decoded on first read."""
+        return self._decode(raw, _LAZY)
+
+    def decode_compact(self, raw: Any) -> Any:
+        """As ``decode_lazy``, keeping the JSON of the fields not read yet as bytes."""
+        return self._decode(raw, _COMPACT)
+
+    def _decode(self, raw: Any, mode: int) -> Any:
         if not isinstance(raw, dict):
             raise JsonFormatError(f"expected a JSON object for {self.cls.__name__}, got {raw!r}")
         values = dict(self.defaults)
@@ -424,6 +492,7 @@ class _Plan:
             values[name] = factory()
         seen: dict[str, str] | None = None
         unknown: dict[str, Any] | None = None
+        deferred: dict[str, Any] | None = None
         by_key = self.by_key
         for key, item in raw.items():
             f = by_key.get(key)
@@ -442,10 +511,16 @@ class _Plan:
                     raise JsonFormatError(
                         f"union '{f.group}' takes at most one member; got both '{other}' and '{key}'"
                     )
+            if mode and f.decode_lazy is not None:
+                if deferred is None:
+                    deferred = {}
+                deferred[f.name] = _compact(item) if mode == _COMPACT else item
+                del values[f.name]  # read through _Deferred until decoded
+                continue
             try:
                 values[f.name] = f.decode(item)
             except UnknownEnumValueError as exc:
-                if not _KEEP_UNKNOWN_ENUMS.get():
+                if not (mode or _KEEP_UNKNOWN_ENUMS.get()):
                     raise exc.within(f.json) from None
                 # A newer server's enum value: keep the member as sent, so it round-trips unchanged.
                 if unknown is None:
@@ -457,7 +532,81 @@ class _Plan:
         obj.__dict__ = values
         if unknown:
             values[UNKNOWN_ATTR] = unknown
+        if deferred:
+            values[DEFERRED_ATTR] = deferred
         return obj
+
+
+class _Deferred:
+    """A message-typed field of a lazily read message: decoded from its JSON on first read.
+
+    A non-data descriptor: once decoded, the value sits in the instance dict and is found there
+    first, so later reads cost what any attribute read costs.
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: betterproto2.Message | None, owner: type | None = None) -> Any:
+        if obj is None:
+            raise AttributeError(self.name)
+        return _materialize(obj, self.name)
+
+
+def _compact(item: Any) -> Any:
+    """``item``'s JSON as bytes of their own size (orjson's are over-allocated); ``item`` if not JSON."""
+    try:
+        return bytes(memoryview(orjson.dumps(item)))
+    except orjson.JSONEncodeError:  # from_dict's caller may pass what orjson cannot write: decoded as given
+        return item
+
+
+def _decode_pending(decode: Decoder, raw: Any) -> Any:
+    return decode(orjson.loads(raw) if type(raw) is bytes else raw)
+
+
+def _materialize(obj: betterproto2.Message, name: str) -> Any:
+    values = obj.__dict__
+    pending = values.get(DEFERRED_ATTR)
+    if not pending or name not in pending:
+        if name in values:  # decoded by another thread meanwhile
+            return values[name]
+        raise AttributeError(name)
+    f = _plan(type(obj)).by_name[name]
+    assert f.decode_lazy is not None
+    token = _KEEP_UNKNOWN_ENUMS.set(True)  # lazily read messages are responses (see ``loads``)
+    try:
+        raw = pending[name]
+        value = _gc_paused(_decode_pending, f.decode_lazy, raw)
+    except JsonFormatError as exc:
+        raise exc.within(f.json).within(type(obj).__name__) from None
+    finally:
+        _KEEP_UNKNOWN_ENUMS.reset(token)
+    value = values.setdefault(name, value)  # the first of racing readers wins
+    pending.pop(name, None)
+    if not pending:
+        values.pop(DEFERRED_ATTR, None)
+    return value
+
+
+def decode_all(message: betterproto2.Message) -> None:
+    """Decode every field of a lazily read ``message``, nested ones too, raising on the first malformed one."""
+    plan = _PLANS.get(type(message))
+    if plan is None:  # never decoded by this codec: nothing is pending in it
+        return
+    for f in plan.fields:
+        if f.decode_lazy is None:
+            continue
+        value = getattr(message, f.name)
+        for item in value if isinstance(value, list) else value.values() if isinstance(value, dict) else (value,):
+            if isinstance(item, betterproto2.Message):
+                decode_all(item)
+
+
+def _is_message(fm: betterproto2.FieldMetadata) -> bool:
+    return fm.proto_type == betterproto2.TYPE_MESSAGE and fm.unwrap is None
 
 
 _PLANS: dict[type, _Plan] = {}  # complete plans only: read without a lock from any thread
@@ -490,32 +639,37 @@ def _schema_json_names(cls: type) -> dict[str, str]:
     return {f["name"]: f["json"] for f in info["fields"]} if info else {}
 
 
-def _message_codec(sub: type[betterproto2.Message]) -> tuple[Decoder, Encoder]:
+def _message_codec(sub: type[betterproto2.Message], lazy: bool, repeated: bool) -> tuple[Decoder, Encoder]:
     if sub in _WKT_JSON:
         return _WKT_JSON[sub]
-    return _plan(sub).decode, _encode_message
+    plan = _plan(sub)
+    if not lazy:
+        return plan.decode, _encode_message
+    return plan.decode_compact if repeated else plan.decode_lazy, _encode_message
 
 
 def _field_codec(
-    cls: type, name: str, fm: betterproto2.FieldMetadata, classes: dict[str, type]
+    cls: type, name: str, fm: betterproto2.FieldMetadata, classes: dict[str, type], *, lazy: bool
 ) -> tuple[Decoder, Encoder | None]:
     if fm.proto_type == betterproto2.TYPE_MAP:
         assert fm.map_meta is not None
         key_decode = _MAP_KEYS.get(fm.map_meta[0].proto_type) or _SCALARS[fm.map_meta[0].proto_type][0]
-        value_decode, value_encode = _single_codec(fm.map_meta[1], classes.get(f"{name}.value"))
+        value_decode, value_encode = _single_codec(fm.map_meta[1], classes.get(f"{name}.value"), lazy, True)
         return _map_codec(key_decode, value_decode, value_encode)
-    decode, encode = _single_codec(fm, classes.get(name))
+    decode, encode = _single_codec(fm, classes.get(name), lazy, bool(fm.repeated))
     if fm.repeated:
         return _repeated_codec(decode, encode)
     return decode, encode
 
 
-def _single_codec(fm: betterproto2.FieldMetadata, cls: type | None) -> tuple[Decoder, Encoder | None]:
+def _single_codec(
+    fm: betterproto2.FieldMetadata, cls: type | None, lazy: bool, many: bool
+) -> tuple[Decoder, Encoder | None]:
     if fm.unwrap is not None:
         return _UNWRAPPED[fm.unwrap()]
     if fm.proto_type == betterproto2.TYPE_MESSAGE:
         assert cls is not None
-        return _message_codec(cls)
+        return _message_codec(cls, lazy, many)
     if fm.proto_type == betterproto2.TYPE_ENUM:
         assert cls is not None
         return _enum_codec(cls)
@@ -563,6 +717,9 @@ def _map_codec(key_decode: Decoder, value_decode: Decoder, value_encode: Encoder
 def _encode_message(msg: betterproto2.Message) -> dict[str, Any]:
     plan = _plan(type(msg))
     values = msg.__dict__
+    if DEFERRED_ATTR in values:
+        for name in list(values[DEFERRED_ATTR]):  # checked before written: never passed through unread
+            getattr(msg, name)
     out: dict[str, Any] = {}
     set_groups: dict[str, str] | None = None
     for f in plan.fields:
@@ -595,21 +752,37 @@ def _encode_message(msg: betterproto2.Message) -> dict[str, Any]:
 def to_dict(message: betterproto2.Message) -> Any:
     """The proto3 JSON value of ``message`` (a dict, or plain JSON for Struct/Value/Timestamp...)."""
     try:
-        return _plan(type(message)).to_value(message)
+        return _gc_paused(_plan(type(message)).to_value, message)
     except JsonFormatError as exc:
         raise exc.within(type(message).__name__) from None
 
 
-def from_dict(cls: type[M], value: Any, *, keep_unknown_enums: bool = False) -> M:
+def _gc_paused(fn: Callable[..., R], *args: Any) -> R:
+    """``fn(*args)`` with the cyclic garbage collector paused, and resumed right after."""
+    # Reading or writing a message makes thousands of objects, none of them garbage and none in a
+    # cycle: collecting meanwhile only rescans what the caller keeps (the listing so far, too),
+    # which costs more than the decoding itself and makes listing many jobs superlinear.
+    if not gc.isenabled():
+        return fn(*args)
+    gc.disable()
+    try:
+        return fn(*args)
+    finally:
+        gc.enable()
+
+
+def from_dict(cls: type[M], value: Any, *, keep_unknown_enums: bool = False, lazy: bool = False) -> M:
     """Build a ``cls`` from its proto3 JSON value; unknown keys are kept for the round trip.
 
     With ``keep_unknown_enums`` (how the client reads responses), an enum name this schema does
     not know leaves the field at its default and is kept like an unknown field; otherwise it is
-    an error, as in ``json_format``.
+    an error, as in ``json_format``. With ``lazy`` (responses, too; implies ``keep_unknown_enums``),
+    message-typed fields are decoded when first read (see the module's docstring).
     """
-    token = _KEEP_UNKNOWN_ENUMS.set(keep_unknown_enums)
+    token = _KEEP_UNKNOWN_ENUMS.set(keep_unknown_enums or lazy)
     try:
-        return _plan(cls).from_value(value)  # type: ignore[no-any-return]
+        plan = _plan(cls)
+        return (plan.from_value_lazy if lazy else plan.from_value)(value)  # type: ignore[no-any-return]
     except JsonFormatError as exc:
         raise exc.within(cls.__name__) from None
     finally:
@@ -621,26 +794,18 @@ def dumps(message: betterproto2.Message) -> bytes:
     return orjson.dumps(to_dict(message))
 
 
-def loads(cls: type[M], data: bytes | str, *, keep_unknown_enums: bool = False) -> M:
-    """Parse proto3 JSON bytes or text into a ``cls`` (``keep_unknown_enums`` as in ``from_dict``)."""
-    if len(data) < _GC_PAUSE_BYTES or not gc.isenabled():
-        return _loads(cls, data, keep_unknown_enums)
-    # A large document (a page of a listing) becomes tens of thousands of objects, none of them
-    # garbage and none in a cycle: collecting while they are made only rescans what the caller
-    # keeps, which makes listing many jobs superlinear. The collector resumes right after.
-    gc.disable()
-    try:
-        return _loads(cls, data, keep_unknown_enums)
-    finally:
-        gc.enable()
+def loads(cls: type[M], data: bytes | str, *, keep_unknown_enums: bool = False, lazy: bool = False) -> M:
+    """Parse proto3 JSON bytes or text into a ``cls`` (``keep_unknown_enums``, ``lazy`` as in ``from_dict``)."""
+    message: M = _gc_paused(_loads, cls, data, keep_unknown_enums, lazy)
+    return message
 
 
-def _loads(cls: type[M], data: bytes | str, keep_unknown_enums: bool) -> M:
+def _loads(cls: type[M], data: bytes | str, keep_unknown_enums: bool, lazy: bool) -> M:
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise JsonFormatError(f"not valid JSON: {exc}") from None
-    return from_dict(cls, value, keep_unknown_enums=keep_unknown_enums)
+    return from_dict(cls, value, keep_unknown_enums=keep_unknown_enums, lazy=lazy)
 
 
 def unknown_fields(message: betterproto2.Message) -> dict[str, Any]:

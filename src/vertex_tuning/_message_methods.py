@@ -4,11 +4,14 @@ betterproto2 0.10's methods drop nanoseconds, int64 precision and unknown fields
 for the method on the object first, so on our generated message classes (and only those: other
 betterproto2 users are untouched) the methods call ``vertex_tuning._json``. The options the codec
 does not implement (``output_format=PYTHON``, ``casing=SNAKE``, ``include_default_values=True``)
-keep betterproto2's behaviour. ``__bytes__`` and ``parse`` are betterproto2's, unchanged.
+keep betterproto2's behaviour. ``__bytes__`` and ``parse`` are betterproto2's, unchanged. Copies
+and pickles keep what the codec keeps (betterproto2's rebuild through ``__init__`` or bytes, which
+drops unknown fields, and nanoseconds in a pickle).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -21,7 +24,7 @@ from vertex_tuning import _json
 
 __all__ = ["betterproto2_methods", "install"]
 
-_NAMES = ("to_dict", "from_dict", "to_json", "from_json")
+_NAMES = ("to_dict", "from_dict", "to_json", "from_json", "__reduce__", "__copy__", "__deepcopy__")
 _ORIGINALS: dict[type, dict[str, Any]] = {}
 
 
@@ -68,11 +71,41 @@ def _from_json(cls: type[betterproto2.Message], value: str | bytes, *, ignore_un
     return _json.loads(cls, value)
 
 
+def _reduce(self: betterproto2.Message) -> tuple[Any, ...]:
+    """Pickle as proto3 JSON, which keeps every nanosecond, unknown field and unknown enum name."""
+    return _unpickle, (type(self), _json.dumps(self))
+
+
+def _unpickle(cls: type[betterproto2.Message], data: bytes) -> Any:
+    return _json.loads(cls, data, keep_unknown_enums=True)
+
+
+def _copy(self: betterproto2.Message) -> Any:
+    """A shallow copy that keeps unknown fields (and JSON not read yet, decoded apart from the original's)."""
+    values = dict(self.__dict__)
+    pending = values.get(_json.DEFERRED_ATTR)
+    if pending is not None:
+        values[_json.DEFERRED_ATTR] = dict(pending)
+    other = type(self).__new__(type(self))
+    other.__dict__ = values
+    return other
+
+
+def _deepcopy(self: betterproto2.Message, memo: dict[int, Any] | None = None) -> Any:
+    """A deep copy that keeps unknown fields and every nanosecond."""
+    other = type(self).__new__(type(self))
+    other.__dict__ = copy.deepcopy(self.__dict__, memo)
+    return other
+
+
 _REPLACEMENTS: dict[str, Any] = {
     "to_dict": _to_dict,
     "from_dict": classmethod(_from_dict),
     "to_json": _to_json,
     "from_json": classmethod(_from_json),
+    "__reduce__": _reduce,
+    "__copy__": _copy,
+    "__deepcopy__": _deepcopy,
 }
 
 

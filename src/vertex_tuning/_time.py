@@ -68,6 +68,10 @@ class Timestamp(_dt.datetime):
     def __reduce__(self) -> Any:
         return (Timestamp.from_epoch, self.epoch())
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # datetime's own __reduce_ex__ would win over __reduce__ and drop the nanoseconds.
+        return self.__reduce__()
+
 
 class Duration(_dt.timedelta):
     """A ``timedelta`` with nanosecond precision (``nanoseconds`` is 0–999 beyond ``microseconds``)."""

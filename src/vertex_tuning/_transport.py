@@ -255,7 +255,7 @@ class BaseTransport:
             )
         if response.is_success:
             try:
-                return _json.loads(method.response_type, body or b"{}", keep_unknown_enums=True), None
+                return _json.loads(method.response_type, body or b"{}", lazy=True), None
             except _json.JsonFormatError as exc:
                 url = redact_url(str(request.url))
                 raise TransportError(

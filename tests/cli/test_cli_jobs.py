@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
@@ -220,8 +221,10 @@ def test_no_color_is_honoured_and_completion_is_available(monkeypatch: pytest.Mo
     import subprocess
     import sys
 
+    # typer detects the shell from the parent processes unless told not to, and then takes it as a value.
+    env = {**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
     script = subprocess.run([sys.executable, "-m", "vertex_tuning", "--show-completion", "bash"], check=False,
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, env=env)
     assert script.returncode == 0
     assert "_VERTEX_TUNING_COMPLETE=complete_bash" in script.stdout
     assert "complete -o default -F _vertex_tuning_completion vertex-tuning" in script.stdout

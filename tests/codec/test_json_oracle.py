@@ -142,6 +142,9 @@ def test_our_json_and_json_format_agree_on_every_message_type(full_name: str) ->
     def check(pb: PbMessage) -> None:
         theirs = json_format.MessageToDict(pb, descriptor_pool=POOL)
         ours = _json.from_dict(cls, theirs)
+        # Read lazily (as the client reads responses), the message is the same, field for field.
+        assert _json.to_dict(_json.from_dict(cls, theirs, lazy=True)) == _json.to_dict(ours)
+        assert _json.from_dict(cls, theirs, lazy=True) == ours
         # Our JSON parses in json_format to an equal message. (An Any holds serialized bytes in which
         # map entries may come in another order; its unpacked JSON is what must be equal.)
         back = json_format.ParseDict(_json.to_dict(ours), type(pb)(), descriptor_pool=POOL)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import pickle
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -28,6 +32,18 @@ def test_timestamp_keeps_every_nanosecond_through_a_round_trip() -> None:
     assert job.create_time.microsecond == 45123
     assert job.create_time.nanosecond == 456
     assert to_dict(job)["createTime"] == "2014-10-02T15:01:23.045123456Z"
+
+
+@pytest.mark.parametrize("duplicate", [copy.copy, copy.deepcopy, lambda x: pickle.loads(pickle.dumps(x))],
+                         ids=["copy", "deepcopy", "pickle"])
+def test_copies_and_pickles_keep_every_nanosecond_and_unknown_field(duplicate: Callable[[Any], Any]) -> None:
+    body = {"createTime": "2014-10-02T15:01:23.045123456Z", "fieldFromTheFuture": [1, 2],
+            "supervisedTuningSpec": {"hyperParameters": {"epochCount": "9007199254740993"}}}
+    job = from_dict(TuningJob, body)
+    assert duplicate(job.create_time).nanosecond == 456
+    again = duplicate(job)
+    assert again == job
+    assert to_dict(again) == body
 
 
 def test_timestamps_one_nanosecond_apart_are_not_equal() -> None:
