@@ -37,7 +37,7 @@ def test_a_malformed_nested_value_is_an_error_when_read_and_when_written(
     assert job.state == JobState.RUNNING  # what is well-formed reads as usual
     examples = job.tuning_data_stats.supervised_tuning_data_stats.user_dataset_examples  # type: ignore[union-attr]
     with pytest.raises(JsonFormatError) as read:
-        examples[0].parts
+        _ = examples[0].parts
     assert "text" in read.value.field and "expected a string, got 5" in str(read.value)
     # Writing the job reads every field first: the bad value is refused, not copied through.
     with pytest.raises(JsonFormatError, match="expected a string, got 5"):
@@ -52,7 +52,7 @@ def test_a_nested_field_of_the_wrong_json_type_is_an_error_naming_it(
     server.reply(200, _job(supervisedTuningSpec=["not", "an", "object"]))
     job = client.get_tuning_job(name=JOB)
     with pytest.raises(JsonFormatError) as read:
-        job.supervised_tuning_spec
+        _ = job.supervised_tuning_spec
     assert read.value.field == "TuningJob.supervisedTuningSpec"
     assert "expected a JSON object" in str(read.value)
 
