@@ -12,9 +12,9 @@ Responses are read lazily (``loads(..., lazy=True)``, what the client does): sca
 timestamps are decoded at once, message-typed fields only on first read. A user who reads a job's
 state does not pay for its thousand example Contents; a malformed nested value raises
 ``JsonFormatError`` naming its field when that field is first read, and ``to_dict``/``dumps``
-read every field first, so nothing malformed is ever written back unchecked. The messages of a
-repeated field (a page of a listing) keep their unread fields as compact JSON bytes: what a
-caller keeps by the thousand costs a few KiB each, not a tree of dicts.
+read every field first, so nothing malformed is ever written back unchecked. The messages in a
+repeated field of the response itself (the jobs of a listing page) keep their unread fields as
+compact JSON bytes: what a caller keeps by the thousand costs a few KiB each, not a tree of dicts.
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ UNKNOWN_ATTR = "_vt_unknown_json"
 ANY_ATTR = "_vt_any_json"
 ANY_MESSAGE_ATTR = "_vt_any_message"
 DEFERRED_ATTR = "_vt_deferred_json"  # field name -> its JSON (parsed, or bytes), not decoded yet
-_EAGER, _LAZY, _COMPACT = 0, 1, 2  # how a plan decodes: everything now; message fields on first read;
-#                                    the same, keeping their JSON as bytes meanwhile
+# How a plan decodes: everything now (_EAGER); message fields on first read (_LAZY); a response:
+# _LAZY, but its repeated message fields now, each item _COMPACT: _LAZY keeping JSON as bytes.
+_EAGER, _LAZY, _RESPONSE, _COMPACT = 0, 1, 2, 3
 _INT32 = (-(2**31), 2**31 - 1)
 _UINT32 = (0, 2**32 - 1)
 _INT64 = (-(2**63), 2**63 - 1)
@@ -429,6 +430,7 @@ class _Field:
     encode: Encoder | None  # None: the value is already JSON
     presence: bool  # message fields: written whenever set, even if empty
     decode_lazy: Decoder | None  # message-typed fields: decoded on first read when reading lazily
+    decode_items: Decoder | None  # repeated message fields of a response: each item _COMPACT
 
 
 class _Plan:
@@ -462,14 +464,15 @@ class _Plan:
                 f.name, json_names.get(f.name) or json_name(f.name), fm.group, decode, encode,
                 fm.proto_type == betterproto2.TYPE_MESSAGE and not fm.repeated,
                 _field_codec(cls, f.name, fm, classes, lazy=True)[0] if deferred else None,
+                _items_codec(classes[f.name]) if deferred and fm.repeated and not is_map else None,
             ))
             if deferred and not isinstance(cls.__dict__.get(f.name), _Deferred):
-                setattr(cls, f.name, _Deferred(f.name))
+                setattr(cls, f.name, _Deferred(self.fields[-1]))
         self.by_key = {f.json: f for f in self.fields} | {f.name: f for f in self.fields}
         self.by_name = {f.name: f for f in self.fields}
         codec = _WKT_JSON.get(cls)
         self.from_value: Decoder = codec[0] if codec else self.decode
-        self.from_value_lazy: Decoder = codec[0] if codec else self.decode_lazy
+        self.from_value_lazy: Decoder = codec[0] if codec else self.decode_response
         self.to_value: Encoder = codec[1] if codec else _encode_message
 
     def decode(self, raw: Any) -> Any:
@@ -479,6 +482,10 @@ class _Plan:
     def decode_lazy(self, raw: Any) -> Any:
         """A message of this plan's class whose message-typed fields are decoded on first read."""
         return self._decode(raw, _LAZY)
+
+    def decode_response(self, raw: Any) -> Any:
+        """As ``decode_lazy``, but repeated message fields now, their items ``decode_compact``."""
+        return self._decode(raw, _RESPONSE)
 
     def decode_compact(self, raw: Any) -> Any:
         """As ``decode_lazy``, keeping the JSON of the fields not read yet as bytes."""
@@ -511,14 +518,17 @@ class _Plan:
                     raise JsonFormatError(
                         f"union '{f.group}' takes at most one member; got both '{other}' and '{key}'"
                     )
+            decode = f.decode
             if mode and f.decode_lazy is not None:
-                if deferred is None:
-                    deferred = {}
-                deferred[f.name] = _compact(item) if mode == _COMPACT else item
-                del values[f.name]  # read through _Deferred until decoded
-                continue
+                if mode != _RESPONSE or f.decode_items is None:
+                    if deferred is None:
+                        deferred = {}
+                    deferred[f.name] = _compact(item) if mode == _COMPACT else item
+                    del values[f.name]  # read through _Deferred until decoded
+                    continue
+                decode = f.decode_items
             try:
-                values[f.name] = f.decode(item)
+                values[f.name] = decode(item)
             except UnknownEnumValueError as exc:
                 if not (mode or _KEEP_UNKNOWN_ENUMS.get()):
                     raise exc.within(f.json) from None
@@ -544,15 +554,15 @@ class _Deferred:
     first, so later reads cost what any attribute read costs.
     """
 
-    __slots__ = ("name",)
+    __slots__ = ("field",)
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+    def __init__(self, field: _Field) -> None:
+        self.field = field
 
     def __get__(self, obj: betterproto2.Message | None, owner: type | None = None) -> Any:
         if obj is None:
-            raise AttributeError(self.name)
-        return _materialize(obj, self.name)
+            raise AttributeError(self.field.name)
+        return _materialize(obj, self.field)
 
 
 def _compact(item: Any) -> Any:
@@ -564,26 +574,30 @@ def _compact(item: Any) -> Any:
 
 
 def _decode_pending(decode: Decoder, raw: Any) -> Any:
-    return decode(orjson.loads(raw) if type(raw) is bytes else raw)
+    if type(raw) is bytes:
+        raw = orjson.loads(raw)
+    if _KEEP_UNKNOWN_ENUMS.get():
+        return decode(raw)
+    token = _KEEP_UNKNOWN_ENUMS.set(True)  # lazily read messages are responses (see ``loads``)
+    try:
+        return decode(raw)
+    finally:
+        _KEEP_UNKNOWN_ENUMS.reset(token)
 
 
-def _materialize(obj: betterproto2.Message, name: str) -> Any:
+def _materialize(obj: betterproto2.Message, f: _Field) -> Any:
     values = obj.__dict__
+    name = f.name
     pending = values.get(DEFERRED_ATTR)
     if not pending or name not in pending:
         if name in values:  # decoded by another thread meanwhile
             return values[name]
         raise AttributeError(name)
-    f = _plan(type(obj)).by_name[name]
     assert f.decode_lazy is not None
-    token = _KEEP_UNKNOWN_ENUMS.set(True)  # lazily read messages are responses (see ``loads``)
     try:
-        raw = pending[name]
-        value = _gc_paused(_decode_pending, f.decode_lazy, raw)
+        value = _gc_paused(_decode_pending, f.decode_lazy, pending[name])
     except JsonFormatError as exc:
         raise exc.within(f.json).within(type(obj).__name__) from None
-    finally:
-        _KEEP_UNKNOWN_ENUMS.reset(token)
     value = values.setdefault(name, value)  # the first of racing readers wins
     pending.pop(name, None)
     if not pending:
@@ -593,16 +607,25 @@ def _materialize(obj: betterproto2.Message, name: str) -> Any:
 
 def decode_all(message: betterproto2.Message) -> None:
     """Decode every field of a lazily read ``message``, nested ones too, raising on the first malformed one."""
+    _gc_paused(_decode_all, message)
+
+
+def _decode_all(message: Any) -> None:
     plan = _PLANS.get(type(message))
-    if plan is None:  # never decoded by this codec: nothing is pending in it
+    if plan is None:  # None, or a message never decoded by this codec: nothing is pending in it
         return
     for f in plan.fields:
         if f.decode_lazy is None:
             continue
         value = getattr(message, f.name)
-        for item in value if isinstance(value, list) else value.values() if isinstance(value, dict) else (value,):
-            if isinstance(item, betterproto2.Message):
-                decode_all(item)
+        if type(value) is list:
+            for item in value:
+                _decode_all(item)
+        elif type(value) is dict:
+            for item in value.values():
+                _decode_all(item)
+        else:
+            _decode_all(value)
 
 
 def _is_message(fm: betterproto2.FieldMetadata) -> bool:
@@ -639,13 +662,17 @@ def _schema_json_names(cls: type) -> dict[str, str]:
     return {f["name"]: f["json"] for f in info["fields"]} if info else {}
 
 
-def _message_codec(sub: type[betterproto2.Message], lazy: bool, repeated: bool) -> tuple[Decoder, Encoder]:
+def _message_codec(sub: type[betterproto2.Message], lazy: bool) -> tuple[Decoder, Encoder]:
     if sub in _WKT_JSON:
         return _WKT_JSON[sub]
     plan = _plan(sub)
-    if not lazy:
-        return plan.decode, _encode_message
-    return plan.decode_compact if repeated else plan.decode_lazy, _encode_message
+    return plan.decode_lazy if lazy else plan.decode, _encode_message
+
+
+def _items_codec(sub: type[betterproto2.Message]) -> Decoder | None:
+    if sub in _WKT_JSON:
+        return None
+    return _repeated_codec(_plan(sub).decode_compact, _encode_message)[0]
 
 
 def _field_codec(
@@ -654,22 +681,20 @@ def _field_codec(
     if fm.proto_type == betterproto2.TYPE_MAP:
         assert fm.map_meta is not None
         key_decode = _MAP_KEYS.get(fm.map_meta[0].proto_type) or _SCALARS[fm.map_meta[0].proto_type][0]
-        value_decode, value_encode = _single_codec(fm.map_meta[1], classes.get(f"{name}.value"), lazy, True)
+        value_decode, value_encode = _single_codec(fm.map_meta[1], classes.get(f"{name}.value"), lazy)
         return _map_codec(key_decode, value_decode, value_encode)
-    decode, encode = _single_codec(fm, classes.get(name), lazy, bool(fm.repeated))
+    decode, encode = _single_codec(fm, classes.get(name), lazy)
     if fm.repeated:
         return _repeated_codec(decode, encode)
     return decode, encode
 
 
-def _single_codec(
-    fm: betterproto2.FieldMetadata, cls: type | None, lazy: bool, many: bool
-) -> tuple[Decoder, Encoder | None]:
+def _single_codec(fm: betterproto2.FieldMetadata, cls: type | None, lazy: bool) -> tuple[Decoder, Encoder | None]:
     if fm.unwrap is not None:
         return _UNWRAPPED[fm.unwrap()]
     if fm.proto_type == betterproto2.TYPE_MESSAGE:
         assert cls is not None
-        return _message_codec(cls, lazy, many)
+        return _message_codec(cls, lazy)
     if fm.proto_type == betterproto2.TYPE_ENUM:
         assert cls is not None
         return _enum_codec(cls)
