@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import functools
 import gc
 import math
 import re
@@ -218,48 +219,54 @@ def _enum_codec(cls: type[betterproto2.Enum]) -> tuple[Decoder, Encoder]:
 
 
 # ---------------------------------------------------------------- well-known message codecs
-def _made(cls: type[M], **values: Any) -> M:
-    """A ``cls`` with ``values`` and every other field at its default, without ``__init__``'s checks."""
-    obj = cls.__new__(cls)
-    obj.__dict__ = {"_unknown_fields": b"", **_WKT_EMPTY[cls], **values}
+# The dataclass __init__ (and betterproto2's __post_init__) costs more than the rest of decoding
+# a Struct; their fields are known, so the instance dict is filled directly.
+_BLANK_VALUE = {"_unknown_fields": b"", **dict.fromkeys(f.name for f in dataclasses.fields(wkt.Value))}
+
+
+def _value(kind: str, v: Any) -> wkt.Value:
+    """A ``Value`` with only its ``kind`` member set (a union: the others stay None)."""
+    obj = wkt.Value.__new__(wkt.Value)
+    values = _BLANK_VALUE.copy()
+    values[kind] = v
+    obj.__dict__ = values
     return obj
 
 
-# The dataclass __init__ (and betterproto2's __post_init__) costs more than the rest of decoding
-# a Struct; its fields are known, so the instance dict is filled directly.
-_WKT_EMPTY: dict[type, dict[str, Any]] = {
-    wkt.Value: dict.fromkeys(f.name for f in dataclasses.fields(wkt.Value)),  # a union: all None but one
-    wkt.Struct: {},
-    wkt.ListValue: {},
-}
+def _holder(cls: type[M], name: str, v: Any) -> M:
+    """A ``Struct`` or ``ListValue``: ``name`` is its only field."""
+    obj = cls.__new__(cls)
+    obj.__dict__ = {"_unknown_fields": b"", name: v}
+    return obj
 
 
 def _decode_value(raw: Any) -> wkt.Value:
+    kind = type(raw)
+    if kind is str:
+        return _value("string_value", raw)
+    if kind is int or kind is float:
+        return _value("number_value", float(raw))
+    if kind is bool:
+        return _value("bool_value", raw)
     if raw is None:
-        return _made(wkt.Value, null_value=wkt.NullValue.NULL_VALUE)
-    if type(raw) is bool:
-        return _made(wkt.Value, bool_value=raw)
-    if type(raw) is int or type(raw) is float:
-        return _made(wkt.Value, number_value=float(raw))
-    if type(raw) is str:
-        return _made(wkt.Value, string_value=raw)
+        return _value("null_value", wkt.NullValue.NULL_VALUE)
     if isinstance(raw, dict):
-        return _made(wkt.Value, struct_value=_decode_struct(raw))
+        return _value("struct_value", _decode_struct(raw))
     if isinstance(raw, list):
-        return _made(wkt.Value, list_value=_made(wkt.ListValue, values=[_decode_value(v) for v in raw]))
+        return _value("list_value", _holder(wkt.ListValue, "values", [_decode_value(v) for v in raw]))
     raise JsonFormatError(f"not a JSON value: {raw!r}")
 
 
 def _decode_struct(raw: Any) -> wkt.Struct:
     if not isinstance(raw, dict):
         raise JsonFormatError(f"expected a JSON object, got {raw!r}")
-    return _made(wkt.Struct, fields={k: _decode_value(v) for k, v in raw.items()})
+    return _holder(wkt.Struct, "fields", {k: _decode_value(v) for k, v in raw.items()})
 
 
 def _decode_list_value(raw: Any) -> wkt.ListValue:
     if not isinstance(raw, list):
         raise JsonFormatError(f"expected a JSON array, got {raw!r}")
-    return _made(wkt.ListValue, values=[_decode_value(v) for v in raw])
+    return _holder(wkt.ListValue, "values", [_decode_value(v) for v in raw])
 
 
 def _encode_value(value: wkt.Value) -> Any:
@@ -436,11 +443,18 @@ class _Field:
 class _Plan:
     """How to read and write one message class."""
 
-    __slots__ = ("by_key", "by_name", "cls", "defaults", "factories", "fields", "from_value", "from_value_lazy",
-                 "to_value")
+    __slots__ = ("by_key", "cls", "decode", "decode_compact", "decode_lazy", "decode_response", "defaults",
+                 "factories", "fields", "from_value", "from_value_lazy", "to_value")
 
     def __init__(self, cls: type[betterproto2.Message]) -> None:
         self.cls = cls
+        # A message from its JSON object: every field now; message-typed fields on first read; as a
+        # response (as lazily, but repeated message fields now, each item compact); compact (as
+        # lazily, keeping the JSON of what is not read yet as bytes). Partials: cheaper to call.
+        self.decode: Decoder = functools.partial(self._decode, _EAGER)
+        self.decode_lazy: Decoder = functools.partial(self._decode, _LAZY)
+        self.decode_response: Decoder = functools.partial(self._decode, _RESPONSE)
+        self.decode_compact: Decoder = functools.partial(self._decode, _COMPACT)
         _BUILDING[cls] = self  # found by a recursive message; published in _PLANS once complete
         classes: dict[str, type] = cls._betterproto.cls_by_field  # type: ignore[arg-type]
         json_names = _schema_json_names(cls)
@@ -469,29 +483,12 @@ class _Plan:
             if deferred and not isinstance(cls.__dict__.get(f.name), _Deferred):
                 setattr(cls, f.name, _Deferred(self.fields[-1]))
         self.by_key = {f.json: f for f in self.fields} | {f.name: f for f in self.fields}
-        self.by_name = {f.name: f for f in self.fields}
         codec = _WKT_JSON.get(cls)
         self.from_value: Decoder = codec[0] if codec else self.decode
         self.from_value_lazy: Decoder = codec[0] if codec else self.decode_response
         self.to_value: Encoder = codec[1] if codec else _encode_message
 
-    def decode(self, raw: Any) -> Any:
-        """A message of this plan's class from its JSON object, every field decoded now."""
-        return self._decode(raw, _EAGER)
-
-    def decode_lazy(self, raw: Any) -> Any:
-        """A message of this plan's class whose message-typed fields are decoded on first read."""
-        return self._decode(raw, _LAZY)
-
-    def decode_response(self, raw: Any) -> Any:
-        """As ``decode_lazy``, but repeated message fields now, their items ``decode_compact``."""
-        return self._decode(raw, _RESPONSE)
-
-    def decode_compact(self, raw: Any) -> Any:
-        """As ``decode_lazy``, keeping the JSON of the fields not read yet as bytes."""
-        return self._decode(raw, _COMPACT)
-
-    def _decode(self, raw: Any, mode: int) -> Any:
+    def _decode(self, mode: int, raw: Any) -> Any:
         if not isinstance(raw, dict):
             raise JsonFormatError(f"expected a JSON object for {self.cls.__name__}, got {raw!r}")
         values = dict(self.defaults)
