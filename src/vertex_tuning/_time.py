@@ -25,6 +25,7 @@ _DURATION = re.compile(r"(-)?(\d+)(?:\.(\d{1,9}))?s")
 class Timestamp(_dt.datetime):
     """A UTC ``datetime`` with nanosecond precision (``nanosecond`` is 0–999 beyond ``microsecond``)."""
 
+    __slots__ = ("_nanosecond",)  # no instance dict: a kept job holds four of these
     _nanosecond: int
 
     def __new__(cls, *args: Any, nanosecond: int = 0, **kwargs: Any) -> Self:
@@ -76,6 +77,7 @@ class Timestamp(_dt.datetime):
 class Duration(_dt.timedelta):
     """A ``timedelta`` with nanosecond precision (``nanoseconds`` is 0–999 beyond ``microseconds``)."""
 
+    __slots__ = ("_nanoseconds",)
     _nanoseconds: int
 
     def __new__(cls, *args: Any, nanoseconds: int = 0, **kwargs: Any) -> Self:
