@@ -5,6 +5,13 @@ server, 1,000 jobs a page, each job fully populated with one example Content. ``
 after the listing (and ``gc.collect()``) minus RSS before, per job, and the CPU time of the
 listing; ``stream``: iterate without keeping, RSS growth between job 10,000 and the last.
 Contenders alternate round after round: ours, GAPIC's REST client, google-genai.
+
+How the streaming row samples RSS: resident pages from ``/proc/self/statm``, read at the last
+job of every page (that page's items still alive, the next not yet requested), in a fresh
+process after a one-page warm-up. It reports the growth from the sample at job 10,000 to the
+last, the largest sample after job 10,000 (a rise that fell back), the growth over the second
+half (zero once RSS has plateaued) and the peak (``VmHWM``, which sees inside a page's decoding),
+each run separately; the goal is judged on the worst run. ``--stream`` runs only that row.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from loopback import served
 
 ROUNDS = 2
 SMALL, LARGE, STREAM = 1_000, 10_000, 100_000
+STREAM_RUNS = 2
 PAGE = 1000
 LINEAR_GOAL = 11.0
 FLAT_MIB = 8.0
@@ -52,17 +60,43 @@ def child(contender: str, url: str, total: int, mode: str) -> dict[str, float]:
     gc.collect()
     before = rss_bytes()
     if mode == "stream":
-        at_10k = 0
-        for i, _ in enumerate(_iterate(contender, url, total), 1):
-            if i == SMALL * 10:
-                at_10k = rss_bytes()
-        return {"growth": rss_bytes() - at_10k, "start": at_10k - before}
+        samples = [rss_bytes() for i, _ in enumerate(_iterate(contender, url, total), 1) if i % PAGE == 0]
+        at_10k = samples[LARGE // PAGE - 1]
+        return {
+            "growth": samples[-1] - at_10k,
+            "most": max(samples[LARGE // PAGE - 1:]) - at_10k,
+            "second_half": samples[-1] - samples[len(samples) // 2 - 1],
+            "start": at_10k - before,
+            "peak": _peak_rss() - before,
+        }
     started = time.process_time()
     kept = list(_iterate(contender, url, total))
     cpu = time.process_time() - started
     gc.collect()
     assert len(kept) == total
     return {"cpu": cpu, "per_job": (rss_bytes() - before) / total}
+
+
+def _peak_rss() -> int:
+    """The most this process has had resident so far (``VmHWM``, Linux)."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+
+
+def _stream_row(url: str) -> Row:
+    """Streaming ``STREAM`` jobs without keeping them, ``STREAM_RUNS`` fresh processes."""
+    runs = [_spawn("ours", url, STREAM, "stream") for _ in range(STREAM_RUNS)]
+
+    def mib(key: str) -> str:
+        return " / ".join(f"{r[key] / 2**20:+.1f}" for r in runs)
+
+    worst = max(abs(r["growth"]) for r in runs) / 2**20
+    text = (
+        f"{mib('growth')} MiB (largest after job 10,000: {mib('most')}; second half: {mib('second_half')}; "
+        f"at job 10,000: {mib('start')}, peak {mib('peak')} above the start; {len(runs)} runs, each a fresh process)"
+    )
+    return Row(f"streaming a {STREAM:,}-job listing: RSS growth from job 10,000 to the last", text,
+               goal=f"flat (≤ {FLAT_MIB:.0f} MiB)", met=worst <= FLAT_MIB)
 
 
 def _spawn(contender: str, url: str, total: int, mode: str) -> dict[str, float]:
@@ -84,8 +118,10 @@ def rows() -> list[Row]:
                 return 0.0
             return run
 
+        if "--stream" in sys.argv:
+            return [_stream_row(url)]
         interleaved({f"{n} {t}": case(n, t) for n in names for t in (SMALL, LARGE)}, ROUNDS)
-        stream = _spawn("ours", url, STREAM, "stream")
+        stream = _stream_row(url)
 
     def cpu(name: str, total: int) -> list[float]:
         return [r["cpu"] for r in results[(name, total)]]
@@ -106,14 +142,12 @@ def rows() -> list[Row]:
     gapic_kib = min(r["per_job"] for r in results[(GAPIC, LARGE)]) if (GAPIC, LARGE) in results else None
     ratio = ours_kib / gapic_kib if gapic_kib else None
     ours_growth = growth("ours")
-    mib = stream["growth"] / 2**20
     return [
         Row(f"memory per kept TuningJob ({LARGE:,} listed and kept, RSS)", kib("ours"), kib(GAPIC), kib(GENAI), "",
             f"{ratio:.2f}× GAPIC" if ratio else "", "≤ 1.0× GAPIC", None if ratio is None else ratio <= 1.0),
         Row(f"listing CPU, {SMALL:,} → {LARGE:,} jobs kept", ours_growth[0], growth(GAPIC)[0], growth(GENAI)[0], "",
             f"×{ours_growth[1]:.1f}", f"≤ ×{LINEAR_GOAL:.0f}", (ours_growth[1] or 99) <= LINEAR_GOAL),
-        Row(f"streaming a {STREAM:,}-job listing: RSS growth from job 10,000 to the last", f"{mib:+.1f} MiB",
-            goal=f"flat (≤ {FLAT_MIB:.0f} MiB)", met=abs(mib) <= FLAT_MIB),
+        stream,
     ]
 
 

@@ -1,7 +1,9 @@
 """Pagers over AIP-158 list responses: iterate items across pages, fetching each page only when reached.
 
-A pager holds one page at a time, so memory stays flat however many pages there are. The
-first page is fetched by the list call itself, so a bad request fails there, not mid-loop.
+A pager holds one page at a time, so memory stays flat however many pages there are: iterating
+items, a page is let go before the next one is requested, so a page being decoded never shares
+memory with the one before it. The first page is fetched by the list call itself, so a bad
+request fails there, not mid-loop.
 """
 
 from __future__ import annotations
@@ -45,11 +47,16 @@ class Pager(Generic[T, R]):
         while page is not None:
             yield page
             token = getattr(page, NEXT_PAGE_TOKEN)
+            page = None  # not kept while the next one is fetched and decoded
             page = self._fetch_next(token) if token else None
 
     def __iter__(self) -> Iterator[T]:
-        for page in self.pages:
-            yield from getattr(page, self._items)
+        pages = self.pages
+        while (page := next(pages, None)) is not None:
+            items: list[T] = getattr(page, self._items)
+            del page
+            yield from items
+            del items  # neither the page nor its items are kept while ``pages`` fetches the next one
 
     def __repr__(self) -> str:
         return f"<Pager of {self._items}>"
@@ -71,12 +78,17 @@ class AsyncPager(Generic[T, R]):
         while page is not None:
             yield page
             token = getattr(page, NEXT_PAGE_TOKEN)
+            page = None  # not kept while the next one is fetched and decoded
             page = await self._fetch_next(token) if token else None
 
     async def __aiter__(self) -> AsyncIterator[T]:
-        async for page in self.pages:
-            for item in getattr(page, self._items):
+        pages = self.pages
+        while (page := await anext(pages, None)) is not None:
+            items: list[T] = getattr(page, self._items)
+            del page
+            for item in items:
                 yield item
+            del items  # neither the page nor its items are kept while ``pages`` fetches the next one
 
     def __repr__(self) -> str:
         return f"<AsyncPager of {self._items}>"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-from recording_server import FAST_RETRY, LOCATION, PARENT, PROJECT, Recorded, RecordingServer
+import weakref
+from collections.abc import Callable
 
-from vertex_tuning import AsyncTuningJobsClient, TuningJobsClient
+import pytest
+from recording_server import FAST_RETRY, LOCATION, PARENT, PROJECT, Recorded, RecordingServer, Reply
+
+from vertex_tuning import AsyncTuningJobsClient, TuningJob, TuningJobsClient
 
 PAGES = 50
 PER_PAGE = 3
@@ -57,6 +60,39 @@ def test_pager_keeps_one_page_at_a_time(client: TuningJobsClient, server: Record
         del page
         gc.collect()
         assert sum(ref() is not None for ref in alive) <= 2
+
+
+def counting_live_jobs(seen: list[weakref.ref[TuningJob]], alive: list[int]) -> Callable[[Recorded], Reply]:
+    """``paged``, first noting how many of the jobs handed out so far are still alive in the client."""
+
+    def handler(request: Recorded) -> Reply:
+        alive.append(sum(ref() is not None for ref in seen))
+        return paged(request)
+
+    return handler
+
+
+def test_items_of_a_page_are_let_go_before_the_next_page_is_fetched(
+    client: TuningJobsClient, server: RecordingServer
+) -> None:
+    seen: list[weakref.ref[TuningJob]] = []
+    alive: list[int] = []
+    server.handler = counting_live_jobs(seen, alive)
+    for job in client.list_tuning_jobs(page_size=PER_PAGE):
+        seen.append(weakref.ref(job))
+    assert len(alive) == PAGES
+    assert alive == [0] + [1] * (PAGES - 1)  # only the caller's own loop variable, never the page before
+
+
+@pytest.mark.anyio
+async def test_async_pager_lets_a_page_go_before_the_next_is_fetched(server: RecordingServer) -> None:
+    seen: list[weakref.ref[TuningJob]] = []
+    alive: list[int] = []
+    server.handler = counting_live_jobs(seen, alive)
+    async with AsyncTuningJobsClient(PROJECT, LOCATION, base_url=server.base_url, retry=FAST_RETRY) as c:
+        async for job in await c.list_tuning_jobs(page_size=PER_PAGE):
+            seen.append(weakref.ref(job))
+    assert alive == [0] + [1] * (PAGES - 1)
 
 
 @pytest.mark.anyio
