@@ -33,3 +33,49 @@ def test_httpx_command_entry_point_still_works_after_the_client_is_imported() ->
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "Usage" in proc.stdout
+
+
+def run(code: str) -> str:
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_importing_the_package_loads_neither_pydantic_nor_importlib_metadata() -> None:
+    # betterproto2 imports both at its own import, for features our messages do not use (~85 ms).
+    modules = imported_modules("import pydantic.version, vertex_tuning\n") - imported_modules("import pydantic.version")
+    assert "betterproto2" in modules
+    assert sorted(m for m in modules if m.startswith(("pydantic", "importlib.metadata"))) == []
+
+
+def test_betterproto2_reports_its_installed_version() -> None:
+    out = run("import vertex_tuning, betterproto2, importlib.metadata\n"
+              "print(betterproto2.__version__, importlib.metadata.version('betterproto2'))")
+    ours, installed = out.split()
+    assert ours == installed
+
+
+def test_betterproto2_still_refuses_code_from_an_incompatible_compiler() -> None:
+    out = run("import vertex_tuning, betterproto2\n"
+              "major, minor = betterproto2.__version__.split('.')[:2]\n"
+              "betterproto2.check_compiler_version(f'{major}.{minor}.99')\n"
+              "try:\n"
+              "    betterproto2.check_compiler_version(f'{major}.{int(minor) + 1}.0')\n"
+              "except ImportError as e:\n"
+              "    print(e)\n")
+    assert "Unsupported version" in out
+    assert "betterproto2_compiler" in out
+
+
+def test_pydantic_dataclass_messages_defined_later_are_still_validated() -> None:
+    out = run("import vertex_tuning, betterproto2, pydantic\n"
+              "@pydantic.dataclasses.dataclass(eq=False, repr=False)\n"
+              "class M(betterproto2.Message):\n"
+              "    x: int = betterproto2.field(1, betterproto2.TYPE_INT32)\n"
+              "m = M(x=3)\n"
+              "m.x = 'not a number'\n"
+              "try:\n"
+              "    bytes(m)\n"
+              "except pydantic.ValidationError:\n"
+              "    print('validated', vertex_tuning.TuningJob()._is_pydantic())\n")
+    assert out.split() == ["validated", "False"]

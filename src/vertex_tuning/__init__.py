@@ -8,6 +8,10 @@ the clients (and httpx) load on first use of their names.
 import importlib
 from typing import TYPE_CHECKING
 
+from vertex_tuning._lean_betterproto import import_betterproto2
+
+import_betterproto2()  # before anything below loads the generated messages (see _lean_betterproto)
+
 from vertex_tuning import errors, resources
 from vertex_tuning._config import DEFAULT_POLLING, DEFAULT_RETRY, NO_RETRY, Retry
 from vertex_tuning._json import JsonFormatError, dumps, from_dict, loads, to_dict
