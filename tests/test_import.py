@@ -79,3 +79,36 @@ def test_pydantic_dataclass_messages_defined_later_are_still_validated() -> None
               "except pydantic.ValidationError:\n"
               "    print('validated', vertex_tuning.TuningJob()._is_pydantic())\n")
     assert out.split() == ["validated", "False"]
+
+
+def test_importing_the_package_loads_no_message_module_until_a_name_is_used() -> None:
+    out = run("import sys, vertex_tuning\n"
+              "print(sorted(m for m in sys.modules if m.startswith(('vertex_tuning_protos', 'httpx'))))\n"
+              "vertex_tuning.NotFound\n"
+              "print('vertex_tuning_protos.google.cloud.aiplatform.v1' in sys.modules, 'httpx' in sys.modules)\n")
+    assert out.splitlines() == ["[]", "True False"]
+
+
+def test_every_public_name_resolves_to_the_object_of_its_module() -> None:
+    import vertex_tuning
+    from vertex_tuning import _client, _config, _json, _time, errors, operations, pagination, resources, types
+
+    homes = [types, _client, _config, _json, _time, errors, operations, pagination]  # types: `Any` is a message
+    for name in set(vertex_tuning.__all__) - {"errors", "resources"}:
+        value = getattr(vertex_tuning, name)
+        expected = [vars(m)[name] for m in homes if name in vars(m)]
+        assert expected, name
+        assert value is expected[0], name
+    assert vertex_tuning.errors is errors and vertex_tuning.resources is resources
+    assert set(vertex_tuning.__all__) <= set(dir(vertex_tuning))
+    out = run("from vertex_tuning import *\nimport vertex_tuning\nprint(set(vertex_tuning.__all__) <= set(globals()))")
+    assert out.strip() == "True"
+
+
+def test_messages_use_the_lossless_codec_after_any_name_is_used() -> None:
+    # The first lazily loaded name installs the codec-backed methods on every message class.
+    out = run("import vertex_tuning\n"
+              "vertex_tuning.Retry\n"
+              "from vertex_tuning_protos.google.protobuf import Timestamp\n"
+              "print(Timestamp(seconds=1, nanos=1).to_dict())\n")
+    assert out.strip() == "1970-01-01T00:00:01.000000001Z"
