@@ -112,3 +112,14 @@ def test_messages_use_the_lossless_codec_after_any_name_is_used() -> None:
               "from vertex_tuning_protos.google.protobuf import Timestamp\n"
               "print(Timestamp(seconds=1, nanos=1).to_dict())\n")
     assert out.strip() == "1970-01-01T00:00:01.000000001Z"
+
+
+def test_loading_the_messages_skips_dateutil_until_betterproto2s_own_timestamp_parsing_runs() -> None:
+    out = run("import sys\n"
+              "from vertex_tuning import TuningJob\n"
+              "from vertex_tuning_protos.google import protobuf\n"
+              "print('dateutil' in sys.modules, hasattr(protobuf, 'FileDescriptorProto'))\n"
+              "from vertex_tuning._message_methods import betterproto2_methods\n"
+              "with betterproto2_methods():\n"
+              "    print(protobuf.Timestamp.from_dict('2024-01-02T03:04:05.5Z').nanos, 'dateutil' in sys.modules)\n")
+    assert out.split() == ["False", "False", "500000000", "True"]
