@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 # Not "rich": httpx itself tries to import its optional CLI (httpx._main → rich) when rich is installed.
 FORBIDDEN = ("grpc", "google.api_core", "google.protobuf", "vertex_tuning.server", "vertex_tuning.cli", "starlette",
@@ -123,3 +125,20 @@ def test_loading_the_messages_skips_dateutil_until_betterproto2s_own_timestamp_p
               "with betterproto2_methods():\n"
               "    print(protobuf.Timestamp.from_dict('2024-01-02T03:04:05.5Z').nanos, 'dateutil' in sys.modules)\n")
     assert out.split() == ["False", "False", "500000000", "True"]
+
+
+def test_a_betterproto2_that_needs_more_from_its_version_module_is_imported_plainly(tmp_path: Path) -> None:
+    package = tmp_path / "betterproto2"
+    package.mkdir()
+    (package / "__init__.py").write_text("from ._version import __version__, check_compiler_version, EXTRA\n")
+    (package / "_version.py").write_text("__version__ = '9.9.0'\nEXTRA = 1\ndef check_compiler_version(v): pass\n")
+    info = tmp_path / "betterproto2-9.9.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: betterproto2\nVersion: 9.9.0\n")
+    code = "import sys\nfrom vertex_tuning._lean_betterproto import import_betterproto2\nimport betterproto2\n" \
+           "print(betterproto2.__file__.startswith(sys.argv[1]), betterproto2.EXTRA)"
+    env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, env=env,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "1"]

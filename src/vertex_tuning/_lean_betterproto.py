@@ -22,7 +22,8 @@ importing thread and only for those names (other threads and later imports are u
   the versions differ, so a mismatch raises betterproto2's own error.
 
 Whenever anything is not as expected (betterproto2 already imported, no single ``.dist-info``
-beside it, a betterproto2 whose globals differ), the plain ``import betterproto2`` happens instead.
+beside it, an import that fails with the stand-ins, a betterproto2 whose globals differ), the plain
+``import betterproto2`` happens instead.
 """
 
 from __future__ import annotations
@@ -153,8 +154,16 @@ def import_betterproto2() -> None:
     sys.meta_path.insert(0, finder)
     try:
         import betterproto2
-    finally:
+    except ImportError:  # a betterproto2 that wants more than this stands in for: import it plainly
+        for name in [m for m in sys.modules if m == _DIST or m.startswith(f"{_DIST}.")]:
+            del sys.modules[name]
         sys.meta_path.remove(finder)
+        import betterproto2
+
+        return
+    finally:
+        if finder in sys.meta_path:
+            sys.meta_path.remove(finder)
     if betterproto2.pydantic is None and betterproto2.pydantic_core is None:  # type: ignore[attr-defined]
         betterproto2.pydantic = _PydanticProbe()
         betterproto2.pydantic_core = _PydanticCoreProbe()
