@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tools import clientgen, facts, openapi, schema_tables
+from tools import betterproto2_plugin, clientgen, facts, openapi, schema_tables
 from tools.docparse import DocError, build_ir
 from tools.protogen import OPERATIONS_SERVICE, NumberLock, ReservedNameError, operations_methods, render
 from tools.report import Report, compare
@@ -59,12 +59,14 @@ def include_paths(protos: Path = PROTOS) -> list[str]:
 
 def run_protoc(proto_files: list[str], out_dir: Path, protos: Path = PROTOS) -> Path:
     """Compile the protos: betterproto2 classes into out_dir, return the descriptor set path."""
-    plugin = shutil.which("protoc-gen-python_betterproto2", path=str(Path(sys.executable).parent))
-    if plugin is None:
-        raise SystemExit("protoc-gen-python_betterproto2 not found next to the Python interpreter")
     descriptor = out_dir / "descriptor_set.binpb"
     classes = out_dir / "vertex_tuning_protos"
     classes.mkdir(parents=True)
+    # protoc runs plugins as executables: this one runs tools/betterproto2_plugin.py with this interpreter.
+    plugin = out_dir / "protoc-gen-python_betterproto2"
+    plugin.write_text(f"#!{sys.executable}\nimport runpy\nrunpy.run_path({betterproto2_plugin.__file__!r}, "
+                      "run_name='__main__')\n", encoding="utf-8")
+    plugin.chmod(0o755)
     args = [
         "grpc_tools.protoc",
         *(f"-I{p}" for p in include_paths(protos)),

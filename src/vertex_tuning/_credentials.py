@@ -161,6 +161,19 @@ class ApiKeyAuth(httpx.Auth):
         return "ApiKeyAuth(<redacted>)"
 
 
+class AnonymousAuth(httpx.Auth):
+    """No credentials (a local server): what google-auth's ``AnonymousCredentials`` send, without importing it."""
+
+    def __init__(self, quota_project: str | None = None) -> None:
+        self.quota_project = quota_project
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Send as is (with the quota project, when set)."""
+        if self.quota_project:
+            request.headers[QUOTA_PROJECT_HEADER] = self.quota_project
+        yield request
+
+
 def anonymous() -> Any:
     """google-auth's ``AnonymousCredentials`` (no Authorization header)."""
     from google.auth.credentials import AnonymousCredentials
@@ -179,7 +192,7 @@ def resolve_auth(
     if api_key is not None:
         return ApiKeyAuth(api_key, quota_project, origin_of(base_url))
     if credentials is None and from_env and is_loopback(base_url):
-        credentials = anonymous()
+        return AnonymousAuth(quota_project)
     if credentials is None:
         parsed = urllib.parse.urlsplit(base_url)
         if parsed.scheme != "https" and not is_loopback(base_url):

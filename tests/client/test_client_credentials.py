@@ -76,6 +76,25 @@ def test_anonymous_credentials_send_no_authorization(server: RecordingServer) ->
     assert "authorization" not in server.last.headers
 
 
+def test_a_loopback_server_gets_no_authorization_but_the_quota_project(server: RecordingServer) -> None:
+    with TuningJobsClient(PROJECT, LOCATION, base_url=server.base_url, quota_project="billing-proj") as c:
+        c.get_tuning_job(name=JOB)
+    assert "authorization" not in server.last.headers
+    assert server.last.headers["x-goog-user-project"] == "billing-proj"
+
+
+def test_a_loopback_client_does_not_load_google_auth() -> None:
+    # google-auth costs ~70 ms to import (asyncio included); a local server needs none of it.
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom vertex_tuning import TuningJobsClient\n"
+            "TuningJobsClient('p', 'us-central1', base_url='http://127.0.0.1:9')\n"
+            "print('google.auth' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "False"
+
+
 def test_credentials_and_api_key_together_are_refused() -> None:
     with pytest.raises(ValueError, match="not both"):
         TuningJobsClient(PROJECT, credentials=anonymous(), api_key="k")
@@ -103,3 +122,15 @@ def test_tokens_and_keys_never_reach_the_logs(server: RecordingServer, caplog: p
         c.get_tuning_job(name=JOB)
     assert "token-1" not in caplog.text
     assert "retrying" in caplog.text
+
+
+def test_a_plain_http_client_would_refuse_any_tls_peer_and_https_clients_verify() -> None:
+    # A plain-http client skips loading the CA bundle; should it ever meet TLS, it trusts no one.
+    import ssl
+
+    from vertex_tuning._transport import _tls_options
+
+    context = _tls_options("http://127.0.0.1:8080")["verify"]
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] == 0
+    assert _tls_options("https://us-central1-aiplatform.googleapis.com") == {}  # httpx's verified default

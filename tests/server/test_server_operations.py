@@ -166,3 +166,22 @@ def test_wait_returns_the_running_operation_at_its_timeout(http: httpx.Client, f
 
 def test_operation_of_unknown_name_is_not_found(http: httpx.Client) -> None:
     assert http.get(f"/v1/{PARENT}/tuningJobs/1/operations/2").status_code == 404
+
+
+def test_a_server_in_a_fresh_process_answers_the_operations_endpoints() -> None:
+    # In a process that imports nothing but the server, every request type must still be known
+    # (the in-process tests above run after other tests have loaded all the message classes).
+    import subprocess
+    import sys
+
+    code = (
+        "import httpx\n"
+        "from vertex_tuning.server import create_app\n"
+        "from vertex_tuning.server.testing import serve\n"
+        "with serve(create_app()) as url:\n"
+        f"    r = httpx.get(url + '/v1/{PARENT}/tuningJobs/1/operations')\n"
+        f"    g = httpx.get(url + '/v1/{PARENT}/tuningJobs/1/operations/2')\n"
+        "print(r.status_code, g.status_code)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert proc.stdout.split() == ["404", "404"], proc.stderr[-2000:]  # no such job, not a 500
