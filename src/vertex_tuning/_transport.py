@@ -14,7 +14,6 @@ import dataclasses
 import email.utils
 import logging
 import math
-import ssl
 import time
 import urllib.parse
 from collections.abc import Generator, Iterator, Mapping
@@ -344,24 +343,13 @@ class BaseTransport:
         )
 
 
-def _tls_options(base_url: str) -> dict[str, Any]:
-    """httpx client options for a base URL: for plain http, no CA bundle (loading it costs ~60 ms).
-
-    Such a client makes no TLS connection (requests go only to the base URL; redirects are not
-    followed); its context verifies and trusts no one, so one would fail rather than go unchecked.
-    """
-    if base_url.startswith("http://"):
-        return {"verify": ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)}
-    return {}
-
-
 class SyncTransport(BaseTransport):
     """Blocking calls over one pooled ``httpx.Client``."""
 
     def __init__(self, *, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._owns_client = http_client is None
-        self.http_client = http_client or httpx.Client(**_tls_options(self.base_url))
+        self.http_client = http_client or httpx.Client()
 
     def _send(self, request: httpx.Request) -> _Outcome:
         try:
@@ -439,7 +427,7 @@ class AsyncTransport(BaseTransport):
     def __init__(self, *, http_client: httpx.AsyncClient | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._owns_client = http_client is None
-        self.http_client = http_client or httpx.AsyncClient(**_tls_options(self.base_url))
+        self.http_client = http_client or httpx.AsyncClient()
         self._slots = _pool_slots(self.http_client)
 
     async def _send(self, request: httpx.Request) -> _Outcome:

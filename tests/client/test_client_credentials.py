@@ -122,15 +122,3 @@ def test_tokens_and_keys_never_reach_the_logs(server: RecordingServer, caplog: p
         c.get_tuning_job(name=JOB)
     assert "token-1" not in caplog.text
     assert "retrying" in caplog.text
-
-
-def test_a_plain_http_client_would_refuse_any_tls_peer_and_https_clients_verify() -> None:
-    # A plain-http client skips loading the CA bundle; should it ever meet TLS, it trusts no one.
-    import ssl
-
-    from vertex_tuning._transport import _tls_options
-
-    context = _tls_options("http://127.0.0.1:8080")["verify"]
-    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
-    assert context.cert_store_stats()["x509_ca"] == 0
-    assert _tls_options("https://us-central1-aiplatform.googleapis.com") == {}  # httpx's verified default
