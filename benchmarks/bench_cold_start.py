@@ -5,6 +5,8 @@ so interpreter start-up, common to all contenders, is left out. Contenders take 
 after round. Baselines: ``from google.cloud.aiplatform_v1 import GenAiTuningServiceClient``
 (GAPIC) and ``from google import genai``; for the first result, GAPIC's REST client and
 google-genai against the same loopback server, and ``httpx.get`` + ``orjson.loads`` as the floor.
+Every client is given google-auth credentials, as a user of Google's endpoint has them (ours would
+otherwise take its own anonymous auth for a loopback server and skip importing google-auth).
 
 Our packages' bytecode is compiled first, as ``pip install`` does for every wheel (the baselines'
 is): from an editable install, or under ``PYTHONDONTWRITEBYTECODE``, each sample would
@@ -42,8 +44,10 @@ IMPORTS = {
     GENAI: "from google import genai",
 }
 FIRST_RESULT = {
-    "ours": "from vertex_tuning import TuningJobsClient\n"
-            "TuningJobsClient('bench', 'us-central1', base_url=URL).get_tuning_job(name=NAME)",
+    "ours": "from google.auth.credentials import AnonymousCredentials\n"
+            "from vertex_tuning import TuningJobsClient\n"
+            "TuningJobsClient('bench', 'us-central1', base_url=URL, credentials=AnonymousCredentials())"
+            ".get_tuning_job(name=NAME)",
     GAPIC: "from google.auth.credentials import AnonymousCredentials\n"
            "from google.cloud.aiplatform_v1 import GenAiTuningServiceClient\n"
            "GenAiTuningServiceClient(transport='rest', credentials=AnonymousCredentials(),\n"

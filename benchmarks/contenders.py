@@ -8,18 +8,26 @@ PROJECT = "bench"
 LOCATION = "us-central1"
 
 
+def _google_auth(options: dict[str, Any]) -> dict[str, Any]:
+    # The same google-auth credentials the Google clients are given: a loopback base URL alone
+    # would get the client's own anonymous auth, a path no user of Google's endpoint takes.
+    from google.auth.credentials import AnonymousCredentials
+
+    return {"credentials": AnonymousCredentials(), **options}
+
+
 def ours(base_url: str, **options: Any) -> Any:
-    """vertex-tuning's blocking client."""
+    """vertex-tuning's blocking client, with google-auth credentials as the Google clients have."""
     from vertex_tuning import TuningJobsClient
 
-    return TuningJobsClient(PROJECT, LOCATION, base_url=base_url, **options)
+    return TuningJobsClient(PROJECT, LOCATION, base_url=base_url, **_google_auth(options))
 
 
 def ours_async(base_url: str, **options: Any) -> Any:
-    """vertex-tuning's async client."""
+    """vertex-tuning's async client, with google-auth credentials as the Google clients have."""
     from vertex_tuning import AsyncTuningJobsClient
 
-    return AsyncTuningJobsClient(PROJECT, LOCATION, base_url=base_url, **options)
+    return AsyncTuningJobsClient(PROJECT, LOCATION, base_url=base_url, **_google_auth(options))
 
 
 def gapic(base_url: str) -> Any:
