@@ -109,6 +109,7 @@ class Store:
         self._file = path if path and path != ":memory:" else None
         self._readers = threading.local()
         self._no_wait = threading.local()  # .on: this thread's calls raise WouldWait rather than wait
+        self._commits = 0  # transactions ended here (in memory, the only writer)
         self._reader_list: list[sqlite3.Connection] = []
         self._reader_list_lock = threading.Lock()  # not self._lock: a writer waiting on SQLite holds that one
         if self._file:
@@ -146,18 +147,33 @@ class Store:
                     raise _retryable(Code.UNAVAILABLE, "another writer holds the lock") from None
                 raise
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            try:
-                self._db.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                if self._db.in_transaction:
+                try:
+                    yield self._db
+                except BaseException:
                     self._db.execute("ROLLBACK")
-                if _contended(exc):
-                    raise _retryable(Code.ABORTED, "the commit lost to another writer") from None
-                raise
+                    raise
+                try:
+                    self._db.execute("COMMIT")
+                except sqlite3.OperationalError as exc:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    if _contended(exc):
+                        raise _retryable(Code.ABORTED, "the commit lost to another writer") from None
+                    raise
+            finally:
+                self._commits += 1  # under the lock; after the transaction ended, so a version read before it differs
+
+    def version(self) -> object:
+        """Changes whenever the stored data may have: read it before reading rows, compare it before reusing them.
+
+        In memory this server is the only writer; a file may also be written by other processes, which
+        SQLite's ``data_version`` of this thread's read connection reports.
+        """
+        if self._file is None:
+            return self._commits
+        with self._reading() as db:
+            (changes,) = db.execute("PRAGMA data_version").fetchone()
+        return (id(db), changes)
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
