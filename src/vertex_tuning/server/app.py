@@ -230,6 +230,7 @@ def create_app(
         store, clock or lifecycle.system_clock, job_duration, page_size_default, page_size_max, job_failure_rate
     )
     handlers = {name: handler for name in SCHEMA["methods"] if (handler := _handler(service, name)) is not None}
+    asynchronous = {name for name, handler in handlers.items() if inspect.iscoroutinefunction(handler)}
 
     def route_of(verb: str, raw_path: str) -> tuple[Route, dict[str, str]]:
         """The served route of a request and its decoded path variables."""
@@ -274,8 +275,8 @@ def create_app(
                 route, canonical = parse_url(request.method, raw_path, query, params)
                 canonical = dict(canonical)  # the cached one stays as parsed
             handler = handlers[route.method]
-            if inspect.iscoroutinefunction(handler):
-                result = await handler(canonical)
+            if route.method in asynchronous:
+                result = await cast(Callable[[Mapping[str, Any]], Awaitable[dict[str, Any]]], handler)(canonical)
             else:
                 result = await _call(store, cast(SyncHandler, handler), canonical, inline=route.rule.verb == "GET")
             return params.respond(route.method, result)

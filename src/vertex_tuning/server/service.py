@@ -89,6 +89,7 @@ def creation_policy(raw_job: Mapping[str, Any], path: str) -> list[Violation]:
     return out
 
 
+@lru_cache(maxsize=256)
 def _query_key(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
