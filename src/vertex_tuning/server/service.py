@@ -40,7 +40,7 @@ _STRUCT_URL = default_message_pool.type_to_url[Struct]
 _OPERATIONS_COLLECTION = SCHEMA["methods"]["TuningJobOperations.GetOperation"]["http"]["path"].split("/")[-2]
 _WAIT_CAP_SECONDS = 30.0
 _RENDERED_MAX = 4096
-_PAGES_MAX = 1024
+_LISTED_MAX = 4096  # jobs (and pages) held by remembered listing pages, all together
 _NEVER = 1 << 63  # a clock reading later than any (and its negation, earlier than any)
 _REBASE = SCHEMA["messages"][SCHEMA["methods"]["GenAiTuningService.RebaseTunedModel"]["input"]]["fields"]
 # The references a TunedModelRef may hold, exactly one of which a rebase must name: its fields, by schema.
@@ -212,6 +212,7 @@ class TuningService:
         # Per listing query (parent, filter, page size, position): the store version it was read at, the
         # clock readings [from, until) over which no job it looked at changes state, and the answer.
         self._listings: dict[tuple[str, str, int, int | None], tuple[object, int, int, dict[str, Any]]] = {}
+        self._listed = 0  # jobs and pages remembered (an upper bound)
 
     # ------------------------------------------------------------------ jobs
     def render(self, row: JobRow, at_ns: int | None = None) -> dict[str, Any]:
@@ -320,8 +321,10 @@ class TuningService:
         out: dict[str, Any] = {"tuningJobs": jobs} if jobs else {}
         if last is not None:
             out["nextPageToken"] = encode_page_token(last, query, self.store.token_secret)
-        if len(self._listings) >= _PAGES_MAX:
-            self._listings.clear()  # bounded, as renderings are
+        self._listed += len(jobs) + 1
+        if self._listed > _LISTED_MAX:  # bounded, as renderings are: a full memory starts over
+            self._listings.clear()
+            self._listed = len(jobs) + 1
         self._listings[key] = (version, span[0], span[1], out)
         return dict(out)
 
