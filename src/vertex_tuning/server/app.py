@@ -253,6 +253,7 @@ def create_app(
     # again (a client polling a job or a listing) are routed, parsed and checked once.
     @lru_cache(maxsize=_PARSED_MAX)
     def parse_url(verb: str, raw_path: str, query: bytes, params: SystemParams) -> tuple[Route, dict[str, Any]]:
+        """The route and canonical request of a request without a body."""
         route, path_values = route_of(verb, raw_path)
         raw = _request_json(route, query_to_json(SCHEMA["methods"][route.method]["input"], _query_items(query)),
                             b"", path_values)
@@ -265,7 +266,8 @@ def create_app(
         try:
             if problems:
                 raise invalid_argument(problems)
-            raw_path = scope["raw_path"].decode("latin-1").split("?", 1)[0] if "raw_path" in scope else request.url.path
+            target: bytes = scope["raw_path"] if "raw_path" in scope else request.url.path.encode()
+            raw_path = target.decode("latin-1").split("?", 1)[0]
             if request.method in _BODY_VERBS:
                 route, path_values = route_of(request.method, raw_path)
                 message = query_to_json(SCHEMA["methods"][route.method]["input"], _query_items(query))
