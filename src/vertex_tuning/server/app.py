@@ -49,6 +49,7 @@ _log = logging.getLogger("vertex_tuning.server")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _BODY_VERBS = frozenset({"POST", "PATCH", "PUT"})
 _PARSED_MAX = 1024
+_PARSED_URL_MAX = 2048  # longer paths and query strings are parsed each time (they would hold the cache's memory)
 
 Handler = Callable[[Mapping[str, Any]], "dict[str, Any] | Awaitable[dict[str, Any]]"]
 SyncHandler = Callable[[Mapping[str, Any]], "dict[str, Any]"]
@@ -262,7 +263,8 @@ def create_app(
     async def endpoint(request: Request) -> Response:
         scope, headers = request.scope, request.headers
         query: bytes = scope["query_string"]
-        params, problems = _system_params(query, headers.get(FIELD_MASK_HEADER), headers.get(REQUEST_PARAMS_HEADER))
+        system_params = _system_params if len(query) <= _PARSED_URL_MAX else _system_params.__wrapped__
+        params, problems = system_params(query, headers.get(FIELD_MASK_HEADER), headers.get(REQUEST_PARAMS_HEADER))
         try:
             if problems:
                 raise invalid_argument(problems)
@@ -274,7 +276,8 @@ def create_app(
                 raw = _request_json(route, message, await _read_body(request), path_values)
                 canonical = checked(route, raw, params)
             else:
-                route, canonical = parse_url(request.method, raw_path, query, params)
+                parse = parse_url if len(raw_path) + len(query) <= _PARSED_URL_MAX else parse_url.__wrapped__
+                route, canonical = parse(request.method, raw_path, query, params)
                 canonical = dict(canonical)  # the cached one stays as parsed
             handler = handlers[route.method]
             if route.method in asynchronous:
