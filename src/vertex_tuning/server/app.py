@@ -6,7 +6,8 @@ import inspect
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any
+from functools import cache, lru_cache
+from typing import Any, cast
 from urllib.parse import unquote
 
 import anyio
@@ -14,6 +15,7 @@ import betterproto2
 import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import request_response
@@ -30,16 +32,27 @@ from vertex_tuning.server.faults import FaultInjector
 from vertex_tuning.server.guard import BODY_READ_TIMEOUT, MAX_JSON_DEPTH, HostGuard, json_depth
 from vertex_tuning.server.router import Route, resolve_route
 from vertex_tuning.server.service import TuningService
-from vertex_tuning.server.store import Store
-from vertex_tuning.server.system_params import SYSTEM_PARAMETERS, read_system_params, ui_alias
+from vertex_tuning.server.store import Store, WouldWait
+from vertex_tuning.server.system_params import (
+    FIELD_MASK_HEADER,
+    REQUEST_PARAMS_HEADER,
+    SYSTEM_PARAMETERS,
+    SystemParams,
+    read_system_params,
+    ui_alias,
+)
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
 
 MAX_BODY_BYTES = 1 << 20
 _log = logging.getLogger("vertex_tuning.server")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_BODY_VERBS = frozenset({"POST", "PATCH", "PUT"})
+_PARSED_MAX = 1024
+_PARSED_URL_MAX = 2048  # longer paths and query strings are parsed each time (they would hold the cache's memory)
 
 Handler = Callable[[Mapping[str, Any]], "dict[str, Any] | Awaitable[dict[str, Any]]"]
+SyncHandler = Callable[[Mapping[str, Any]], "dict[str, Any]"]
 
 
 def _handler(service: TuningService, method: str) -> Handler | None:
@@ -125,17 +138,15 @@ def query_to_json(type_name: str, items: list[tuple[str, str]]) -> dict[str, Any
     return message
 
 
+@cache
 def _fields_by_name(type_name: str) -> dict[str, Any]:
     info = SCHEMA["messages"].get(type_name)
     fields = info["fields"] if info else []
     return {f["json"]: f for f in fields} | {f["name"]: f for f in fields}
 
 
-async def _request_json(request: Request, route: Route, path_values: Mapping[str, str]) -> dict[str, Any]:
-    """The proto3 JSON of the whole request message: query parameters, body (per the rule) and path variables."""
-    spec = SCHEMA["methods"][route.method]
-    message = query_to_json(spec["input"], request.query_params.multi_items())
-    body = await _read_body(request) if route.rule.verb in ("POST", "PATCH", "PUT") else b""
+def _request_json(route: Route, message: dict[str, Any], body: bytes, path_values: Mapping[str, str]) -> dict[str, Any]:
+    """The proto3 JSON of the whole request message: ``message`` (from the query), the body (per the rule), path variables."""
     if body.strip():
         try:
             parsed = orjson.loads(body)
@@ -146,7 +157,7 @@ async def _request_json(request: Request, route: Route, path_values: Mapping[str
         if json_depth(parsed) > MAX_JSON_DEPTH:
             raise StatusError(Code.INVALID_ARGUMENT, f"Invalid JSON payload received: nested deeper than {MAX_JSON_DEPTH}.")
         if route.rule.body and route.rule.body != "*":
-            fields = SCHEMA["messages"][spec["input"]]["fields"]
+            fields = SCHEMA["messages"][SCHEMA["methods"][route.method]["input"]]["fields"]
             message[next(f["json"] for f in fields if f["name"] == route.rule.body)] = parsed
         else:
             message.update(parsed)
@@ -166,6 +177,33 @@ def _decode(method: str, raw: Mapping[str, Any]) -> dict[str, Any]:
         raise invalid_argument(unknown)
     canonical: dict[str, Any] = to_dict(message)
     return canonical
+
+
+def _query_items(query: bytes) -> list[tuple[str, str]]:
+    return QueryParams(query).multi_items()
+
+
+@lru_cache(maxsize=_PARSED_MAX)
+def _system_params(query: bytes, field_mask: str | None, request_params: str | None) -> tuple[SystemParams, tuple[Violation, ...]]:
+    """The system parameters of a query string and the two headers that carry them (parsed once per spelling)."""
+    headers = {FIELD_MASK_HEADER: field_mask, REQUEST_PARAMS_HEADER: request_params}
+    params, problems = read_system_params(_query_items(query), {k: v for k, v in headers.items() if v is not None})
+    return params, tuple(problems)
+
+
+async def _call(store: Store, handler: SyncHandler, request: dict[str, Any], *, inline: bool) -> dict[str, Any]:
+    """``handler``'s answer: a read runs here when the store can serve it without waiting, else in a worker thread.
+
+    SQLite lock waits (and every write) stay off the event loop; a read that would wait raised
+    ``WouldWait`` before changing anything, so the worker thread runs it again from the start.
+    """
+    if inline:
+        try:
+            with store.without_waiting():
+                return handler(request)
+        except WouldWait:
+            pass
+    return await run_in_threadpool(handler, request)
 
 
 def create_app(
@@ -193,29 +231,59 @@ def create_app(
         store, clock or lifecycle.system_clock, job_duration, page_size_default, page_size_max, job_failure_rate
     )
     handlers = {name: handler for name in SCHEMA["methods"] if (handler := _handler(service, name)) is not None}
+    asynchronous = {name for name, handler in handlers.items() if inspect.iscoroutinefunction(handler)}
+
+    def route_of(verb: str, raw_path: str) -> tuple[Route, dict[str, str]]:
+        """The served route of a request and its decoded path variables."""
+        route, encoded = resolve_route(verb, ui_alias(raw_path))
+        if route.method not in handlers:  # documented, but not (yet) served here: never 404/405 for a documented method
+            raise StatusError(Code.UNIMPLEMENTED, f"{route.method} is not implemented by the reference server.")
+        return route, _path_values(route, encoded)
+
+    def checked(route: Route, raw: dict[str, Any], params: SystemParams) -> dict[str, Any]:
+        """The canonical proto3 JSON of a raw request, once every rule holds (else INVALID_ARGUMENT naming them all)."""
+        # Documented rules first: they name the rule; the codec then catches wrong JSON types.
+        violations = check_message(SCHEMA["methods"][route.method]["input"], raw)
+        violations += service.policy_violations(route.method, raw)
+        violations += params.violations(route.method, raw)
+        if violations:
+            raise invalid_argument(violations)
+        return _decode(route.method, raw)
+
+    # A request without a body is its verb, path, query string and system parameters: the same ones
+    # again (a client polling a job or a listing) are routed, parsed and checked once.
+    @lru_cache(maxsize=_PARSED_MAX)
+    def parse_url(verb: str, raw_path: str, query: bytes, params: SystemParams) -> tuple[Route, dict[str, Any]]:
+        """The route and canonical request of a request without a body."""
+        route, path_values = route_of(verb, raw_path)
+        raw = _request_json(route, query_to_json(SCHEMA["methods"][route.method]["input"], _query_items(query)),
+                            b"", path_values)
+        return route, checked(route, raw, params)
 
     async def endpoint(request: Request) -> Response:
-        params, problems = read_system_params(request.query_params.multi_items(), request.headers)
+        scope, headers = request.scope, request.headers
+        query: bytes = scope["query_string"]
+        system_params = _system_params if len(query) <= _PARSED_URL_MAX else _system_params.__wrapped__
+        params, problems = system_params(query, headers.get(FIELD_MASK_HEADER), headers.get(REQUEST_PARAMS_HEADER))
         try:
             if problems:
                 raise invalid_argument(problems)
-            raw_path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1").split("?", 1)[0]
-            route, encoded = resolve_route(request.method, ui_alias(raw_path))
-            handler = handlers.get(route.method)
-            if handler is None:  # documented, but not (yet) served here: never 404/405 for a documented method
-                raise StatusError(Code.UNIMPLEMENTED, f"{route.method} is not implemented by the reference server.")
-            raw = await _request_json(request, route, _path_values(route, encoded))
-            # Documented rules first: they name the rule; the codec then catches wrong JSON types.
-            violations = check_message(SCHEMA["methods"][route.method]["input"], raw)
-            violations += service.policy_violations(route.method, raw)
-            violations += params.violations(route.method, raw)
-            if violations:
-                raise invalid_argument(violations)
-            canonical = _decode(route.method, raw)
-            if inspect.iscoroutinefunction(handler):
-                result = await handler(canonical)
-            else:  # SQLite work (and its lock waits) off the event loop
-                result = await run_in_threadpool(handler, canonical)
+            target: bytes = scope["raw_path"] if "raw_path" in scope else request.url.path.encode()
+            raw_path = target.decode("latin-1").split("?", 1)[0]
+            if request.method in _BODY_VERBS:
+                route, path_values = route_of(request.method, raw_path)
+                message = query_to_json(SCHEMA["methods"][route.method]["input"], _query_items(query))
+                raw = _request_json(route, message, await _read_body(request), path_values)
+                canonical = checked(route, raw, params)
+            else:
+                parse = parse_url if len(raw_path) + len(query) <= _PARSED_URL_MAX else parse_url.__wrapped__
+                route, canonical = parse(request.method, raw_path, query, params)
+                canonical = dict(canonical)  # the cached one stays as parsed
+            handler = handlers[route.method]
+            if route.method in asynchronous:
+                result = await cast(Callable[[Mapping[str, Any]], Awaitable[dict[str, Any]]], handler)(canonical)
+            else:
+                result = await _call(store, cast(SyncHandler, handler), canonical, inline=route.rule.verb == "GET")
             return params.respond(route.method, result)
         except StatusError as error:
             return params.respond_error(error)

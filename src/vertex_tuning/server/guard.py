@@ -68,6 +68,16 @@ def json_depth(value: Any) -> int:
     return deepest
 
 
+def _host_and_origin(raw: Iterable[tuple[bytes, bytes]]) -> dict[bytes, str]:
+    """The ``host`` and ``origin`` headers of an ASGI header list (the last of each, as a dict of all would keep)."""
+    out = {}
+    for key, value in raw:
+        name = key.lower()
+        if name == b"host" or name == b"origin":
+            out[name] = value.decode("latin-1")
+    return out
+
+
 class HostGuard:
     """ASGI middleware: 400 for a ``Host`` that is not served here, 403 for a foreign browser ``Origin``."""
 
@@ -78,7 +88,7 @@ class HostGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse the request or pass it on."""
         if scope["type"] == "http":
-            headers = {key.lower(): value.decode("latin-1") for key, value in scope["headers"]}
+            headers = _host_and_origin(scope["headers"])
             host = _hostname(headers.get(b"host", ""))
             error: StatusError | None = None
             if not host_allowed(host, self.allowed):

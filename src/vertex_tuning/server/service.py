@@ -40,6 +40,8 @@ _STRUCT_URL = default_message_pool.type_to_url[Struct]
 _OPERATIONS_COLLECTION = SCHEMA["methods"]["TuningJobOperations.GetOperation"]["http"]["path"].split("/")[-2]
 _WAIT_CAP_SECONDS = 30.0
 _RENDERED_MAX = 4096
+_LISTED_MAX = 4096  # jobs (and pages) held by remembered listing pages, all together
+_NEVER = 1 << 63  # a clock reading later than any (and its negation, earlier than any)
 _REBASE = SCHEMA["messages"][SCHEMA["methods"]["GenAiTuningService.RebaseTunedModel"]["input"]]["fields"]
 # The references a TunedModelRef may hold, exactly one of which a rebase must name: its fields, by schema.
 _REF_KEYS = [f["name"] for f in SCHEMA["messages"][next(
@@ -87,6 +89,7 @@ def creation_policy(raw_job: Mapping[str, Any], path: str) -> list[Violation]:
     return out
 
 
+@lru_cache(maxsize=256)
 def _query_key(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
@@ -206,31 +209,42 @@ class TuningService:
         # A job's output changes only when it enters a new state (or is cancelled), so reads between two
         # transitions reuse one rendering.
         self._rendered: dict[tuple[int, str, int, int | None], tuple[tuple[int, ...], list[dict[str, Any] | None]]] = {}
+        # Per listing query (parent, filter, page size, position): the store version it was read at, the
+        # clock readings [from, until) over which no job it looked at changes state, and the answer.
+        self._listings: dict[tuple[str, str, int, int | None], tuple[object, int, int, dict[str, Any]]] = {}
+        self._listed = 0  # jobs and pages remembered (an upper bound)
 
     # ------------------------------------------------------------------ jobs
     def render(self, row: JobRow, at_ns: int | None = None) -> dict[str, Any]:
         """The job as clients see it now (or at ``at_ns``)."""
         at = lifecycle.now_ns(self.clock) if at_ns is None else at_ns
+        return dict(self._rendering(row, at)[0])  # callers may add or replace top-level fields; the cache's stays intact
+
+    def _rendering(self, row: JobRow, at: int) -> tuple[dict[str, Any], int, int]:
+        """The cached rendering of ``row`` at clock reading ``at``, and the readings [from, until) it holds for."""
         # Never before its creation: another thread (or another server on the same file, with its own
         # clock) may have created the job after this request read its clock.
-        at = max(at, row.create_ns)
-        key = (row.seq, row.name, row.create_ns, row.cancel_ns)
+        create_ns = row.create_ns
+        key = (row.seq, row.name, create_ns, row.cancel_ns)
         entry = self._rendered.get(key)
         if entry is None:
             fails = lifecycle.picked_to_fail(row.name, self.job_failure_rate)
             times = tuple(entered for _, entered in lifecycle.transitions(
-                row.create_ns, row.cancel_ns, self.duration_ns, fails))
+                create_ns, row.cancel_ns, self.duration_ns, fails))
             if len(self._rendered) >= _RENDERED_MAX:
                 self._rendered.clear()  # bounded: a full cache starts over (cheaper than tracking recency)
             entry = self._rendered[key] = (times, [None] * (len(times) + 1))
         times, renderings = entry
-        step = bisect.bisect_right(times, at)  # transitions are in time order: the steps passed by ``at``
+        step = bisect.bisect_right(times, max(at, create_ns))  # transitions are in time order: the steps passed
         job = renderings[step]
         if job is None:
             fails = lifecycle.picked_to_fail(row.name, self.job_failure_rate)
             job = renderings[step] = lifecycle.render_job(
-                row.body, row.create_ns, row.cancel_ns, self.duration_ns, at, fails)
-        return dict(job)  # callers may add or replace top-level fields; the cached rendering stays intact
+                row.body, create_ns, row.cancel_ns, self.duration_ns, max(at, create_ns), fails)
+        # Readings before the creation time render as at creation: the span opens at the last transition
+        # passed only when that transition came after the creation.
+        since = times[step - 1] if step and times[step - 1] > create_ns else -_NEVER
+        return job, since, times[step] if step < len(times) else _NEVER
 
     def create_job(self, parent: str, job: Mapping[str, Any]) -> dict[str, Any]:
         """Store a new job under ``parent`` from its (already validated) proto3 JSON; returns it rendered."""
@@ -277,7 +291,11 @@ class TuningService:
         return self.render(self._job(request["name"]))
 
     def list_tuning_jobs(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        """ListTuningJobs: newest first, AIP-160 filter, AIP-158 pages with tokens bound to parent and filter."""
+        """ListTuningJobs: newest first, AIP-160 filter, AIP-158 pages with tokens bound to parent and filter.
+
+        The same page asked for again is answered from memory until the store changes or a job on it
+        (or skipped by its filter) changes state.
+        """
         parent, text = request["parent"], request.get("filter", "")
         try:
             keep = _compiled_filter(text)
@@ -285,18 +303,30 @@ class TuningService:
             raise invalid_argument([Violation("filter", str(exc))]) from None
         query = _query_key("jobs", parent, text)
         size = self._page_size(request)
+        after = decode_page_token(request.get("pageToken", ""), query, self.store.token_secret)
+        version = self.store.version()  # before the rows are read: a write after it makes the answer stale
         now = lifecycle.now_ns(self.clock)
-        jobs, last = _page(
-            lambda after, n: self.store.jobs_before(parent, after, n),
-            lambda row: self.render(row, now),
-            keep,
-            size,
-            decode_page_token(request.get("pageToken", ""), query, self.store.token_secret),
-        )
+        key = (parent, text, size, after)
+        cached = self._listings.get(key)
+        if cached is not None and cached[0] == version and cached[1] <= now < cached[2]:
+            return dict(cached[3])
+        span = [-_NEVER, _NEVER]
+
+        def render(row: JobRow) -> dict[str, Any]:
+            job, since, until = self._rendering(row, now)
+            span[:] = max(span[0], since), min(span[1], until)
+            return dict(job)
+
+        jobs, last = _page(lambda after, n: self.store.jobs_before(parent, after, n), render, keep, size, after)
         out: dict[str, Any] = {"tuningJobs": jobs} if jobs else {}
         if last is not None:
             out["nextPageToken"] = encode_page_token(last, query, self.store.token_secret)
-        return out
+        self._listed += len(jobs) + 1
+        if self._listed > _LISTED_MAX:  # bounded, as renderings are: a full memory starts over
+            self._listings.clear()
+            self._listed = len(jobs) + 1
+        self._listings[key] = (version, span[0], span[1], out)
+        return dict(out)
 
     def _page_size(self, request: Mapping[str, Any]) -> int:
         size = int(request.get("pageSize", 0))

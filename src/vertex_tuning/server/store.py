@@ -5,7 +5,9 @@ columns needed to page and compute state; output-only state is derived on read. 
 from counters in ``meta`` and are never reused, even after a delete. The database also
 keeps the secret that signs page tokens. When another process holds the write lock past
 ``BUSY_TIMEOUT``, a call fails with a retryable UNAVAILABLE (nothing was written) or
-ABORTED (the commit itself lost), never INTERNAL.
+ABORTED (the commit itself lost), never INTERNAL. Inside ``without_waiting()`` a read that
+would wait for a lock (and any write) raises ``WouldWait`` instead, so an event loop can
+serve reads itself and hand only those to a worker thread.
 """
 
 from __future__ import annotations
@@ -15,9 +17,8 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import orjson
 from vertex_tuning_protos.google.rpc import Code
@@ -40,20 +41,26 @@ BUSY_TIMEOUT = 2.0
 _ID_BASE = 1_000_000_000_000_000_000  # ids look like the service's 19-digit numbers
 
 
-@dataclass(frozen=True)
-class JobRow:
-    """A stored job: its input JSON (with name and createTime), creation and cancel-request times."""
+class WouldWait(Exception):
+    """Raised inside ``Store.without_waiting()`` by a call that would wait for a lock, or write."""
+
+
+class JobRow(NamedTuple):
+    """A stored job: its input JSON (with name and createTime), creation and cancel-request times.
+
+    A plain tuple (a listing builds one per row, and reads of a cached rendering never touch the body).
+    """
 
     seq: int
     name: str
     parent: str
     create_ns: int
     cancel_ns: int | None
-    stored: dict[str, Any] | str | bytes = field(repr=False)  # the body, or its JSON text until first read
+    stored: dict[str, Any] | str | bytes  # the body, or its JSON text as stored
 
-    @cached_property
+    @property
     def body(self) -> dict[str, Any]:
-        """The job's input JSON (parsed on first read: a listing served from the render cache never needs it)."""
+        """The job's input JSON (parsed on each read: renderings are cached, so a job's body is rarely read)."""
         if not isinstance(self.stored, dict):
             parsed: dict[str, Any] = orjson.loads(self.stored)
             return parsed
@@ -84,8 +91,7 @@ def _retryable(code: Code, what: str) -> StatusError:
     return StatusError(code, message, [detail("google.rpc.RetryInfo", retryDelay="1s")], headers={"Retry-After": "1"})
 
 
-def _job(row: tuple[Any, ...]) -> JobRow:
-    return JobRow(row[0], row[1], row[2], row[3], row[4], row[5])
+_job = JobRow._make
 
 
 def _operation(row: tuple[Any, ...]) -> OperationRow:
@@ -102,6 +108,8 @@ class Store:
         self._lock = threading.RLock()
         self._file = path if path and path != ":memory:" else None
         self._readers = threading.local()
+        self._no_wait = threading.local()  # .on: this thread's calls raise WouldWait rather than wait
+        self._commits = 0  # transactions ended here (in memory, the only writer)
         self._reader_list: list[sqlite3.Connection] = []
         self._reader_list_lock = threading.Lock()  # not self._lock: a writer waiting on SQLite holds that one
         if self._file:
@@ -115,8 +123,22 @@ class Store:
         """Per-database key that signs page tokens (kept in the file, so tokens survive a restart)."""
 
     @contextmanager
+    def without_waiting(self) -> Iterator[None]:
+        """Within: reads that would wait for a lock, and all writes, raise ``WouldWait`` (nothing is changed)."""
+        self._no_wait.on = True
+        try:
+            yield
+        finally:
+            self._no_wait.on = False
+
+    def _waiting_allowed(self) -> bool:
+        return not getattr(self._no_wait, "on", False)
+
+    @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """Hold the lock and a write transaction; commit on success, roll back on error."""
+        if not self._waiting_allowed():
+            raise WouldWait
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
@@ -125,39 +147,64 @@ class Store:
                     raise _retryable(Code.UNAVAILABLE, "another writer holds the lock") from None
                 raise
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            try:
-                self._db.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                if self._db.in_transaction:
+                try:
+                    yield self._db
+                except BaseException:
                     self._db.execute("ROLLBACK")
-                if _contended(exc):
-                    raise _retryable(Code.ABORTED, "the commit lost to another writer") from None
-                raise
+                    raise
+                try:
+                    self._db.execute("COMMIT")
+                except sqlite3.OperationalError as exc:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    if _contended(exc):
+                        raise _retryable(Code.ABORTED, "the commit lost to another writer") from None
+                    raise
+            finally:
+                self._commits += 1  # under the lock; after the transaction ended, so a version read before it differs
+
+    def version(self) -> object:
+        """Changes whenever the stored data may have: read it before reading rows, compare it before reusing them.
+
+        In memory this server is the only writer; a file may also be written by other processes, which
+        SQLite's ``data_version`` of this thread's read connection reports.
+        """
+        if self._file is None:
+            return self._commits
+        with self._reading() as db:
+            (changes,) = db.execute("PRAGMA data_version").fetchone()
+        return (id(db), changes)
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
         """A connection for reads: the shared one in memory; per thread for a file (WAL readers never wait)."""
+        waiting = self._waiting_allowed()
         try:
             if self._file is None:
-                with self._lock:
+                if not self._lock.acquire(blocking=waiting):
+                    raise WouldWait
+                try:
                     yield self._db
+                finally:
+                    self._lock.release()
             else:
-                yield self._reader()
+                yield self._reader(waiting)
         except sqlite3.OperationalError as exc:
             if _contended(exc):
+                if not waiting:
+                    raise WouldWait from None
                 raise _retryable(Code.UNAVAILABLE, "another writer holds the lock") from None
             raise
 
-    def _reader(self) -> sqlite3.Connection:
-        reader: sqlite3.Connection | None = getattr(self._readers, "db", None)
+    def _reader(self, waiting: bool) -> sqlite3.Connection:
+        """This thread's read connection; one that never waits for SQLite's locks when not ``waiting``."""
+        attr = "db" if waiting else "db_no_wait"
+        reader: sqlite3.Connection | None = getattr(self._readers, attr, None)
         if reader is None:
             assert self._file is not None
-            reader = sqlite3.connect(self._file, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT)
-            self._readers.db = reader
+            reader = sqlite3.connect(self._file, check_same_thread=False, isolation_level=None,
+                                     timeout=BUSY_TIMEOUT if waiting else 0.0)
+            setattr(self._readers, attr, reader)
             with self._reader_list_lock:
                 self._reader_list.append(reader)
         return reader
