@@ -30,7 +30,7 @@ import contenders
 from harness import GAPIC, GENAI, NOT_INSTALLED, Row, best, emit, installed, interleaved, median, rss_bytes
 from loopback import served
 
-ROUNDS = 2
+ROUNDS = 3  # the 1k sample is short (0.1–0.3 s): a third round steadies the ratio
 SMALL, LARGE, STREAM = 1_000, 10_000, 100_000
 STREAM_RUNS = 2
 PAGE = 1000
