@@ -480,7 +480,7 @@ class _Plan:
                 _field_codec(cls, f.name, fm, classes, lazy=True)[0] if deferred else None,
                 _items_codec(classes[f.name]) if deferred and fm.repeated and not is_map else None,
             ))
-            if deferred and not isinstance(cls.__dict__.get(f.name), _Deferred):
+            if deferred:  # a plan is built once per class (under _PLAN_LOCK)
                 setattr(cls, f.name, _Deferred(self.fields[-1]))
         self.by_key = {f.json: f for f in self.fields} | {f.name: f for f in self.fields}
         codec = _WKT_JSON.get(cls)
