@@ -48,3 +48,14 @@ def oracle_message_names() -> list[str]:
     pool = oracle_pool()
     return [name for f in PROTO_FILES for name in
             (d.full_name for d in pool.FindFileByName(f).message_types_by_name.values())]
+
+
+def same_json(a: object, b: object) -> bool:
+    """Equal as JSON values, types included: ``3`` and ``3.0`` are equal in Python, not in the bytes written."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)

@@ -6,7 +6,10 @@ casings on input, every base64 alphabet, at most one member per union (two is an
 the union), and unknown fields kept on the message and written back unchanged.
 
 Each message class gets a plan (one entry per field, with its decoder and encoder) built on
-first use; parsing bypasses the dataclass ``__init__`` and fills the instance dict directly.
+first use, and from it a reader and a writer compiled for that class (``_json_compiled``); parsing
+bypasses the dataclass ``__init__`` and fills the instance dict directly. A Struct parsed here from
+JSON text keeps its members as that JSON until first read (no Struct can be malformed): written
+back unread, it is written as its Values would be, every number a double.
 
 Responses are read lazily (``loads(..., lazy=True)``, what the client does): scalars, enums and
 timestamps are decoded at once, message-typed fields only on first read. A user who reads a job's
@@ -37,6 +40,7 @@ from vertex_tuning_protos._schema import SCHEMA
 from vertex_tuning_protos.google import protobuf as wkt
 from vertex_tuning_protos.message_pool import default_message_pool
 
+from vertex_tuning import _json_compiled as _compiled
 from vertex_tuning import _time
 from vertex_tuning._casing import json_name
 
@@ -90,6 +94,8 @@ class UnknownEnumValueError(JsonFormatError):
 
 # Set while reading a server's response: unknown enum names are kept, not fatal (see ``from_dict``).
 _KEEP_UNKNOWN_ENUMS: ContextVar[bool] = ContextVar("keep_unknown_enums", default=False)
+# Set while decoding what ``loads`` parsed: plain JSON nobody else holds (see ``_decode_struct``).
+_PARSED_HERE: ContextVar[bool] = ContextVar("parsed_here", default=False)
 
 
 # ---------------------------------------------------------------- scalar codecs
@@ -197,8 +203,13 @@ def _checked(fn: Callable[[Any], str]) -> Encoder:
     return encode
 
 
+def _enum_members(cls: type[betterproto2.Enum]) -> dict[str, Any]:
+    """The members of an enum by their proto name."""
+    return {name: cls(number) for name, number in cls.betterproto_renamed_proto_names_to_value().items()}
+
+
 def _enum_codec(cls: type[betterproto2.Enum]) -> tuple[Decoder, Encoder]:
-    by_name = {name: cls(number) for name, number in cls.betterproto_renamed_proto_names_to_value().items()}
+    by_name = _enum_members(cls)
     names = {int(member): name for name, member in by_name.items()}
     type_name = cls.__name__
 
@@ -260,6 +271,13 @@ def _decode_value(raw: Any) -> wkt.Value:
 def _decode_struct(raw: Any) -> wkt.Struct:
     if not isinstance(raw, dict):
         raise JsonFormatError(f"expected a JSON object, got {raw!r}")
+    if _PARSED_HERE.get():
+        # Parsed from JSON text by this codec: every member is plain JSON, so no Struct can be
+        # malformed; its Values (a Python object per JSON value) are built when first read.
+        _plan(wkt.Struct)  # installs the descriptor that reads them
+        obj = wkt.Struct.__new__(wkt.Struct)
+        obj.__dict__ = {"_unknown_fields": b"", DEFERRED_ATTR: {"fields": raw}}
+        return obj
     return _holder(wkt.Struct, "fields", {k: _decode_value(v) for k, v in raw.items()})
 
 
@@ -288,7 +306,48 @@ def _encode_value(value: wkt.Value) -> Any:
 
 
 def _encode_struct(value: wkt.Struct) -> dict[str, Any]:
+    values = value.__dict__
+    if "fields" not in values:
+        pending = values.get(DEFERRED_ATTR)
+        if pending and "fields" in pending:  # not read since it was parsed: written from its JSON
+            raw = pending["fields"]
+            try:
+                return _plain_struct(orjson.loads(raw) if type(raw) is bytes else raw)
+            except _NotPlain:
+                pass  # read as Values, which raise naming what is wrong
     return {k: _encode_value(v) for k, v in value.fields.items()}
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def _plain_struct(raw: Any) -> dict[str, Any]:
+    """A copy of a Struct's JSON as its Values would write it (numbers as doubles)."""
+    if type(raw) is not dict:
+        raise _NotPlain
+    return {k: _plain_value(v) if type(k) is str else _not_plain() for k, v in raw.items()}
+
+
+def _plain_value(raw: Any) -> Any:
+    kind = type(raw)
+    if kind is str or kind is bool or raw is None:
+        return raw
+    if kind is float:
+        if not math.isfinite(raw):
+            raise _NotPlain
+        return raw
+    if kind is int:
+        return float(raw)
+    if kind is dict:
+        return _plain_struct(raw)
+    if kind is list:
+        return [_plain_value(v) for v in raw]
+    raise _NotPlain
+
+
+def _not_plain() -> Any:
+    raise _NotPlain
 
 
 def _decode_any(raw: Any) -> wkt.Any:
@@ -443,15 +502,18 @@ class _Field:
 class _Plan:
     """How to read and write one message class."""
 
-    __slots__ = ("by_key", "cls", "decode", "decode_compact", "decode_lazy", "decode_response", "defaults",
-                 "factories", "fields", "from_value", "from_value_lazy", "to_value")
+    __slots__ = ("by_key", "cls", "decode", "decode_compact", "decode_generic", "decode_lazy", "decode_response",
+                 "defaults", "encode", "factories", "fields", "from_value", "from_value_lazy", "to_value")
 
     def __init__(self, cls: type[betterproto2.Message]) -> None:
         self.cls = cls
-        # A message from its JSON object: every field now; message-typed fields on first read; as a
-        # response (as lazily, but repeated message fields now, each item compact); compact (as
+        # A message from its JSON object: every field now (compiled below; until then, and for what
+        # the compiled reader leaves to it, the generic loop); message-typed fields on first read; as
+        # a response (as lazily, but repeated message fields now, each item compact); compact (as
         # lazily, keeping the JSON of what is not read yet as bytes). Partials: cheaper to call.
-        self.decode: Decoder = functools.partial(self._decode, _EAGER)
+        self.decode_generic: Decoder = functools.partial(self._decode, _EAGER)
+        self.decode: Decoder = self.decode_generic
+        self.encode: Encoder = _encode_message
         self.decode_lazy: Decoder = functools.partial(self._decode, _LAZY)
         self.decode_response: Decoder = functools.partial(self._decode, _RESPONSE)
         self.decode_compact: Decoder = functools.partial(self._decode, _COMPACT)
@@ -461,6 +523,7 @@ class _Plan:
         self.fields: list[_Field] = []
         self.defaults: dict[str, Any] = {"_unknown_fields": b""}
         self.factories: list[tuple[str, Callable[[], Any]]] = []
+        code: list[_compiled.FieldCode] = []
         # Generated classes are plain dataclasses, but betterproto2's bytes() (see ``pack``) asks
         # pydantic each time when it is installed: its first answer imports pydantic.dataclasses (~0.4 s).
         cls._is_pydantic = _not_pydantic  # type: ignore[method-assign]
@@ -474,19 +537,25 @@ class _Plan:
                 self.factories.append((f.name, factory))  # a fresh list or dict per message
             else:
                 self.defaults[f.name] = factory()
-            self.fields.append(_Field(
+            field = _Field(
                 f.name, json_names.get(f.name) or json_name(f.name), fm.group, decode, encode,
                 fm.proto_type == betterproto2.TYPE_MESSAGE and not fm.repeated,
                 _field_codec(cls, f.name, fm, classes, lazy=True)[0] if deferred else None,
                 _items_codec(classes[f.name]) if deferred and fm.repeated and not is_map else None,
-            ))
+            )
+            self.fields.append(field)
+            code.append(_field_code(field, fm, classes.get(f.name), factory, self.defaults.get(f.name)))
             if deferred:  # a plan is built once per class (under _PLAN_LOCK)
-                setattr(cls, f.name, _Deferred(self.fields[-1]))
+                setattr(cls, f.name, _Deferred(field))
         self.by_key = {f.json: f for f in self.fields} | {f.name: f for f in self.fields}
+        helpers = _compiled_helpers()
+        self.encode = _compiled.compile_encoder(cls, code, helpers)
+        if all(self.by_key[f.json] is f for f in self.fields):  # else a JSON name is another field's proto name
+            self.decode = _compiled.compile_decoder(cls, code, self.decode_generic, helpers)
         codec = _WKT_JSON.get(cls)
         self.from_value: Decoder = codec[0] if codec else self.decode
         self.from_value_lazy: Decoder = codec[0] if codec else self.decode_response
-        self.to_value: Encoder = codec[1] if codec else _encode_message
+        self.to_value: Encoder = codec[1] if codec else self.encode
 
     def _decode(self, mode: int, raw: Any) -> Any:
         if not isinstance(raw, dict):
@@ -629,6 +698,55 @@ def _is_message(fm: betterproto2.FieldMetadata) -> bool:
     return fm.proto_type == betterproto2.TYPE_MESSAGE and fm.unwrap is None
 
 
+_INT_BOUNDS = {
+    betterproto2.TYPE_INT32: _INT32, betterproto2.TYPE_SINT32: _INT32, betterproto2.TYPE_SFIXED32: _INT32,
+    betterproto2.TYPE_UINT32: _UINT32, betterproto2.TYPE_FIXED32: _UINT32,
+    betterproto2.TYPE_INT64: _INT64, betterproto2.TYPE_SINT64: _INT64, betterproto2.TYPE_SFIXED64: _INT64,
+    betterproto2.TYPE_UINT64: _UINT64, betterproto2.TYPE_FIXED64: _UINT64,
+}
+_INLINE = {betterproto2.TYPE_STRING: _compiled.STRING, betterproto2.TYPE_BOOL: _compiled.BOOL,
+           betterproto2.TYPE_DOUBLE: _compiled.DOUBLE}
+
+
+def _field_code(f: _Field, fm: betterproto2.FieldMetadata, sub: type | None, factory: Callable[[], Any],
+                default: Any) -> _compiled.FieldCode:
+    """How the compiled reader and writer treat field ``f``."""
+    is_map = fm.proto_type == betterproto2.TYPE_MAP
+    value_meta = fm.map_meta[1] if is_map and fm.map_meta else fm
+    kind, target, bounds, names = _compiled.OTHER, None, None, None
+    if _is_message(fm) and sub not in _WKT_JSON:
+        kind, target = (_compiled.MESSAGES if fm.repeated else _compiled.MESSAGE), _plan(sub)  # type: ignore[arg-type]
+    elif is_map or fm.repeated or fm.unwrap is not None:
+        pass
+    elif fm.proto_type == betterproto2.TYPE_ENUM:
+        kind, names = _compiled.ENUM, _enum_members(sub)  # type: ignore[arg-type]
+    elif fm.proto_type in _INT_BOUNDS:
+        kind, bounds = _compiled.INT, _INT_BOUNDS[fm.proto_type]
+    else:
+        kind = _INLINE.get(fm.proto_type, _compiled.OTHER)
+    fresh = None
+    if fm.repeated or is_map:
+        fresh = {list: "[]", dict: "{}"}.get(factory)  # type: ignore[call-overload]
+        assert fresh is not None, f"{f.name}: a repeated or map field's default is a list or dict"
+    return _compiled.FieldCode(
+        f.name, f.json, f.group, kind, f.decode, f.encode, f.presence, default, fresh,
+        value_meta.proto_type == betterproto2.TYPE_ENUM, target, bounds, names,
+    )
+
+
+def _read_pending(msg: betterproto2.Message) -> None:
+    for name in list(msg.__dict__[DEFERRED_ATTR]):  # checked before written: never passed through unread
+        getattr(msg, name)
+
+
+@functools.cache
+def _compiled_helpers() -> dict[str, Any]:
+    """The names the compiled readers and writers use."""
+    return {"_Error": JsonFormatError, "_UnknownEnum": UnknownEnumValueError, "_encode_message": _encode_message,
+            "_DEFERRED": DEFERRED_ATTR, "_UNKNOWN": UNKNOWN_ATTR, "_read_pending": _read_pending,
+            "_copysign": math.copysign}
+
+
 _PLANS: dict[type, _Plan] = {}  # complete plans only: read without a lock from any thread
 _BUILDING: dict[type, _Plan] = {}  # plans being built by the thread holding _PLAN_LOCK
 _PLAN_LOCK = threading.RLock()
@@ -737,37 +855,8 @@ def _map_codec(key_decode: Decoder, value_decode: Decoder, value_encode: Encoder
 
 # ---------------------------------------------------------------- messages
 def _encode_message(msg: betterproto2.Message) -> dict[str, Any]:
-    plan = _plan(type(msg))
-    values = msg.__dict__
-    if DEFERRED_ATTR in values:
-        for name in list(values[DEFERRED_ATTR]):  # checked before written: never passed through unread
-            getattr(msg, name)
-    out: dict[str, Any] = {}
-    set_groups: dict[str, str] | None = None
-    for f in plan.fields:
-        v = values[f.name]
-        if f.group is not None:
-            if v is None:
-                continue
-            if set_groups is None:
-                set_groups = {}
-            other = set_groups.setdefault(f.group, f.json)
-            if other != f.json:
-                raise JsonFormatError(f"union '{f.group}' takes at most one member; both '{other}' and '{f.json}' are set")
-        elif f.presence:
-            if v is None:
-                continue
-        elif not v and not (type(v) is float and math.copysign(1.0, v) < 0):
-            continue  # proto3 omits defaults; -0.0 is not the default (json_format writes it)
-        try:
-            out[f.json] = v if f.encode is None else f.encode(v)
-        except JsonFormatError as exc:
-            raise exc.within(f.json) from None
-    unknown = values.get(UNKNOWN_ATTR)
-    if unknown:
-        for k, v in unknown.items():
-            out.setdefault(k, v)
-    return out
+    """The JSON object of any message of this schema (through its class's compiled writer)."""
+    return _plan(type(msg)).encode(msg)  # type: ignore[no-any-return]
 
 
 # ---------------------------------------------------------------- public API
@@ -827,7 +916,11 @@ def _loads(cls: type[M], data: bytes | str, keep_unknown_enums: bool, lazy: bool
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise JsonFormatError(f"not valid JSON: {exc}") from None
-    return from_dict(cls, value, keep_unknown_enums=keep_unknown_enums, lazy=lazy)
+    token = _PARSED_HERE.set(True)
+    try:
+        return from_dict(cls, value, keep_unknown_enums=keep_unknown_enums, lazy=lazy)
+    finally:
+        _PARSED_HERE.reset(token)
 
 
 def unknown_fields(message: betterproto2.Message) -> dict[str, Any]:

@@ -94,7 +94,9 @@ class Duration(_dt.timedelta):
     def from_nanos(cls, total: int) -> Duration:
         """A duration of ``total`` nanoseconds."""
         micros, nanos = divmod(total, 1000)
-        return cls(microseconds=micros, nanoseconds=nanos)
+        self = _dt.timedelta.__new__(cls, 0, 0, micros)  # not through __new__'s keywords: read by the thousand
+        self._nanoseconds = nanos
+        return self
 
     def total_nanos(self) -> int:
         """The whole duration in nanoseconds."""

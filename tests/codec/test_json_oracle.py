@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import orjson
 import pytest
 from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message as PbMessage
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from oracle import oracle_class, oracle_message_names, oracle_pool
+from oracle import oracle_class, oracle_message_names, oracle_pool, same_json
 from vertex_tuning_protos.message_pool import default_message_pool
 
 from vertex_tuning import _json
@@ -116,6 +117,16 @@ def _scalar(field: FieldDescriptor) -> st.SearchStrategy[Any]:
     raise AssertionError(f"no strategy for {field.full_name}")
 
 
+def _whole_numbers_as_integers(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _whole_numbers_as_integers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers_as_integers(v) for v in value]
+    if type(value) is float and value.is_integer() and abs(value) < 2**63 and math.copysign(1.0, value) > 0:
+        return int(value)
+    return value
+
+
 def _pb_class(descriptor: Descriptor) -> type[PbMessage]:
     return oracle_class(descriptor.full_name)
 
@@ -153,6 +164,11 @@ def test_our_json_and_json_format_agree_on_every_message_type(full_name: str) ->
         again = _json.from_dict(cls, json_format.MessageToDict(back, descriptor_pool=POOL))
         assert again == ours or _json.to_dict(again) == _json.to_dict(ours)
         assert _json.to_dict(_json.loads(cls, _json.dumps(ours))) == _json.to_dict(ours)
+        # Through JSON text as other writers write it (whole numbers as integers), read as `loads` reads
+        # it (Structs kept as JSON until read): written back, the same JSON, every number's type included.
+        as_text = orjson.dumps(_whole_numbers_as_integers(theirs))
+        assert same_json(_json.to_dict(_json.loads(cls, as_text)), _json.to_dict(ours))
+        assert same_json(orjson.loads(_json.dumps(_json.loads(cls, as_text))), _json.to_dict(ours))
         # Inputs proto3 JSON also allows: proto field names and enum numbers.
         variant = json_format.MessageToDict(pb, preserving_proto_field_name=True, use_integers_for_enums=True,
                                            descriptor_pool=POOL)

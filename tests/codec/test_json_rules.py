@@ -12,6 +12,7 @@ import pytest
 
 from vertex_tuning import (
     AdapterSize,
+    Content,
     JobState,
     JsonFormatError,
     Part,
@@ -24,6 +25,7 @@ from vertex_tuning import (
     to_dict,
 )
 from vertex_tuning._json import unknown_fields
+from vertex_tuning.types import OperationProto
 
 
 def test_timestamp_keeps_every_nanosecond_through_a_round_trip() -> None:
@@ -173,3 +175,45 @@ def test_unknown_enum_name_is_kept_only_when_reading_a_servers_response() -> Non
     job = loads(TuningJob, b'{"state": "JOB_STATE_NEW"}', keep_unknown_enums=True)
     assert job.state == JobState.UNSPECIFIED
     assert to_dict(job) == {"state": "JOB_STATE_NEW"}
+
+
+@pytest.mark.parametrize(
+    ("json_value", "field", "rule"),
+    [
+        ({"error": {"code": 2**31}}, "TuningJob.error.code", "integer 2147483648 out of range"),
+        ({"error": {"code": -(2**31) - 1}}, "TuningJob.error.code", "out of range"),
+        ({"tuningDataStats": {"supervisedTuningDataStats": {"tuningStepCount": 2**63}}},
+         "TuningJob.tuningDataStats.supervisedTuningDataStats.tuningStepCount", "out of range"),
+        ({"error": {"code": True}}, "TuningJob.error.code", "expected an integer"),
+        ({"description": 5}, "TuningJob.description", "expected a string"),
+        ({"supervisedTuningSpec": {"hyperParameters": {"learningRateMultiplier": "fast"}}},
+         "TuningJob.supervisedTuningSpec.hyperParameters.learningRateMultiplier", "expected a number"),
+        ({"state": 1.5}, "TuningJob.state", "expected a JobState name"),
+    ],
+)
+def test_a_json_number_or_type_a_field_cannot_hold_is_an_error_naming_it(
+    json_value: dict[str, Any], field: str, rule: str
+) -> None:
+    with pytest.raises(JsonFormatError, match=rule) as err:
+        from_dict(TuningJob, json_value)
+    assert err.value.field == field
+
+
+def test_a_bool_field_takes_only_true_or_false() -> None:
+    assert from_dict(OperationProto, {"done": True}).done is True
+    for wrong in ("true", 1, 0.0):
+        with pytest.raises(JsonFormatError, match="expected true or false") as err:
+            from_dict(OperationProto, {"name": "operations/1", "done": wrong})
+        assert err.value.field == "Operation.done"
+
+
+def test_an_error_in_a_repeated_message_names_the_item() -> None:
+    with pytest.raises(JsonFormatError, match="expected a string") as err:
+        from_dict(Content, {"parts": [{"text": "a"}, {"text": 5}]})
+    assert err.value.field == "Content.parts.[1].text"
+    with pytest.raises(JsonFormatError, match="null is not allowed in a repeated field") as err:
+        from_dict(Content, {"role": "user", "parts": [{"text": "a"}, None]})
+    assert err.value.field == "Content.parts.[1]"
+    with pytest.raises(JsonFormatError, match="expected a JSON array") as err:
+        from_dict(Content, {"parts": {"text": "a"}})
+    assert err.value.field == "Content.parts"
