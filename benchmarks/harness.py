@@ -71,12 +71,22 @@ def cpu_per_call(fn: Callable[[], Any], number: int) -> Callable[[], float]:
     return sample
 
 
-def interleaved(cases: dict[str, Callable[[], float]], rounds: int) -> dict[str, list[float]]:
-    """Call each case once per round, in turn, ``rounds`` times; each call returns one sample."""
+def interleaved(
+    cases: dict[str, Callable[[], float]], rounds: int, *, often: Sequence[str] = (), times: int = 1
+) -> dict[str, list[float]]:
+    """Call each case once per round, in turn, ``rounds`` times; each call returns one sample.
+
+    The cases named in ``often`` (quick ones compared with each other) take turns ``times`` times
+    per round, A B A B …, so their ratio rests on more samples than the slow contenders' rounds give.
+    """
     samples: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(rounds):
+        for _ in range(times):
+            for name in often:
+                samples[name].append(cases[name]())
         for name, case in cases.items():
-            samples[name].append(case())
+            if name not in often:
+                samples[name].append(case())
     return samples
 
 

@@ -167,7 +167,10 @@ def parse_timestamp(text: str) -> Timestamp:
     nanos = int(frac)
     try:
         if not m.group(9):  # UTC ("Z"), as servers write it: every valid date is in range, no epoch round trip
-            return Timestamp(year, month, day, hour, minute, second, nanos // 1000, tzinfo=UTC, nanosecond=nanos % 1000)
+            # Not through Timestamp.__new__'s keywords: a response holds several, a listing thousands.
+            ts = _dt.datetime.__new__(Timestamp, year, month, day, hour, minute, second, nanos // 1000, UTC)
+            ts._nanosecond = nanos % 1000
+            return ts
         base = _dt.datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError as exc:
         raise ValueError(f"not a valid date or time: {text!r} ({exc})") from None
