@@ -309,45 +309,25 @@ def _encode_struct(value: wkt.Struct) -> dict[str, Any]:
     values = value.__dict__
     if "fields" not in values:
         pending = values.get(DEFERRED_ATTR)
-        if pending and "fields" in pending:  # not read since it was parsed: written from its JSON
-            raw = pending["fields"]
-            try:
-                return _plain_struct(orjson.loads(raw) if type(raw) is bytes else raw)
-            except _NotPlain:
-                pass  # read as Values, which raise naming what is wrong
+        if pending and "fields" in pending:  # not read since ``_decode_struct`` kept its JSON: written from it
+            return _plain_struct(pending["fields"])
     return {k: _encode_value(v) for k, v in value.fields.items()}
 
 
-class _NotPlain(Exception):
-    pass
-
-
-def _plain_struct(raw: Any) -> dict[str, Any]:
-    """A copy of a Struct's JSON as its Values would write it (numbers as doubles)."""
-    if type(raw) is not dict:
-        raise _NotPlain
-    return {k: _plain_value(v) if type(k) is str else _not_plain() for k, v in raw.items()}
+def _plain_struct(raw: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a Struct's JSON as parsed by orjson, written as its Values would be (numbers as doubles)."""
+    return {k: _plain_value(v) for k, v in raw.items()}
 
 
 def _plain_value(raw: Any) -> Any:
     kind = type(raw)
-    if kind is str or kind is bool or raw is None:
-        return raw
-    if kind is float:
-        if not math.isfinite(raw):
-            raise _NotPlain
-        return raw
-    if kind is int:
+    if kind is int:  # orjson's ints are 64-bit; its floats are finite
         return float(raw)
     if kind is dict:
         return _plain_struct(raw)
     if kind is list:
         return [_plain_value(v) for v in raw]
-    raise _NotPlain
-
-
-def _not_plain() -> Any:
-    raise _NotPlain
+    return raw
 
 
 def _decode_any(raw: Any) -> wkt.Any:
