@@ -467,18 +467,6 @@ _MAP_KEYS: dict[str, Decoder] = {
 
 
 # ---------------------------------------------------------------- per-class plans
-@dataclasses.dataclass(slots=True)
-class _Field:
-    name: str
-    json: str
-    group: str | None
-    decode: Decoder
-    encode: Encoder | None  # None: the value is already JSON
-    presence: bool  # message fields: written whenever set, even if empty
-    decode_lazy: Decoder | None  # message-typed fields: decoded on first read when reading lazily
-    decode_items: Decoder | None  # repeated message fields of a response: each item _COMPACT
-
-
 class _Plan:
     """How to read and write one message class."""
 
@@ -500,10 +488,9 @@ class _Plan:
         _BUILDING[cls] = self  # found by a recursive message; published in _PLANS once complete
         classes: dict[str, type] = cls._betterproto.cls_by_field  # type: ignore[arg-type]
         json_names = _schema_json_names(cls)
-        self.fields: list[_Field] = []
+        self.fields: list[_compiled.Field] = []
         self.defaults: dict[str, Any] = {"_unknown_fields": b""}
         self.factories: list[tuple[str, Callable[[], Any]]] = []
-        code: list[_compiled.FieldCode] = []
         # Generated classes are plain dataclasses, but betterproto2's bytes() (see ``pack``) asks
         # pydantic each time when it is installed: its first answer imports pydantic.dataclasses (~0.4 s).
         cls._is_pydantic = _not_pydantic  # type: ignore[method-assign]
@@ -517,21 +504,21 @@ class _Plan:
                 self.factories.append((f.name, factory))  # a fresh list or dict per message
             else:
                 self.defaults[f.name] = factory()
-            field = _Field(
+            field = _compiled.Field(
                 f.name, json_names.get(f.name) or json_name(f.name), fm.group, decode, encode,
                 fm.proto_type == betterproto2.TYPE_MESSAGE and not fm.repeated,
                 _field_codec(cls, f.name, fm, classes, lazy=True)[0] if deferred else None,
                 _items_codec(classes[f.name]) if deferred and fm.repeated and not is_map else None,
+                *_inline_facts(f.name, fm, classes.get(f.name), factory, self.defaults.get(f.name)),
             )
             self.fields.append(field)
-            code.append(_field_code(field, fm, classes.get(f.name), factory, self.defaults.get(f.name)))
             if deferred:  # a plan is built once per class (under _PLAN_LOCK)
                 setattr(cls, f.name, _Deferred(field))
         self.by_key = {f.json: f for f in self.fields} | {f.name: f for f in self.fields}
         helpers = _compiled_helpers()
-        self.encode = _compiled.compile_encoder(cls, code, helpers)
+        self.encode = _compiled.compile_encoder(cls, self.fields, helpers)
         if all(self.by_key[f.json] is f for f in self.fields):  # else a JSON name is another field's proto name
-            self.decode = _compiled.compile_decoder(cls, code, self.decode_generic, helpers)
+            self.decode = _compiled.compile_decoder(cls, self.fields, self.decode_generic, helpers)
         codec = _WKT_JSON.get(cls)
         self.from_value: Decoder = codec[0] if codec else self.decode
         self.from_value_lazy: Decoder = codec[0] if codec else self.decode_response
@@ -602,7 +589,7 @@ class _Deferred:
 
     __slots__ = ("field",)
 
-    def __init__(self, field: _Field) -> None:
+    def __init__(self, field: _compiled.Field) -> None:
         self.field = field
 
     def __get__(self, obj: betterproto2.Message | None, owner: type | None = None) -> Any:
@@ -631,7 +618,7 @@ def _decode_pending(decode: Decoder, raw: Any) -> Any:
         _KEEP_UNKNOWN_ENUMS.reset(token)
 
 
-def _materialize(obj: betterproto2.Message, f: _Field) -> Any:
+def _materialize(obj: betterproto2.Message, f: _compiled.Field) -> Any:
     values = obj.__dict__
     name = f.name
     pending = values.get(DEFERRED_ATTR)
@@ -688,9 +675,9 @@ _INLINE = {betterproto2.TYPE_STRING: _compiled.STRING, betterproto2.TYPE_BOOL: _
            betterproto2.TYPE_DOUBLE: _compiled.DOUBLE}
 
 
-def _field_code(f: _Field, fm: betterproto2.FieldMetadata, sub: type | None, factory: Callable[[], Any],
-                default: Any) -> _compiled.FieldCode:
-    """How the compiled reader and writer treat field ``f``."""
+def _inline_facts(name: str, fm: betterproto2.FieldMetadata, sub: type | None, factory: Callable[[], Any],
+                  default: Any) -> tuple[Any, ...]:
+    """What the compiled functions need beyond the generic loop: kind, default, fresh, enumish, target, bounds, names."""
     is_map = fm.proto_type == betterproto2.TYPE_MAP
     value_meta = fm.map_meta[1] if is_map and fm.map_meta else fm
     kind, target, bounds, names = _compiled.OTHER, None, None, None
@@ -707,11 +694,8 @@ def _field_code(f: _Field, fm: betterproto2.FieldMetadata, sub: type | None, fac
     fresh = None
     if fm.repeated or is_map:
         fresh = {list: "[]", dict: "{}"}.get(factory)  # type: ignore[call-overload]
-        assert fresh is not None, f"{f.name}: a repeated or map field's default is a list or dict"
-    return _compiled.FieldCode(
-        f.name, f.json, f.group, kind, f.decode, f.encode, f.presence, default, fresh,
-        value_meta.proto_type == betterproto2.TYPE_ENUM, target, bounds, names,
-    )
+        assert fresh is not None, f"{name}: a repeated or map field's default is a list or dict"
+    return kind, default, fresh, value_meta.proto_type == betterproto2.TYPE_ENUM, target, bounds, names
 
 
 def _read_pending(msg: betterproto2.Message) -> None:

@@ -20,25 +20,27 @@ STRING, BOOL, DOUBLE, INT, ENUM, MESSAGE, MESSAGES, OTHER = range(8)
 
 
 @dataclass(frozen=True, slots=True)
-class FieldCode:
-    """What the compiled functions need to know of one field."""
+class Field:
+    """One field of a message class: how the codec (generic loop and compiled functions) reads and writes it."""
 
     name: str  # the attribute
     json: str  # the JSON key written, and the only key read on the fast path
     group: str | None  # union
-    kind: int  # one of the constants above
     decode: Callable[[Any], Any]  # the field's full decoder (raises JsonFormatError naming the rule)
     encode: Callable[[Any], Any] | None  # None: the value is JSON already
     presence: bool  # a singular message: written whenever set
+    decode_lazy: Callable[[Any], Any] | None  # message-typed fields: decoded on first read when reading lazily
+    decode_items: Callable[[Any], Any] | None  # repeated message fields of a response: each item compact
+    kind: int  # how its value is checked inline: one of the constants above
     default: Any  # the value of an absent singular field
     fresh: str | None  # "[]" or "{}": a repeated or map field gets a new one per message
     enumish: bool  # may raise UnknownEnumValueError itself (enum, repeated enum, enum-valued map)
-    target: Any = None  # MESSAGE, MESSAGES: the plan (or WKT codec pair) of the message type
+    target: Any = None  # MESSAGE, MESSAGES: the plan of the message type
     bounds: tuple[int, int] | None = None  # INT: its range
     names: dict[str, Any] | None = None  # ENUM: member by name
 
 
-def compile_decoder(cls: type, fields: list[FieldCode], generic: Callable[[Any], Any],
+def compile_decoder(cls: type, fields: list[Field], generic: Callable[[Any], Any],
                     helpers: dict[str, Any]) -> Callable[[Any], Any]:
     """A function reading ``cls`` from a JSON object; it calls ``generic`` for what is not its fast path."""
     ns: dict[str, Any] = {**helpers, "_CLS": cls, "_NEW": cls.__new__, "_generic": generic}
@@ -75,7 +77,7 @@ def compile_decoder(cls: type, fields: list[FieldCode], generic: Callable[[Any],
     return _define(cls, "decode", lines, ns)
 
 
-def _decode_lines(i: int, f: FieldCode, ns: dict[str, Any]) -> list[str]:
+def _decode_lines(i: int, f: Field, ns: dict[str, Any]) -> list[str]:
     r, v, d = f"r{i}", f"v{i}", f"_D{i}"
     if f.kind == STRING:
         return [f"{v} = {r} if type({r}) is str else {d}({r})"]
@@ -101,7 +103,7 @@ def _decode_lines(i: int, f: FieldCode, ns: dict[str, Any]) -> list[str]:
     return [f"{v} = {d}({r})"]
 
 
-def compile_encoder(cls: type, fields: list[FieldCode], helpers: dict[str, Any]) -> Callable[[Any], Any]:
+def compile_encoder(cls: type, fields: list[Field], helpers: dict[str, Any]) -> Callable[[Any], Any]:
     """A function writing a ``cls`` as its JSON object (any other message: through ``_encode_message``)."""
     ns: dict[str, Any] = {**helpers, "_CLS": cls}
     lines = [
@@ -141,7 +143,7 @@ def compile_encoder(cls: type, fields: list[FieldCode], helpers: dict[str, Any])
     return _define(cls, "encode", lines, ns)
 
 
-def _encode_lines(i: int, f: FieldCode, ns: dict[str, Any]) -> list[str]:
+def _encode_lines(i: int, f: Field, ns: dict[str, Any]) -> list[str]:
     key = repr(f.json)
     if f.encode is None:
         return [f"out[{key}] = v"]
