@@ -580,6 +580,7 @@ class IRBuilder:
                     root = self._rest_by_shape(_template_shape(m[part]))
                     self._hint_places(m[part], _short(root) if root else None)
         methods = [self._method(m) for m in self.py["methods"] if "returns" in m]
+        self._place_new_union_members()
         self._record_one_source_fields()
         self._infer_output_only(methods)
         return {
@@ -775,7 +776,7 @@ class IRBuilder:
         """A name for a message the pages do not name, from where it sits; the reason says which rule chose it."""
         taken = set(self.messages) | {f"{PACKAGE}.{s}" for s in self.rest["messages"]} | set(self.py_shapes)
         taken |= {f"{PACKAGE}.{s}" for s in self.rest["enums"]}
-        named = node.get("schema_names", [])
+        named = sorted({name: line for name, line in reversed(node.get("schema_names", []))}.items())
         if len(named) == 1:
             short = _schema_short(named[0][0])
             if f"{PACKAGE}.{short}" not in taken:
@@ -868,7 +869,10 @@ class IRBuilder:
                 behaviors, desc = split_behaviors(comment)
                 entry = self._field(full, f["key"], behaviors, desc, {"python": f["line"]})
                 if guess is not None:
-                    ptype.update(_refine_string(f["key"], desc, ptype) if ptype["type"] == "string" else {})
+                    refined = _refine_string(f["key"], desc, ptype) if ptype["type"] == "string" else {}
+                    if refined:
+                        ptype.update(refined)
+                        guess += f"; taken as {_type_word(ptype)}, as the key names a count, position or size"
                     entry["inferred"] = {"type": f"{_type_word(ptype)}: {guess}"}
                     self._infer(full, f["key"], "type", _type_word(ptype), guess, f["line"])
                 entry.update(deprecated=False, oneof=None, **ptype)
@@ -887,6 +891,41 @@ class IRBuilder:
                 self.discrepancies.append({
                     "kind": "pattern_spelling", "message": full, "field": f["key"], "sources": existing["sources"],
                     "detail": f"REST {rest_format!r} vs Python {py_format!r}; the proto uses snake_case variables"})
+
+    def _place_new_union_members(self) -> None:
+        """Fields only the Python page lists, in a message with unions: which union, if any (inferred).
+
+        The Python page shows no unions. A new field joins a union when its key ends with the same word
+        as every member the REST page lists for exactly that union (preTunedModel beside baseModel in
+        source_model, preferenceOptimizationSpec beside supervisedTuningSpec in tuning_spec); otherwise
+        its union is unknown, and the report says so.
+        """
+        def last_word(key: str) -> str:
+            return re.split(r"(?=[A-Z])", key)[-1].lower()
+
+        for full, msg in self.messages.items():
+            members: dict[str, list[str]] = {}
+            for f in msg["fields"]:
+                if f.get("oneof") and "rest" in f["sources"]:
+                    members.setdefault(f["oneof"], []).append(f["json_name"])
+            if not members:
+                continue
+            for f in msg["fields"]:
+                if "rest" in f["sources"] or f.get("oneof"):
+                    continue
+                word = last_word(f["json_name"])
+                fits = [o for o, names in members.items() if all(last_word(n) == word for n in names)]
+                unions = ", ".join(sorted(members))
+                if len(fits) == 1:
+                    f["oneof"] = fits[0]
+                    why = (f"neither document puts it in a union; every member of {fits[0]} "
+                           f"({', '.join(members[fits[0]])}) ends in '{word}' as it does")
+                    guess = fits[0]
+                else:
+                    why = f"union unknown: neither document says whether it belongs to {unions}; left outside them"
+                    guess = "none"
+                f.setdefault("inferred", {})["oneof"] = why
+                self._infer(full, f["json_name"], "union", guess, why, f["sources"].get("python", 0))
 
     def _record_one_source_fields(self) -> None:
         for full, msg in self.messages.items():
@@ -1081,8 +1120,16 @@ def _type_word(ftype: dict[str, Any]) -> str:
     return f"repeated {base}" if ftype.get("repeated") else base
 
 
+# Field keys that name a count, a position or a size: Google's APIs type these int64, which the Python
+# page writes as "A String" (JSON carries int64 as a string).
+_INT64_KEY = re.compile(r"(?:^|[a-z])(?:Count|Step|Epoch|Index|Indices)$|^(?:count|step|epoch)$|"
+                        r"^(?:max|min)(?:Items|Length|Properties)$")
+
+
 def _refine_string(key: str, desc: str, ftype: dict[str, Any]) -> dict[str, Any]:
-    """A better guess than string for an "A String" field, from its key and description (still inferred)."""
+    """A better guess than string for an "A String" field, from its key (still inferred and reported)."""
+    if _INT64_KEY.search(key):
+        return {"type": "int64"}
     return {}
 
 
