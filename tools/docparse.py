@@ -55,7 +55,31 @@ class DocError(Exception):
 
     def __init__(self, path: str, line: int, expected: str, found: object = None, *, says: str = "") -> None:
         self.path, self.line = path, line
-        super().__init__(f"{path}:{line}: {says}" if says else f"{path}:{line}: expected {expected}; found {found!r}")
+        super().__init__(f"{path}:{line}: {says}" if says else f"{path}:{line}: expected {expected}; found "
+                         f"{_quote(found)}")
+
+
+QUOTE_LIMIT = 200
+
+
+def _quote(found: object) -> str:
+    """``repr`` of what was found, cut to about QUOTE_LIMIT characters (a page may hold a 1 MB line)."""
+    text = repr(found)
+    if len(text) <= QUOTE_LIMIT:
+        return text
+    return f"{text[:QUOTE_LIMIT]}… ({len(str(found))} characters in all)"
+
+
+def read_document(path: Path) -> str:
+    """A document's text; a byte that is not UTF-8 is a DocError at its line and column."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise DocError(path.name, line, "", says=f"byte 0x{data[exc.start]:02x} at column {column} is not "
+                       "UTF-8; the documents must be UTF-8 text") from None
 
 
 # ---------------------------------------------------------------- type phrases
@@ -129,7 +153,7 @@ class _RestReader:
 
     def __init__(self, path: Path) -> None:
         self.name = path.name
-        self.lines = path.read_text(encoding="utf-8").splitlines()
+        self.lines = read_document(path).splitlines()
         self.collection: str | None = None
         self.messages: dict[str, dict[str, Any]] = {}
         self.enums: dict[str, dict[str, Any]] = {}
@@ -440,7 +464,7 @@ def read_python_page(path: Path) -> dict[str, Any]:
     without parameters (``list_next()``) may carry an indented docstring of its own.
     """
     name = path.name
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = read_document(path).splitlines()
     try:
         start = lines.index("Method Details")
     except ValueError:
@@ -523,6 +547,16 @@ def documented_format(text: str) -> str | None:
     return m.group(1).rstrip("/.") if m else None
 
 
+def _balanced_braces(template: str) -> bool:
+    """True when every '{' of a path template closes before the next opens, and nothing else is a brace."""
+    depth = 0
+    for ch in template:
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth not in (0, 1):
+            return False
+    return depth == 0
+
+
 def resource_pattern(text: str) -> str | None:
     """The documented resource pattern in proto form (snake_case variables)."""
     raw = documented_format(text)
@@ -580,6 +614,13 @@ class IRBuilder:
                     root = self._rest_by_shape(_template_shape(m[part]))
                     self._hint_places(m[part], _short(root) if root else None)
         methods = [self._method(m) for m in self.py["methods"] if "returns" in m]
+        python_names = {m["name"] for m in self.py["methods"]}
+        for m in self.rest["methods"]:
+            if m["name"] not in python_names:
+                self.discrepancies.append({
+                    "kind": "method_only_in_rest", "message": "", "field": m["name"], "sources": {"rest": m["line"]},
+                    "detail": f"the REST page lists method {m['name']} ({m['summary']}); the Python page does not, "
+                              "so it has no request or response to read and is not generated"})
         self._place_new_union_members()
         self._record_one_source_fields()
         self._infer_output_only(methods)
@@ -647,6 +688,12 @@ class IRBuilder:
             "sources": dict(sources),
             "constraints": constraints_from_text(desc),
         }
+        raw = documented_format(desc)
+        if raw is not None and not _balanced_braces(raw):
+            kind, line = next(iter(sources.items()))
+            raise DocError(self.rest_name if kind == "rest" else self.py_name, line, "", says=(
+                f"the path template of {_short(owner)}.{json_name} has unbalanced braces: {raw[:QUOTE_LIMIT]!r}; "
+                "every '{' must close with '}' before the next one opens"))
         pattern = resource_pattern(desc)
         if pattern:
             entry["resource_pattern"] = pattern
@@ -1169,7 +1216,7 @@ def _compatible(rest: dict[str, Any], py: dict[str, Any]) -> bool:
 def build_ir(sources: Path, type_names: dict[str, str]) -> dict[str, Any]:
     """Read both documents under ``sources`` and return the merged IR."""
     rest = sorted(sources.glob("*.txt"))
-    by_kind = {("rest" if p.read_text(encoding="utf-8").startswith("REST Resource:") else "python"): p for p in rest}
+    by_kind = {("rest" if read_document(p).startswith("REST Resource:") else "python"): p for p in rest}
     if set(by_kind) != {"rest", "python"}:
         raise DocError(str(sources), 0, "one REST reference page and one Python client page", [p.name for p in rest])
     builder = IRBuilder(by_kind["rest"], by_kind["python"], {_norm(k): v for k, v in type_names.items()})
