@@ -827,8 +827,8 @@ class IRBuilder:
         if len(named) == 1:
             short = _schema_short(named[0][0])
             if f"{PACKAGE}.{short}" not in taken:
-                return (f"{PACKAGE}.{short}", f"'# Object with schema name: {named[0][0]}' at line {named[0][1]} "
-                        f"refers back to this template, the nearest one enclosing it")
+                return (f"{PACKAGE}.{short}", (f"'# Object with schema name: {named[0][0]}' at line {named[0][1]} "
+                        f"refers back to this template, the nearest one enclosing it"))
         owner = _short(parent) if parent else ""
         singular = pascal(_singular(key)) if repeated else pascal(key)
         candidates = ([owner + singular] if repeated and owner else []) + [singular, owner + pascal(key)]

@@ -172,8 +172,8 @@ def plan(sources: Path, old_ir: dict[str, Any] | None, lock_data: dict[str, Any]
 
 def strict_check(ir: dict[str, Any]) -> None:
     """--strict: a DocError at the first inferred fact, listing every fact the documents do not state."""
-    facts = [(i["sources"], f"{i['message'].rsplit('.', 1)[-1]}{'.' + i['field'] if i['field'] else ''}: "
-              f"{i['fact']} {i['guess']} ({i['why']})") for i in ir.get("inferred", [])]
+    facts = [(i["sources"], (f"{i['message'].rsplit('.', 1)[-1]}{'.' + i['field'] if i['field'] else ''}: "
+              f"{i['fact']} {i['guess']} ({i['why']})")) for i in ir.get("inferred", [])]
     for full, msg in ir["messages"].items():
         for f in msg["fields"]:
             for behavior, why in f.get("inferred_behaviors", {}).items():

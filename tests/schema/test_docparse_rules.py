@@ -136,12 +136,12 @@ def test_same_key_with_another_shape_is_another_message_with_a_reported_name(tmp
 
 def test_same_description_different_shape_is_not_merged(tmp_path: Path) -> None:
     # One of the three distributions' buckets counts in integers (as v1beta1's DatasetDistribution does).
-    src = sources(tmp_path, [(PYTHON, r'("userOutputTokenDistribution": \{ # Dataset distribution for Supervised '
-                                      r'Tuning\.)', r'"otherDistribution": { # Dataset distribution for Supervised '
+    src = sources(tmp_path, [(PYTHON, (r'("userOutputTokenDistribution": \{ # Dataset distribution for Supervised '
+                                      r'Tuning\.)'), (r'"otherDistribution": { # Dataset distribution for Supervised '
                                                     r'Tuning. # Other.\n  "buckets": [\n    { # Dataset bucket used '
                                                     r'to create a histogram for the distribution given a population '
                                                     r'of values.\n      "count": "A String", # Number of values.\n'
-                                                    r'    },\n  ],\n},\n\1')])
+                                                    r'    },\n  ],\n},\n\1'))])
     ir = build_ir(src, TYPE_NAMES)
     assert field(ir, "SupervisedTuningDatasetDistribution", "buckets")["type_name"] == f"{V1}.DatasetBucket"
     assert field(ir, "DatasetBucket", "count")["type"] == "double"
@@ -192,8 +192,8 @@ def test_output_only_and_required_changes_are_behaviour_changes_not_wire(tmp_pat
 
 
 def test_unbalanced_braces_in_a_path_template_are_an_error_at_their_line(tmp_path: Path) -> None:
-    src = sources(tmp_path, [(PYTHON, r"^(  name: string, Required\. The name of the TuningJob to cancel\. Format: "
-                                      r"`projects/\{project\}/locations/\{location\}/tuningJobs/)\{tuning_job\}",
+    src = sources(tmp_path, [(PYTHON, (r"^(  name: string, Required\. The name of the TuningJob to cancel\. Format: "
+                                      r"`projects/\{project\}/locations/\{location\}/tuningJobs/)\{tuning_job\}"),
                               r"\1{tuning_job")])
     with pytest.raises(DocError, match="unbalanced braces") as err:
         build_ir(src, TYPE_NAMES)
