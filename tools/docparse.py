@@ -581,6 +581,7 @@ class IRBuilder:
         self.node_full: dict[int, str] = {}  # id(template object) → the message it was read as
         self.py_shapes: dict[str, tuple[dict[str, str], int]] = {}  # messages only the Python page has
         self.inferred: list[dict[str, Any]] = []
+        self.previous_names: dict[str, str] = {}  # "Owner.fieldKey" → message name in the checked-in IR
         self.hinted: dict[str, dict[str, str]] = {}  # REST message → its template shape where a REST field puts it
         self.sources = {
             "rest": {"file": rest_path.name, "sha256": hashlib.sha256(rest_path.read_bytes()).hexdigest()},
@@ -760,11 +761,15 @@ class IRBuilder:
             return f"{PACKAGE}.{self.type_names[_norm(desc)]}"
         shape = _template_shape(node)
         rest = self._rest_by_shape(shape)
-        if rest is not None:
-            return rest
-        for full, (known, _) in self.py_shapes.items():
-            if known == shape:
-                return full
+        same = rest or next((full for full, (known, _) in self.py_shapes.items() if known == shape), None)
+        if same is not None:
+            if field_key and parent:
+                # Neither page types this field: the message is known by its fields alone.
+                which = "the REST page's fields of" if rest else "the fields of the template read as"
+                self._infer(parent, field_key, "message", _short(same), (
+                    f"the documents do not type {_short(parent)}.{field_key}; its template has {which} "
+                    f"{_short(same)}, kind for kind"), node["line"])
+            return same
         if not field_key:
             # A method's request or response: the REST message it nearly matches; a template of it that
             # lacks or adds fields is then reported by _same_fields_as_before at the template's line.
@@ -830,6 +835,15 @@ class IRBuilder:
                 return (f"{PACKAGE}.{short}", (f"'# Object with schema name: {named[0][0]}' at line {named[0][1]} "
                         f"refers back to this template, the nearest one enclosing it"))
         owner = _short(parent) if parent else ""
+        chosen = self._name_by_rule(key, owner, repeated, taken)
+        kept = self.previous_names.get(f"{owner}.{key}")
+        if kept is not None and f"{PACKAGE}.{kept}" not in taken and f"{PACKAGE}.{kept}" != chosen[0]:
+            return f"{PACKAGE}.{kept}", (f"the page does not name the message of {owner}.{key}; kept the name "
+                                         "the checked-in IR gives it there")
+        return chosen
+
+    def _name_by_rule(self, key: str, owner: str, repeated: bool, taken: set[str]) -> tuple[str, str]:
+        """Owner + singular key for a repeated field, else the key; then owner + key; then numbered."""
         singular = pascal(_singular(key)) if repeated else pascal(key)
         candidates = ([owner + singular] if repeated and owner else []) + [singular, owner + pascal(key)]
         for short in candidates:
@@ -1213,11 +1227,20 @@ def _compatible(rest: dict[str, Any], py: dict[str, Any]) -> bool:
     return bool(rest["type"] == py["type"])
 
 
-def build_ir(sources: Path, type_names: dict[str, str]) -> dict[str, Any]:
-    """Read both documents under ``sources`` and return the merged IR."""
+def build_ir(sources: Path, type_names: dict[str, str], previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Read both documents under ``sources`` and return the merged IR.
+
+    ``previous`` (the checked-in IR) keeps the names it chose for messages the pages do not name, so a
+    name, once generated, stays while the message sits at the same place.
+    """
     rest = sorted(sources.glob("*.txt"))
     by_kind = {("rest" if read_document(p).startswith("REST Resource:") else "python"): p for p in rest}
     if set(by_kind) != {"rest", "python"}:
         raise DocError(str(sources), 0, "one REST reference page and one Python client page", [p.name for p in rest])
     builder = IRBuilder(by_kind["rest"], by_kind["python"], {_norm(k): v for k, v in type_names.items()})
+    for owner, msg in (previous or {}).get("messages", {}).items():
+        for f in msg["fields"]:
+            target = f.get("value_type") if f["type"] == "map" else f.get("type_name")
+            if target and target.startswith(PACKAGE + "."):
+                builder.previous_names[f"{_short(owner)}.{f['json_name']}"] = _short(target)
     return builder.build()

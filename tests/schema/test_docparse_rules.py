@@ -245,3 +245,15 @@ def test_misread_checker_catches_a_guess_not_marked_inferred(tmp_path: Path) -> 
     step["type"] = "string"
     del step["inferred"]
     assert discovery.misreads(ir, truth) == ["TunedModelCheckpoint.step: IR string, discovery int64"]
+
+
+def test_a_chosen_name_stays_while_the_message_stays_at_its_place(tmp_path: Path) -> None:
+    src = sources(tmp_path, [CHECKPOINTS])
+    first = build_ir(src, TYPE_NAMES)
+    assert field(first, "TunedModel", "checkpoints")["type_name"] == f"{V1}.TunedModelCheckpoint"
+    # A checked-in IR that named it otherwise (say, an earlier rule) keeps its name: class names are API.
+    earlier = json.loads(json.dumps(first).replace(f"{V1}.TunedModelCheckpoint", f"{V1}.Checkpoints"))
+    again = build_ir(src, TYPE_NAMES, earlier)
+    assert field(again, "TunedModel", "checkpoints")["type_name"] == f"{V1}.Checkpoints"
+    assert "kept the name the checked-in IR gives it" in inferred(again, "Checkpoints", None, "name")["why"]
+    assert build_ir(src, TYPE_NAMES, again) == again  # stable from then on
