@@ -187,6 +187,7 @@ class _Comparer:
             if name not in old_fields:
                 required = "REQUIRED" in f["behaviors"] and not f.get("inferred_behaviors", {}).get("REQUIRED")
                 behaviors = f" [{', '.join(f['behaviors'])}]" if f["behaviors"] else ""
+                behaviors += f" in union {f['oneof']}" if f.get("oneof") else ""
                 self.add("added", "field", label, f"{_type_sig(f)}{behaviors}", where,
                          (BEHAVIOUR,) if required else _NONE)
             else:
