@@ -833,7 +833,7 @@ class IRBuilder:
             short = _schema_short(named[0][0])
             if f"{PACKAGE}.{short}" not in taken:
                 return (f"{PACKAGE}.{short}", (f"'# Object with schema name: {named[0][0]}' at line {named[0][1]} "
-                        f"refers back to this template, the nearest one enclosing it"))
+                        "refers back to this template, which encloses it"))
         owner = _short(parent) if parent else ""
         chosen = self._name_by_rule(key, owner, repeated, taken)
         kept = self.previous_names.get(f"{owner}.{key}")
@@ -889,6 +889,11 @@ class IRBuilder:
                 return {"type": "map", "key_type": "string", "value_type": "string", "repeated": False,
                         "inferred": "map values written as \"A String\" may be int64, enum or string; "
                                     "taken as string"}
+            if inner.get("type") in ("int32", "double", "bool"):
+                out = {"type": "map", "key_type": "string", "value_type": inner["type"], "repeated": False}
+                if inner["type"] in _SAMPLE_GUESSES:
+                    out["inferred"] = f"map values {_SAMPLE_GUESSES[inner['type']]}"
+                return out
             if inner["kind"] in ("object", "ref"):
                 mtype = self._py_message(inner, None, key, parent) if inner["kind"] == "object" else \
                     self._schema_ref(inner)
@@ -1194,24 +1199,28 @@ def _refine_string(key: str, desc: str, ftype: dict[str, Any]) -> dict[str, Any]
     return {}
 
 
-def _bind_refs(node: dict[str, Any], ancestors: list[dict[str, Any]]) -> None:
-    """Bind each '# Object with schema name: X' to the nearest enclosing template (which it recurs into).
+def _bind_refs(node: dict[str, Any], ancestors: list[tuple[str, dict[str, Any]]], key: str = "") -> None:
+    """Bind each '# Object with schema name: X' to the enclosing template it recurs into.
 
     The renderer writes X's template in full where it first occurs and the reference wherever X recurs
-    inside it, so X is one of the enclosing templates; the nearest (not counting map wrappers) is taken.
+    inside it, so X is one of the enclosing templates (map wrappers aside): the nearest one whose field
+    key ends with X's short name (``responseSchema`` for ``…Schema``), else the nearest.
     """
     if node["kind"] == "array":
-        _bind_refs(node["element"], ancestors)
+        _bind_refs(node["element"], ancestors, key)
     elif node["kind"] == "ref":
         if ancestors:
-            node["target"] = ancestors[-1]
-            ancestors[-1].setdefault("schema_names", []).append((node["schema"], node["line"]))
+            short = _schema_short(node["schema"])
+            named = [n for k, n in ancestors if pascal(k).endswith(short) or pascal(_singular(k)).endswith(short)]
+            target = named[-1] if named else ancestors[-1][1]
+            node["target"] = target
+            target.setdefault("schema_names", []).append((node["schema"], node["line"]))
     elif node["kind"] == "object":
         entries = node["fields"]
         is_map = len(entries) == 1 and entries[0]["key"] == "a_key"
-        inner = ancestors if is_map else [*ancestors, node]
+        inner = ancestors if is_map else [*ancestors, (key, node)]
         for f in entries:
-            _bind_refs(f["value"], inner)
+            _bind_refs(f["value"], inner, key if is_map else f["key"])
 
 
 def _compatible(rest: dict[str, Any], py: dict[str, Any]) -> bool:

@@ -257,3 +257,18 @@ def test_a_chosen_name_stays_while_the_message_stays_at_its_place(tmp_path: Path
     assert field(again, "TunedModel", "checkpoints")["type_name"] == f"{V1}.Checkpoints"
     assert "kept the name the checked-in IR gives it" in inferred(again, "Checkpoints", None, "name")["why"]
     assert build_ir(src, TYPE_NAMES, again) == again  # stable from then on
+
+
+def test_reference_two_levels_down_binds_to_the_template_its_name_fits(tmp_path: Path) -> None:
+    src = sources(tmp_path, [after('"text": "A String", # Optional. Text part (can be code).',
+                                   '"responseSchema": { # Defines a schema. # Optional. The schema.',
+                                   '  "example": { # An example. # Optional. Example.',
+                                   '    "of": # Object with schema name: GoogleCloudAiplatformV1Schema # What.',
+                                   '    "note": "A String", # A note.',
+                                   '  },',
+                                   '  "title": "A String", # Optional. Title.',
+                                   '},')])
+    ir = build_ir(src, TYPE_NAMES)
+    example = field(ir, "Schema", "example")["type_name"]
+    assert example != f"{V1}.Schema"
+    assert field(ir, example.rsplit(".", 1)[1], "of")["type_name"] == f"{V1}.Schema"
