@@ -11,9 +11,16 @@ line of a field list, enum list, method list, JSON representation or method deta
 understood or raises ``DocError`` naming the document, the line and what was expected there;
 a field in one part of a page but not the other is an error at the field's own line.
 
-One thing is inferred rather than read: fields of messages reached only through output-only
-fields are output-only too; the IR records each such behaviour in ``inferred_behaviors`` with
-its reason, so reports can tell inferences from what the documents state.
+The Python page names few messages, so a template's message is found by structure, never by its
+description: the REST page's type of the field, else the message already read at the same place
+(owner and field key), else a message with the same fields kind for kind, else a new message named
+from its place. ``# Object with schema name: X`` refers back to an enclosing template.
+
+What the documents do not state is inferred and recorded, with the guess and the reason, in the IR's
+``inferred`` list (and on the field, ``inferred``): a type from a sample value (``"A String"`` stands
+for string, int64, enum, bytes, Timestamp and Duration), a message name made from a place, an
+identity known only by shape, a new field's union. Fields of messages reached only through
+output-only fields are output-only too (``inferred_behaviors``).
 """
 
 from __future__ import annotations
