@@ -1,0 +1,256 @@
+"""Regeneration is all or nothing: failures, SIGINT, SIGTERM and SIGKILL at any step leave the tree as it was.
+
+Every test runs the real pipeline (protoc included) on a scratch copy of protos/ and generated/
+whose documents add a field, so a run that got through would change the .proto, the lock and
+generated/: "unchanged" is then a claim a broken run would falsify.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from google.protobuf import descriptor_pb2
+from test_regen_report import (
+    EXPERIMENT_FIELD,
+    EXPERIMENT_JSON,
+    PROTO,
+    REST,
+    _scratch_outputs,
+    line_of,
+    scratch,
+    use_scratch_tree,
+)
+
+from tools import openapi, regen
+
+ROOT = Path(__file__).resolve().parents[2]
+ADD_FOO = ((REST, EXPERIMENT_FIELD, EXPERIMENT_FIELD + "fooCount string (int64 format)\n\nOutput only. Foos.\n\n"),
+           (REST, EXPERIMENT_JSON, EXPERIMENT_JSON + '  "fooCount": string,\n'))
+# A union and a field of one name: the reader takes both, protoc refuses the .proto they make.
+FIELD_NAMED_LIKE_A_UNION = (
+    (REST, EXPERIMENT_FIELD, EXPERIMENT_FIELD + "tuningSpec string\n\nOptional. The name of a tuning spec.\n\n"),
+    (REST, EXPERIMENT_JSON, EXPERIMENT_JSON + '  "tuningSpec": string,\n'))
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    """Every file of the scratch tree's protos/ and generated/ (documents included), by path."""
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for top in ("protos", "generated") for p in sorted((root / top).rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts}
+
+
+def scratch_project(tmp_path: Path, *edits: tuple[str, str, str]) -> Path:
+    """A scratch checkout: tools/, pyproject.toml (the plugin's ruff settings), protos/ with edited documents, generated/."""
+    root = tmp_path / "project"
+    _scratch_outputs(root, scratch(tmp_path / "docs", *edits))
+    shutil.copytree(ROOT / "tools", root / "tools", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    return root
+
+
+def start_regen(root: Path, *args: str, pause: str = "") -> subprocess.Popen[str]:
+    """``python -m tools.regen`` on the scratch checkout, optionally paused at a step (PAUSE_ENV)."""
+    env = {**os.environ, regen.PAUSE_ENV: pause}
+    return subprocess.Popen([sys.executable, "-m", "tools.regen", *args], cwd=root, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def wait_for_line(proc: subprocess.Popen[str], text: str, timeout: float = 120) -> None:
+    """Read the child's stderr until a line containing ``text`` (it prints little before a pause)."""
+    assert proc.stderr is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if text in line:
+            return
+        assert line or proc.poll() is None, f"regen ended ({proc.returncode}) before {text!r}"
+    raise AssertionError(f"no {text!r} within {timeout} s")
+
+
+def children(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (Linux /proc)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in path.read_text().split()] if path.exists() else []
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
+    """A scratch checkout whose documents add TuningJob.fooCount, with its tree as it was before any run."""
+    root = scratch_project(tmp_path, *ADD_FOO)
+    return root, tree_bytes(root)
+
+
+@pytest.mark.parametrize(("step", "signum"), [
+    ("plan", signal.SIGINT), ("protoc", signal.SIGTERM), ("protoc", signal.SIGINT), ("tables", signal.SIGTERM),
+    ("openapi", signal.SIGINT), ("swap", signal.SIGTERM), ("swap", signal.SIGINT),
+])
+def test_a_signal_at_any_step_leaves_the_tree_as_it_was_and_takes_no_number(
+    project: tuple[Path, dict[str, bytes]], step: str, signum: signal.Signals
+) -> None:
+    root, before = project
+    # protoc: the signal lands while the protoc child runs; swap: half-way through the renames (signals held 1 s).
+    proc = start_regen(root, pause={"protoc": "protoc:0", "swap": "swap:1"}.get(step, step))
+    wait_for_line(proc, f"paused at {step}")
+    if step == "protoc":
+        protoc = children(proc.pid)
+        assert protoc, "protoc had already finished: the signal would not land during it"
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signum, err
+    assert f"interrupted by {signum.name}; protos/ and generated/ are as they were" in err
+    assert "Traceback" not in err
+    assert tree_bytes(root) == before  # the lock included: no field number was taken
+    assert not (root / regen.WORK).exists()
+    if step == "protoc":
+        assert not any(Path(f"/proc/{pid}").exists() for pid in protoc), "protoc outlived the run"
+
+
+def test_sigkill_half_way_through_the_swap_is_put_back_by_the_next_run(
+    project: tuple[Path, dict[str, bytes]],
+) -> None:
+    root, before = project
+    proc = start_regen(root, pause="swap:60")
+    wait_for_line(proc, "paused at swap")
+    proc.kill()  # no handler runs: the tree is mixed, the journal says how
+    proc.communicate(timeout=60)
+    mixed = tree_bytes(root)
+    assert mixed != before and (root / regen.WORK / "journal.json").exists()
+
+    check = subprocess.run([sys.executable, "-m", "tools.regen", "--check"], cwd=root, capture_output=True,
+                           text=True, timeout=120, check=False)
+    assert "put back the old generated, protos/field_numbers.lock.json, protos/google" in check.stdout, check.stdout
+    assert tree_bytes(root) == before
+    assert check.returncode == 1 and "TuningJob.fooCount added" in check.stdout  # the documents still differ
+    assert not (root / regen.WORK).exists()
+
+
+def test_a_second_run_on_the_same_tree_is_refused_while_one_runs(project: tuple[Path, dict[str, bytes]]) -> None:
+    root, before = project
+    first = start_regen(root, pause="plan")
+    try:
+        wait_for_line(first, "paused at plan")
+        second = subprocess.run([sys.executable, "-m", "tools.regen"], cwd=root, capture_output=True, text=True,
+                                timeout=120, check=False)
+        assert second.returncode == 1 and "another regeneration is running" in second.stderr
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=60)
+    assert tree_bytes(root) == before
+
+
+def test_an_uninterrupted_run_changes_the_tree_the_signals_left_alone(tmp_path: Path) -> None:
+    """The counterpart of the tests above: the same documents, let through, do write the new field everywhere."""
+    root = scratch_project(tmp_path, *ADD_FOO)
+    before = tree_bytes(root)
+    done = subprocess.run([sys.executable, "-m", "tools.regen"], cwd=root, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    after = tree_bytes(root)
+    changed = {rel for rel in before.keys() | after.keys() if before.get(rel) != after.get(rel)}
+    assert {f"protos/{PROTO}", "protos/field_numbers.lock.json", "generated/ir.json", "generated/openapi.json",
+            "generated/descriptor_set.binpb"} <= changed
+    assert "foo_count" in after[f"protos/{PROTO}"].decode()
+    assert not (root / regen.WORK).exists()
+
+
+# ------------------------------------------------------------------ failures in a step
+
+
+def test_a_failure_in_the_last_step_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _scratch_outputs(tmp_path, scratch(tmp_path / "docs", *ADD_FOO)).parent
+    use_scratch_tree(monkeypatch, root)
+    before = tree_bytes(root)
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("openapi generator broke")
+
+    monkeypatch.setattr(openapi, "build", broken)
+    with pytest.raises(RuntimeError, match="openapi generator broke"):
+        regen.regenerate()
+    assert tree_bytes(root) == before
+    assert not (root / regen.WORK).exists()
+
+
+def test_a_proto_protoc_rejects_is_reported_at_the_document_line_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = scratch(tmp_path / "docs", *FIELD_NAMED_LIKE_A_UNION)
+    root = _scratch_outputs(tmp_path, src).parent
+    use_scratch_tree(monkeypatch, root)
+    before = tree_bytes(root)
+    assert regen.main([]) == 1
+    err = capsys.readouterr().err
+    first = err.splitlines()[0]
+    line = line_of(src / REST, "tuningSpec string")
+    assert first.startswith(f"error: {REST}:{line}: field TuningJob.tuningSpec makes a .proto that protoc rejects: "
+                            '"tuning_spec" is already defined in "google.cloud.aiplatform.v1.TuningJob".'), err
+    assert f"({PROTO}:" in first
+    assert "is not defined" not in err and "Import" not in err  # consequences of the first error are left out
+    assert tree_bytes(root) == before
+    assert not (root / regen.WORK).exists()
+
+
+# ------------------------------------------------------------------ what a run removes and reserves
+
+
+def test_removed_enum_value_keeps_its_name_and_number_reserved_in_the_descriptors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _scratch_outputs(tmp_path, scratch(tmp_path / "docs",
+                                              (REST, "ADAPTER_SIZE_THIRTY_TWO Adapter size 32.\n", ""))).parent
+    use_scratch_tree(monkeypatch, root)
+    lock = json.loads((root / "protos" / "field_numbers.lock.json").read_text())
+    number = lock["google.cloud.aiplatform.v1.AdapterSize"]["numbers"]["ADAPTER_SIZE_THIRTY_TWO"]
+    assert regen.main(["--accept-breaking"]) == 0
+    text = (root / "protos" / PROTO).read_text()
+    enum = text[text.index("enum AdapterSize {"):]
+    enum = enum[: enum.index("\n}\n")]
+    assert f"  reserved {number};" in enum and '  reserved "ADAPTER_SIZE_THIRTY_TWO";' in enum
+    assert " ADAPTER_SIZE_THIRTY_TWO = " not in enum
+    fds = descriptor_pb2.FileDescriptorSet.FromString((root / "generated" / "descriptor_set.binpb").read_bytes())
+    (adapter,) = [e for f in fds.file for e in f.enum_type if e.name == "AdapterSize"]
+    assert "ADAPTER_SIZE_THIRTY_TWO" in adapter.reserved_name
+    assert any(r.start <= number <= r.end for r in adapter.reserved_range)  # enum ranges are inclusive
+
+
+def test_a_stale_proto_fails_check_by_name_and_regen_removes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _scratch_outputs(tmp_path, scratch(tmp_path / "docs")).parent
+    use_scratch_tree(monkeypatch, root)
+    expected = tree_bytes(root)
+    protos = root / "protos"
+    stale = [protos / "google/cloud/aiplatform/v1/tuning_job_old.proto", protos / "stale.proto"]
+    for path in stale:
+        path.write_text('syntax = "proto3";\n')
+    kept = protos / "google" / "README.md"  # not an output: a run keeps it
+    kept.write_text("notes\n")
+
+    assert regen.main(["--check"]) == 1
+    err = capsys.readouterr().err
+    for path in stale:
+        assert f"  protos/{path.relative_to(protos).as_posix()} (stale: the documents no longer produce it)" in err
+        assert path.exists()  # --check changes nothing
+    assert regen.main([]) == 0
+    assert not any(path.exists() for path in stale)
+    assert kept.read_text() == "notes\n"
+    kept.unlink()
+    assert tree_bytes(root) == expected
+    assert regen.main(["--check"]) == 0
+
+
+def test_the_command_line_regen_goes_through_the_same_check(tmp_path: Path) -> None:
+    root = scratch_project(tmp_path)
+    (root / "protos" / "stale.proto").write_text('syntax = "proto3";\n')
+    command = str(Path(sys.executable).parent / "vertex-tuning")
+    done = subprocess.run([command, "regen", "--check"], cwd=root, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 1 and "protos/stale.proto (stale" in done.stderr, done.stderr
