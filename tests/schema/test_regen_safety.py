@@ -56,11 +56,15 @@ def scratch_project(tmp_path: Path, *edits: tuple[str, str, str]) -> Path:
     return root
 
 
-def start_regen(root: Path, *args: str, pause: str = "") -> subprocess.Popen[str]:
-    """``python -m tools.regen`` on the scratch checkout, optionally paused at a step (PAUSE_ENV)."""
+MAKE_GENERATE = [sys.executable, "-m", "tools.regen"]  # what `make generate` runs
+CLI = [str(Path(sys.executable).parent / "vertex-tuning"), "regen"]  # the console script a maintainer runs
+
+
+def start_regen(root: Path, *args: str, pause: str = "", command: list[str] = MAKE_GENERATE) -> subprocess.Popen[str]:
+    """The pipeline on the scratch checkout, optionally paused at a step (PAUSE_ENV)."""
     env = {**os.environ, regen.PAUSE_ENV: pause}
-    return subprocess.Popen([sys.executable, "-m", "tools.regen", *args], cwd=root, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen([*command, *args], cwd=root, env=env, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
 
 
 def wait_for_line(proc: subprocess.Popen[str], text: str, timeout: float = 120) -> None:
@@ -88,16 +92,19 @@ def project(tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
     return root, tree_bytes(root)
 
 
-@pytest.mark.parametrize(("step", "signum"), [
-    ("plan", signal.SIGINT), ("protoc", signal.SIGTERM), ("protoc", signal.SIGINT), ("tables", signal.SIGTERM),
-    ("openapi", signal.SIGINT), ("swap", signal.SIGTERM), ("swap", signal.SIGINT),
+@pytest.mark.parametrize(("step", "signum", "command"), [
+    pytest.param(step, signum, command, id=f"{step}-{signum.name}-{'cli' if command is CLI else 'make'}")
+    for step, signum, command in [
+        ("plan", signal.SIGINT, MAKE_GENERATE), ("protoc", signal.SIGTERM, MAKE_GENERATE),
+        ("protoc", signal.SIGINT, CLI), ("tables", signal.SIGTERM, MAKE_GENERATE), ("openapi", signal.SIGINT, CLI),
+        ("swap", signal.SIGTERM, MAKE_GENERATE), ("swap", signal.SIGINT, CLI)]
 ])
 def test_a_signal_at_any_step_leaves_the_tree_as_it_was_and_takes_no_number(
-    project: tuple[Path, dict[str, bytes]], step: str, signum: signal.Signals
+    project: tuple[Path, dict[str, bytes]], step: str, signum: signal.Signals, command: list[str]
 ) -> None:
     root, before = project
     # protoc: the signal lands while the protoc child runs; swap: half-way through the renames (signals held 1 s).
-    proc = start_regen(root, pause={"protoc": "protoc:0", "swap": "swap:1"}.get(step, step))
+    proc = start_regen(root, pause={"protoc": "protoc:0", "swap": "swap:1"}.get(step, step), command=command)
     wait_for_line(proc, f"paused at {step}")
     if step == "protoc":
         protoc = children(proc.pid)
@@ -179,20 +186,41 @@ def test_a_failure_in_the_last_step_writes_nothing(tmp_path: Path, monkeypatch: 
     assert not (root / regen.WORK).exists()
 
 
-def test_a_proto_protoc_rejects_is_reported_at_the_document_line_and_writes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+QUEUED = "JOB_STATE_QUEUED The job has been just created or resumed and processing has not yet begun."
+ADD_QUEUED_TO_ADAPTER_SIZE = (REST, "ADAPTER_SIZE_THIRTY_TWO Adapter size 32.\n",
+                              "ADAPTER_SIZE_THIRTY_TWO Adapter size 32.\nJOB_STATE_QUEUED Queued.\n")
+# case: (edits, the document line protoc's error maps to, what it says, the line of the other declaration, how
+# that one is named)
+PROTOC_REJECTS = {
+    "a field named like a union": (
+        FIELD_NAMED_LIKE_A_UNION, "tuningSpec string",
+        ('field TuningJob.tuningSpec makes a .proto that protoc rejects: "tuning_spec" is already defined in '
+         '"google.cloud.aiplatform.v1.TuningJob".'),
+        "supervisedTuningSpec object (SupervisedTuningSpec)",
+        "tuning_spec is also union TuningJob.tuning_spec (its member supervisedTuningSpec)"),
+    "an enum value named like one of another enum (C++ scoping)": (
+        (ADD_QUEUED_TO_ADAPTER_SIZE,), QUEUED,
+        ('enum value JobState.JOB_STATE_QUEUED makes a .proto that protoc rejects: "JOB_STATE_QUEUED" is already '
+         'defined in "google.cloud.aiplatform.v1". Note that enum values use C++ scoping rules'),
+        "JOB_STATE_QUEUED Queued.", "JOB_STATE_QUEUED is also enum value AdapterSize.JOB_STATE_QUEUED"),
+}
+
+
+@pytest.mark.parametrize("case", list(PROTOC_REJECTS))
+def test_a_proto_protoc_rejects_is_reported_at_the_document_lines_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], case: str
 ) -> None:
-    src = scratch(tmp_path / "docs", *FIELD_NAMED_LIKE_A_UNION)
+    edits, culprit, says, other, also = PROTOC_REJECTS[case]
+    src = scratch(tmp_path / "docs", *edits)
     root = _scratch_outputs(tmp_path, src).parent
     use_scratch_tree(monkeypatch, root)
     before = tree_bytes(root)
     assert regen.main([]) == 1
     err = capsys.readouterr().err
     first = err.splitlines()[0]
-    line = line_of(src / REST, "tuningSpec string")
-    assert first.startswith(f"error: {REST}:{line}: field TuningJob.tuningSpec makes a .proto that protoc rejects: "
-                            '"tuning_spec" is already defined in "google.cloud.aiplatform.v1.TuningJob".'), err
+    assert first.startswith(f"error: {REST}:{line_of(src / REST, culprit)}: {says}"), err
     assert f"({PROTO}:" in first
+    assert f"{also} at {REST}:{line_of(src / REST, other)})" in first  # the other declaration of the name
     assert "is not defined" not in err and "Import" not in err  # consequences of the first error are left out
     assert tree_bytes(root) == before
     assert not (root / regen.WORK).exists()
@@ -250,7 +278,5 @@ def test_a_stale_proto_fails_check_by_name_and_regen_removes_it(
 def test_the_command_line_regen_goes_through_the_same_check(tmp_path: Path) -> None:
     root = scratch_project(tmp_path)
     (root / "protos" / "stale.proto").write_text('syntax = "proto3";\n')
-    command = str(Path(sys.executable).parent / "vertex-tuning")
-    done = subprocess.run([command, "regen", "--check"], cwd=root, capture_output=True, text=True, timeout=120,
-                          check=False)
+    done = subprocess.run([*CLI, "--check"], cwd=root, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 1 and "protos/stale.proto (stale" in done.stderr, done.stderr
