@@ -373,9 +373,10 @@ def _outputs(protos: Path, generated: Path) -> dict[str, bytes]:
 
 
 def check(options: Options) -> tuple[Plan, list[str]]:
-    """Build in a staging folder and list the output files that differ from the checked-in ones (tree untouched).
+    """Build in a staging folder and list the output files that differ from the checked-in ones.
 
-    A .proto that the documents no longer produce is listed as stale.
+    A .proto that the documents no longer produce is listed as stale. The tree is not written, except
+    that a swap a crashed run left half done is first undone (as every run does; the notes say so).
     """
     with _workspace() as (stage, notes):
         planned = build(stage, dataclasses.replace(options, accept_breaking=True))

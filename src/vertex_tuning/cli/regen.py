@@ -30,7 +30,10 @@ def register(app: typer.Typer) -> None:
             "--numbers-from", metavar="FILE",
             help="Adopt the field numbers of a FileDescriptorSet (e.g. Google's), matched by full name.")] = None,
     ) -> None:
-        """Regenerate the schema from protos/sources/ and print what changed (needs a source checkout)."""
+        """Regenerate the schema from protos/sources/ and print what changed (needs a source checkout).
+
+        All or nothing: protos/ and generated/ change only when every step succeeded; Ctrl-C leaves them as they were.
+        """
         root = Path.cwd()
         if (root / "tools" / "regen.py").exists() and str(root) not in sys.path:
             sys.path.insert(0, str(root))  # console scripts do not put the checkout on sys.path
