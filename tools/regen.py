@@ -343,8 +343,12 @@ def _moves(stage: Path) -> list[treeswap.Move]:
     return moves
 
 
-def regenerate(options: Options | None = None) -> Plan:
-    """Run the whole pipeline, then put the new protos/*.proto, lock and generated/ in place at once."""
+def regenerate(options: Options | None = None, commit: treeswap.Commit | None = None) -> Plan:
+    """Run the whole pipeline, then put the new protos/*.proto, lock and generated/ in place at once.
+
+    ``commit`` (the one ``main``'s signal handlers read) learns when the new tree is in place.
+    """
+    commit = commit or treeswap.Commit()
     with _workspace() as (stage, notes):
         start = time.perf_counter()
         planned = build(stage, options or Options())
@@ -353,7 +357,8 @@ def regenerate(options: Options | None = None) -> Plan:
             if move.staged is not None:
                 treeswap.fsync_tree(move.staged)
         planned.timings["build"] = time.perf_counter() - start
-        planned.timings["swap"] = treeswap.swap(stage.parent, moves, pause=lambda: _pause("swap"))
+        treeswap.swap(stage.parent, moves, commit, pause=lambda: _pause("swap"))
+    planned.timings["swap"] = commit.mixed_seconds
     planned.notes[:0] = notes
     return planned
 
@@ -402,12 +407,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="adopt the field numbers of a FileDescriptorSet (e.g. Google's), by full name")
     args = parser.parse_args(argv)
     options = Options(args.accept_breaking, tuple(args.revive), args.numbers_from)
-    with _signals_raise():
+    commit = treeswap.Commit()
+    with _signals_raise(commit):
         try:
-            return _run(args, options)
+            return _run(args, options, commit)
         except treeswap.Interrupted as exc:
             if exc.committed:
-                print(f"regen: {exc} just after the new protos/ and generated/ were in place (they are complete)",
+                print(f"regen: {exc} after the new protos/ and generated/ were in place (they are complete)",
                       file=sys.stderr)
             else:
                 print(f"regen: {exc}; protos/ and generated/ are as they were and no field number was taken",
@@ -415,20 +421,20 @@ def main(argv: list[str] | None = None) -> int:
             return 128 + exc.signum
 
 
-def _signals_raise() -> contextlib.AbstractContextManager[None]:
+def _signals_raise(commit: treeswap.Commit) -> contextlib.AbstractContextManager[None]:
     """SIGINT/SIGTERM raise treeswap.Interrupted while regen runs (when it runs in the main thread)."""
     if threading.current_thread() is threading.main_thread():
-        return treeswap.raising_on_signals()
+        return treeswap.raising_on_signals(commit)
     return contextlib.nullcontext()
 
 
-def _run(args: argparse.Namespace, options: Options) -> int:
+def _run(args: argparse.Namespace, options: Options, commit: treeswap.Commit) -> int:
     differ: list[str] = []
     try:
         if args.check:
             planned, differ = check(options)
         else:
-            planned = regenerate(options)
+            planned = regenerate(options, commit)
     except (DocError, UsageError, treeswap.Busy) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -9,7 +9,8 @@ of one swap are bound together by a journal:
    lists each (live, staged, backup) triple; from here on SIGINT and SIGTERM are held back;
 3. each live path is renamed to its backup, each staged path to the live name;
 4. if a SIGINT or SIGTERM came meanwhile, or a rename failed, the renames are undone; otherwise
-   the journal is deleted: that deletion is the commit point, after which the old paths are removed.
+   the journal is deleted: that deletion is the commit point, after which the old paths are removed
+   and held signals are let through (``Interrupted.committed`` then says the new tree is in place).
 
 A crash in steps 3-4 (SIGKILL, power loss) leaves the journal behind; ``recover`` (which every run
 calls first, under the same lock) undoes the renames it lists, so a reader never sees a mix for
@@ -56,11 +57,22 @@ class Move:
     backup: Path
 
 
+@dataclasses.dataclass
+class Commit:
+    """Whether a swap has passed its commit point (set while signals are held), and how long the tree was mixed."""
+
+    done: bool = False
+    mixed_seconds: float = 0.0
+
+
 @contextlib.contextmanager
-def raising_on_signals() -> Iterator[None]:
-    """While inside, SIGINT and SIGTERM raise ``Interrupted`` (so ``finally`` blocks clean up); main thread only."""
+def raising_on_signals(commit: Commit) -> Iterator[None]:
+    """While inside, SIGINT and SIGTERM raise ``Interrupted`` (so ``finally`` blocks clean up); main thread only.
+
+    The exception says whether ``commit`` had passed its commit point when the signal was handled.
+    """
     def handler(signum: int, frame: object) -> None:
-        raise Interrupted(signum)
+        raise Interrupted(signum, committed=commit.done)
 
     previous = {s: signal.signal(s, handler) for s in SIGNALS}
     try:
@@ -144,16 +156,27 @@ def _write_journal(work: Path, moves: list[Move]) -> None:
     _fsync_one(work)
 
 
-def swap(work: Path, moves: list[Move], pause: Callable[[], None] | None = None) -> float:
-    """Replace every ``live`` path by its ``staged`` one, all or none; return the seconds the tree was mixed.
+@contextlib.contextmanager
+def _held() -> Iterator[bool]:
+    """SIGINT and SIGTERM held back while inside (where the platform can take them back: not macOS/Windows)."""
+    if not hasattr(signal, "sigtimedwait"):
+        yield False  # no holding: a signal raises Interrupted mid-swap and the undo below still runs
+        return
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+    try:
+        yield True
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+
+
+def swap(work: Path, moves: list[Move], commit: Commit, pause: Callable[[], None] | None = None) -> None:
+    """Replace every ``live`` path by its ``staged`` one, all or none; record the commit point in ``commit``.
 
     ``pause`` runs after the first rename (signals held), for tests that interrupt a swap half-way.
-    Raises Interrupted (``committed`` False: the old tree is back) for a signal that came before the
-    commit point, or (``committed`` True) for one that came in the few instructions after it.
+    A SIGINT/SIGTERM that arrives before the commit point undoes the renames and raises Interrupted;
+    one that arrives after it is handled once the old paths are removed.
     """
-    hold = hasattr(signal, "pthread_sigmask")
-    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS) if hold else set()
-    try:
+    with _held() as holding:
         _write_journal(work, moves)
         start = time.perf_counter()
         try:
@@ -162,7 +185,7 @@ def swap(work: Path, moves: list[Move], pause: Callable[[], None] | None = None)
                 if i == 0 and pause is not None:
                     pause()
             _fsync_dirs({m.live.parent for m in moves})
-            signum = _take_pending() if hold else None
+            signum = _take_pending() if holding else None
             if signum is not None:
                 raise Interrupted(signum)
         except BaseException:
@@ -171,31 +194,29 @@ def swap(work: Path, moves: list[Move], pause: Callable[[], None] | None = None)
             (work / JOURNAL).unlink()
             raise
         (work / JOURNAL).unlink()  # the commit point
+        commit.done, commit.mixed_seconds = True, time.perf_counter() - start
         _fsync_one(work)
-        mixed = time.perf_counter() - start
-        late = _take_pending() if hold else None
-    finally:
-        if hold:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
-    for move in moves:
-        _remove(move.backup)
-    if late is not None:
-        raise Interrupted(late, committed=True)
-    return mixed
+        for move in moves:
+            _remove(move.backup)
 
 
 def recover(work: Path) -> list[str]:
-    """Undo the renames of a swap that crashed before its commit point; say what was put back."""
+    """Undo the renames of a swap that crashed before its commit point; say what was put back.
+
+    Each undo step is idempotent and the journal goes last, so a recovery that is itself cut short is
+    finished by the next one.
+    """
     journal = work / JOURNAL
     if not journal.exists():
         return []
     tree = work.parent
     moves = [Move(tree / m["live"], None if m["staged"] is None else tree / m["staged"], tree / m["backup"])
              for m in json.loads(journal.read_text(encoding="utf-8"))]
-    for move in reversed(moves):
-        _undo(move)
-    _fsync_dirs({m.live.parent for m in moves})
-    journal.unlink()
+    with _held():
+        for move in reversed(moves):
+            _undo(move)
+        _fsync_dirs({m.live.parent for m in moves})
+        journal.unlink()
     names = ", ".join(sorted(m.live.relative_to(tree).as_posix() for m in moves))
     return [f"an earlier regeneration stopped half-way through putting its output in place; put back the old {names}"]
 
