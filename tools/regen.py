@@ -358,6 +358,7 @@ def regenerate(options: Options | None = None, commit: treeswap.Commit | None = 
                 treeswap.fsync_tree(move.staged)
         planned.timings["build"] = time.perf_counter() - start
         treeswap.swap(stage.parent, moves, commit, pause=lambda: _pause("swap"))
+        _pause("done")
     planned.timings["swap"] = commit.mixed_seconds
     planned.notes[:0] = notes
     return planned

@@ -153,12 +153,12 @@ def test_a_second_run_on_the_same_tree_is_refused_while_one_runs(project: tuple[
     assert tree_bytes(root) == before
 
 
-def test_an_uninterrupted_run_changes_the_tree_the_signals_left_alone(tmp_path: Path) -> None:
-    """The counterpart of the tests above: the same documents, let through, do write the new field everywhere."""
-    root = scratch_project(tmp_path, *ADD_FOO)
+def test_an_uninterrupted_run_changes_the_tree_and_a_signal_after_the_commit_says_so(tmp_path: Path) -> None:
+    """The counterpart of the tests above: the same documents, let through, do write the new field everywhere;
+    a signal that comes once the new tree is in place is reported as coming after it, the tree complete."""
+    root = scratch_project(tmp_path / "a", *ADD_FOO)
     before = tree_bytes(root)
-    done = subprocess.run([sys.executable, "-m", "tools.regen"], cwd=root, capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(MAKE_GENERATE, cwd=root, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     after = tree_bytes(root)
     changed = {rel for rel in before.keys() | after.keys() if before.get(rel) != after.get(rel)}
@@ -166,6 +166,16 @@ def test_an_uninterrupted_run_changes_the_tree_the_signals_left_alone(tmp_path: 
             "generated/descriptor_set.binpb"} <= changed
     assert "foo_count" in after[f"protos/{PROTO}"].decode()
     assert not (root / regen.WORK).exists()
+
+    late = scratch_project(tmp_path / "b", *ADD_FOO)
+    proc = start_regen(late, pause="done")
+    wait_for_line(proc, "paused at done")
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert "interrupted by SIGTERM after the new protos/ and generated/ were in place (they are complete)" in err
+    assert tree_bytes(late) == after
+    assert not (late / regen.WORK).exists()
 
 
 # ------------------------------------------------------------------ failures in a step
