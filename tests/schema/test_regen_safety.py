@@ -24,12 +24,14 @@ from test_regen_report import (
     PROTO,
     REST,
     _scratch_outputs,
+    checked_in,
     line_of,
     scratch,
     use_scratch_tree,
 )
 
-from tools import openapi, regen
+from tools import openapi, protoc_errors, regen
+from tools.protogen import NumberLock, render
 
 ROOT = Path(__file__).resolve().parents[2]
 ADD_FOO = ((REST, EXPERIMENT_FIELD, EXPERIMENT_FIELD + "fooCount string (int64 format)\n\nOutput only. Foos.\n\n"),
@@ -290,3 +292,19 @@ def test_the_command_line_regen_goes_through_the_same_check(tmp_path: Path) -> N
     (root / "protos" / "stale.proto").write_text('syntax = "proto3";\n')
     done = subprocess.run([*CLI, "--check"], cwd=root, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 1 and "protos/stale.proto (stale" in done.stderr, done.stderr
+
+
+def test_a_protoc_error_on_a_line_no_document_made_blames_the_generator(tmp_path: Path) -> None:
+    """Crafted IR (the documents cannot do this): a host with a quote breaks the service's default_host option."""
+    ir, lock = checked_in()
+    ir = {**ir, "host": 'aiplatform"googleapis.com'}
+    files = render(ir, NumberLock(lock))
+    for rel, text in files.items():
+        (tmp_path / "protos" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "protos" / rel).write_text(text)
+    with pytest.raises(regen.ProtocError) as failed:
+        regen.run_protoc(sorted(files), tmp_path / "out", tmp_path / "protos")
+    message = str(protoc_errors.explain(failed.value.stderr, files, ir))
+    assert message.startswith("google/cloud/aiplatform/v1/genai_tuning_service.proto:"), message
+    assert "a line the generator wrote for service GenAiTuningService, from no document line: fix tools/protogen.py" \
+        in message
