@@ -12,11 +12,13 @@ of one swap are bound together by a journal:
    the journal is deleted: that deletion is the commit point, after which the old paths are removed
    and held signals are let through (``Interrupted.committed`` then says the new tree is in place).
 
-A crash in steps 3-4 (SIGKILL, power loss) leaves the journal behind; ``recover`` (which every run
-calls first, under the same lock) undoes the renames it lists, so a reader never sees a mix for
-longer than the crashed run's window, and the next run starts from the old tree. Runs on one
-tree exclude each other with ``flock`` on the tree's folder. Signals are held for the calling
-thread only: run from the main thread of a process without other threads taking them (the CLI).
+Not isolation: a process reading the tree during steps 3-4 (a millisecond or so; tens of
+milliseconds on a loaded disk, mostly the fsyncs) may see some paths new and others old. A crash
+in steps 3-4 (SIGKILL, power loss) leaves the tree mixed and the journal behind, until the next
+run: ``recover`` (which every run calls first, under the same lock) undoes the renames it lists
+and says so. Runs on one tree exclude each other with ``flock`` on the tree's folder. Signals are
+held for the calling thread only: run from the main thread of a process without other threads
+taking them (the CLI does).
 """
 
 from __future__ import annotations
