@@ -30,7 +30,7 @@ from test_regen_report import (
     use_scratch_tree,
 )
 
-from tools import openapi, protoc_errors, regen
+from tools import openapi, protoc_errors, regen, treeswap
 from tools.protogen import NumberLock, render
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -194,6 +194,28 @@ def test_a_failure_in_the_last_step_writes_nothing(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(openapi, "build", broken)
     with pytest.raises(RuntimeError, match="openapi generator broke"):
         regen.regenerate()
+    assert tree_bytes(root) == before
+    assert not (root / regen.WORK).exists()
+
+
+def test_a_rename_that_fails_half_way_through_the_swap_is_undone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _scratch_outputs(tmp_path, scratch(tmp_path / "docs", *ADD_FOO)).parent
+    use_scratch_tree(monkeypatch, root)
+    before = tree_bytes(root)
+    renames: list[tuple[str, str]] = []
+    real = os.rename
+
+    def rename(src: str | Path, dst: str | Path) -> None:
+        if (root / regen.WORK / treeswap.JOURNAL).exists():  # a rename of the swap
+            renames.append((str(src), str(dst)))
+            if len(renames) == 3:  # the lock swapped, protos/google/ refused (as EXDEV or EACCES would)
+                raise OSError(18, "Invalid cross-device link")
+        real(src, dst)
+
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(OSError, match="cross-device"):
+        regen.regenerate()
+    assert len(renames) == 5  # and the two that had happened were undone
     assert tree_bytes(root) == before
     assert not (root / regen.WORK).exists()
 
