@@ -330,3 +330,34 @@ def test_a_protoc_error_on_a_line_no_document_made_blames_the_generator(tmp_path
     assert message.startswith("google/cloud/aiplatform/v1/genai_tuning_service.proto:"), message
     assert "a line the generator wrote for service GenAiTuningService, from no document line: fix tools/protogen.py" \
         in message
+
+
+@pytest.mark.parametrize("done", range(6))
+def test_recovery_puts_the_old_tree_back_after_a_crash_at_any_rename(tmp_path: Path, done: int) -> None:
+    """A swap of a folder, a file and a path that is new, cut short after ``done`` of its renames."""
+    tree, stage = tmp_path / "tree", tmp_path / "tree" / regen.WORK / "stage"
+    for rel, text in (("protos/google/a.proto", "old a"), ("protos/lock.json", "old lock"), ("protos/x.txt", "kept")):
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tree / rel).write_text(text)
+    for rel, text in (("protos/google/b.proto", "new b"), ("protos/lock.json", "new lock"), ("generated/g", "new")):
+        (stage / rel).parent.mkdir(parents=True, exist_ok=True)
+        (stage / rel).write_text(text)
+    before = {p.relative_to(tree).as_posix(): p.read_text() for p in tree.rglob("*") if p.is_file()
+              and regen.WORK not in p.parts}
+    moves = [treeswap.Move(tree / rel, stage / rel, stage / "old" / rel)
+             for rel in ("protos/google", "protos/lock.json", "generated")]
+    treeswap._write_journal(tree / regen.WORK, moves)
+    steps = []  # the swap's renames in order: per move, live -> backup (where there is one), staged -> live
+    for m in moves:
+        steps += [(m.live, m.backup)] if m.live.exists() else []
+        steps += [(m.staged, m.live)] if m.staged is not None else []
+    assert len(steps) == 5
+    for src, dst in steps[:done]:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(src, dst)
+    notes = treeswap.recover(tree / regen.WORK)
+    assert notes and "put back the old generated, protos/google, protos/lock.json" in notes[0]
+    after = {p.relative_to(tree).as_posix(): p.read_text() for p in tree.rglob("*") if p.is_file()
+             and regen.WORK not in p.parts}
+    assert after == before
+    assert not (tree / regen.WORK / treeswap.JOURNAL).exists()
