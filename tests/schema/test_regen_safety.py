@@ -49,6 +49,18 @@ def tree_bytes(root: Path) -> dict[str, bytes]:
             if p.is_file() and "__pycache__" not in p.parts}
 
 
+def as_it_was(root: Path, before: dict[str, bytes]) -> bool:
+    """The tree is byte for byte ``before`` and no staging folder is left beside it."""
+    return tree_bytes(root) == before and not (root / regen.WORK).exists()
+
+
+def scratch_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *edits: tuple[str, str, str]) -> Path:
+    """protos/ (documents edited) and generated/ in tmp_path, the in-process pipeline pointed at them."""
+    root = _scratch_outputs(tmp_path, scratch(tmp_path / "docs", *edits)).parent
+    use_scratch_tree(monkeypatch, root)
+    return root
+
+
 def scratch_project(tmp_path: Path, *edits: tuple[str, str, str]) -> Path:
     """A scratch checkout: tools/, pyproject.toml (the plugin's ruff settings), protos/ with edited documents, generated/."""
     root = tmp_path / "project"
@@ -116,8 +128,7 @@ def test_a_signal_at_any_step_leaves_the_tree_as_it_was_and_takes_no_number(
     assert proc.returncode == 128 + signum, err
     assert f"interrupted by {signum.name}; protos/ and generated/ are as they were" in err
     assert "Traceback" not in err
-    assert tree_bytes(root) == before  # the lock included: no field number was taken
-    assert not (root / regen.WORK).exists()
+    assert as_it_was(root, before)  # the lock included: no field number was taken
     if step == "protoc":
         assert not any(Path(f"/proc/{pid}").exists() for pid in protoc), "protoc outlived the run"
 
@@ -184,8 +195,7 @@ def test_an_uninterrupted_run_changes_the_tree_and_a_signal_after_the_commit_say
 
 
 def test_a_failure_in_the_last_step_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = _scratch_outputs(tmp_path, scratch(tmp_path / "docs", *ADD_FOO)).parent
-    use_scratch_tree(monkeypatch, root)
+    root = scratch_tree(tmp_path, monkeypatch, *ADD_FOO)
     before = tree_bytes(root)
 
     def broken(*args: object) -> None:
@@ -194,13 +204,11 @@ def test_a_failure_in_the_last_step_writes_nothing(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(openapi, "build", broken)
     with pytest.raises(RuntimeError, match="openapi generator broke"):
         regen.regenerate()
-    assert tree_bytes(root) == before
-    assert not (root / regen.WORK).exists()
+    assert as_it_was(root, before)
 
 
 def test_a_rename_that_fails_half_way_through_the_swap_is_undone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = _scratch_outputs(tmp_path, scratch(tmp_path / "docs", *ADD_FOO)).parent
-    use_scratch_tree(monkeypatch, root)
+    root = scratch_tree(tmp_path, monkeypatch, *ADD_FOO)
     before = tree_bytes(root)
     renames: list[tuple[str, str]] = []
     real = os.rename
@@ -216,8 +224,7 @@ def test_a_rename_that_fails_half_way_through_the_swap_is_undone(tmp_path: Path,
     with pytest.raises(OSError, match="cross-device"):
         regen.regenerate()
     assert len(renames) == 5  # and the two that had happened were undone
-    assert tree_bytes(root) == before
-    assert not (root / regen.WORK).exists()
+    assert as_it_was(root, before)
 
 
 QUEUED = "JOB_STATE_QUEUED The job has been just created or resumed and processing has not yet begun."
@@ -245,9 +252,8 @@ def test_a_proto_protoc_rejects_is_reported_at_the_document_lines_and_writes_not
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], case: str
 ) -> None:
     edits, culprit, says, other, also = PROTOC_REJECTS[case]
-    src = scratch(tmp_path / "docs", *edits)
-    root = _scratch_outputs(tmp_path, src).parent
-    use_scratch_tree(monkeypatch, root)
+    root = scratch_tree(tmp_path, monkeypatch, *edits)
+    src = root / "protos" / "sources"
     before = tree_bytes(root)
     assert regen.main([]) == 1
     err = capsys.readouterr().err
@@ -256,8 +262,7 @@ def test_a_proto_protoc_rejects_is_reported_at_the_document_lines_and_writes_not
     assert f"({PROTO}:" in first
     assert f"{also} at {REST}:{line_of(src / REST, other)})" in first  # the other declaration of the name
     assert "is not defined" not in err and "Import" not in err  # consequences of the first error are left out
-    assert tree_bytes(root) == before
-    assert not (root / regen.WORK).exists()
+    assert as_it_was(root, before)
 
 
 # ------------------------------------------------------------------ what a run removes and reserves
@@ -266,9 +271,7 @@ def test_a_proto_protoc_rejects_is_reported_at_the_document_lines_and_writes_not
 def test_removed_enum_value_keeps_its_name_and_number_reserved_in_the_descriptors(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = _scratch_outputs(tmp_path, scratch(tmp_path / "docs",
-                                              (REST, "ADAPTER_SIZE_THIRTY_TWO Adapter size 32.\n", ""))).parent
-    use_scratch_tree(monkeypatch, root)
+    root = scratch_tree(tmp_path, monkeypatch, (REST, "ADAPTER_SIZE_THIRTY_TWO Adapter size 32.\n", ""))
     lock = json.loads((root / "protos" / "field_numbers.lock.json").read_text())
     number = lock["google.cloud.aiplatform.v1.AdapterSize"]["numbers"]["ADAPTER_SIZE_THIRTY_TWO"]
     assert regen.main(["--accept-breaking"]) == 0
@@ -286,8 +289,7 @@ def test_removed_enum_value_keeps_its_name_and_number_reserved_in_the_descriptor
 def test_a_stale_proto_fails_check_by_name_and_regen_removes_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = _scratch_outputs(tmp_path, scratch(tmp_path / "docs")).parent
-    use_scratch_tree(monkeypatch, root)
+    root = scratch_tree(tmp_path, monkeypatch)
     expected = tree_bytes(root)
     protos = root / "protos"
     stale = [protos / "google/cloud/aiplatform/v1/tuning_job_old.proto", protos / "stale.proto"]
