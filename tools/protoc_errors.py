@@ -11,6 +11,7 @@ from typing import Any
 
 from tools.docparse import DocError
 
+MAX_SHOWN = 20  # causes listed; the rest counted
 _DIAGNOSTIC = re.compile(r"^(?P<file>.+?\.proto):(?P<line>\d+):(?P<col>\d+): (?P<message>.*)$")
 _IMPORT_FAILED = re.compile(r'^Import ".*" was not found or had errors\.$')
 _OPEN = re.compile(r"^\s*(?P<kind>message|enum|service|oneof|rpc)\s+(?P<name>\w+)")
@@ -130,4 +131,5 @@ def explain(stderr: str, files: dict[str, str], ir: dict[str, Any]) -> ProtocFai
                    f"({rel}:{line}:{col}{also})")
         first = first or places[0]
     assert first is not None
-    return ProtocFailed(first[0], first[1], out)
+    shown = out[:MAX_SHOWN] + ([f"... and {len(out) - MAX_SHOWN} more"] if len(out) > MAX_SHOWN else [])
+    return ProtocFailed(first[0], first[1], shown)
