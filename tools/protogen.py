@@ -237,14 +237,24 @@ def _message(full: str, msg: dict[str, Any], lock: NumberLock, resource_types: d
         if group:
             lines[-1] = "  }"
             lines.append("")
-    reserved = lock.reserved(full)
-    if lock.reserved_numbers(full):
-        lines.append(f"  reserved {', '.join(str(n) for n in sorted(lock.reserved_numbers(full)))};")
-    if reserved:
-        lines.append(f"  reserved {', '.join(repr(n).replace(chr(39), chr(34)) for n in sorted(reserved))};")
+    lines += _reserved(full, lock)
     if lines[-1] == "":
         lines.pop()
     lines += ["}", ""]
+    return lines
+
+
+def _reserved(full: str, lock: NumberLock) -> list[str]:
+    """``reserved`` lines of a message or enum: every number and every name a removal left behind.
+
+    Names matter as much as numbers: proto3 JSON (and text format) carry the name, so a reused name
+    with another meaning breaks readers (``buf breaking``'s WIRE_JSON rules).
+    """
+    lines = []
+    if lock.reserved_numbers(full):
+        lines.append(f"  reserved {', '.join(str(n) for n in sorted(lock.reserved_numbers(full)))};")
+    if lock.reserved(full):
+        lines.append(f"  reserved {', '.join(f'{chr(34)}{n}{chr(34)}' for n in sorted(lock.reserved(full)))};")
     return lines
 
 
@@ -256,8 +266,7 @@ def _enum(full: str, enum: dict[str, Any], lock: NumberLock) -> list[str]:
         lines += _comment(v["description"], "  ")
         lines.append(f"  {v['name']} = {numbers[v['name']]};")
         lines.append("")
-    if lock.reserved_numbers(full):
-        lines.append(f"  reserved {', '.join(str(n) for n in sorted(lock.reserved_numbers(full)))};")
+    lines += _reserved(full, lock)
     if lines[-1] == "":
         lines.pop()
     return lines + ["}", ""]

@@ -5,8 +5,14 @@ betterproto2 classes, a FileDescriptorSet, then the schema tables and the OpenAP
 derived from the descriptors. Run as ``python -m tools.regen`` (``make generate``).
 
 Each run compares the new IR with the checked-in one and prints the change report
-(``tools/report.py``); breaking changes stop the run unless accepted. ``--check`` regenerates,
-compares every file under protos/ and generated/ with the checked-in one, and puts them back.
+(``tools/report.py``); breaking changes stop the run unless accepted.
+
+All or nothing: every output is built in a staging folder beside the tree (``.regen/`` next to
+protos/); only when every step succeeded (protoc, the betterproto2 plugin, the schema tables, the
+client methods, the OpenAPI document) are the .proto files, the field-number lock and generated/
+put in place, by renames bound by a journal (``tools/treeswap.py`` says what that guarantees). A
+failed or interrupted run (SIGINT, SIGTERM) leaves protos/ and generated/ as they were and takes
+no field number. ``--check`` builds the same way and compares; it never writes the tree.
 """
 
 from __future__ import annotations
@@ -15,13 +21,18 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tools import betterproto2_plugin, clientgen, facts, openapi, schema_tables
+from tools import betterproto2_plugin, clientgen, facts, openapi, protoc_errors, schema_tables, treeswap
 from tools.docparse import DocError, build_ir
 from tools.protogen import OPERATIONS_SERVICE, NumberLock, ReservedNameError, operations_methods, render
 from tools.report import Report, compare
@@ -33,6 +44,9 @@ PACKAGE_DIR = GENERATED / "vertex_tuning_protos"
 LOCK = PROTOS / "field_numbers.lock.json"
 # Common protos compiled into the package too: the error details a google.rpc.Status carries.
 COMMON_INPUTS = ["google/rpc/error_details.proto", "google/rpc/code.proto"]
+WORK = ".regen"  # beside protos/: the staging folder, the swap journal; gone after every run that ends
+# Test hook: STEP[:SECONDS] makes a run say "regen: paused at STEP" on stderr and wait there (default 30 s).
+PAUSE_ENV = "VERTEX_TUNING_REGEN_PAUSE"
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -57,8 +71,19 @@ def include_paths(protos: Path = PROTOS) -> list[str]:
     return [str(protos), str(Path(grpc_tools.__file__).parent / "_proto"), str(shim), str(common)]
 
 
+class ProtocError(Exception):
+    """protoc exited non-zero; ``stderr`` holds its diagnostics."""
+
+    def __init__(self, stderr: str) -> None:
+        self.stderr = stderr
+        super().__init__(f"protoc failed: {stderr.strip()[-2000:]}")
+
+
 def run_protoc(proto_files: list[str], out_dir: Path, protos: Path = PROTOS) -> Path:
-    """Compile the protos: betterproto2 classes into out_dir, return the descriptor set path."""
+    """Compile the protos: betterproto2 classes into out_dir, return the descriptor set path.
+
+    protoc runs as a child process (killed if this run is interrupted); raises ProtocError when it fails.
+    """
     descriptor = out_dir / "descriptor_set.binpb"
     classes = out_dir / "vertex_tuning_protos"
     classes.mkdir(parents=True)
@@ -68,7 +93,7 @@ def run_protoc(proto_files: list[str], out_dir: Path, protos: Path = PROTOS) -> 
                       "run_name='__main__')\n", encoding="utf-8")
     plugin.chmod(0o755)
     args = [
-        "grpc_tools.protoc",
+        sys.executable, "-m", "grpc_tools.protoc",
         *(f"-I{p}" for p in include_paths(protos)),
         f"--plugin=protoc-gen-python_betterproto2={plugin}",
         f"--python_betterproto2_out={classes}",
@@ -78,19 +103,29 @@ def run_protoc(proto_files: list[str], out_dir: Path, protos: Path = PROTOS) -> 
         "--include_source_info",
         *proto_files,
     ]
-    from grpc_tools import protoc
-
-    env_path = str(Path(sys.executable).parent)
-    import os
-
-    os.environ["PATH"] = env_path + os.pathsep + os.environ.get("PATH", "")
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")}
     # betterproto2's plugin formats with `ruff format -`, which reads the ruff settings of the current
     # directory: run from the project root so the output never depends on where regen was started.
-    with contextlib.chdir(ROOT):
-        status = protoc.main(args)
-    if status != 0:
-        raise SystemExit("protoc failed")
+    with subprocess.Popen(args, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as child:
+        try:
+            _pause("protoc")
+            _, stderr = child.communicate()
+        except BaseException:
+            child.kill()
+            raise
+    plugin.unlink()
+    if child.returncode != 0:
+        raise ProtocError(stderr)
     return descriptor
+
+
+def _pause(step: str) -> None:
+    """The test hook of PAUSE_ENV: at the named step, say so on stderr and wait."""
+    name, _, seconds = os.environ.get(PAUSE_ENV, "").partition(":")
+    if name == step:
+        print(f"regen: paused at {step}", file=sys.stderr, flush=True)
+        time.sleep(float(seconds or 30))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,6 +159,7 @@ class Plan:
     lock: NumberLock
     files: dict[str, str]
     notes: list[str]
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)  # seconds: "build", "swap" (the mixed window)
 
 
 def read_type_names(protos: Path | None = None) -> dict[str, str]:
@@ -252,70 +288,130 @@ def seed_numbers(lock: NumberLock, ir: dict[str, Any], path: Path) -> list[str]:
              f"({moved} moved); the other {total - matched} keep free numbers that do not collide with it")]
 
 
-def regenerate(options: Options | None = None) -> Plan:
-    """Run the whole pipeline, replacing protos/*.proto and generated/; return what was planned."""
+def build(stage: Path, options: Options) -> Plan:
+    """Build every output of a run under ``stage`` (``protos/`` and ``generated/`` as they would become); write nothing else.
+
+    Raises what ``plan`` raises, and DocError (ProtocFailed) at the document line behind a .proto that protoc rejects.
+    """
     old_ir = json.loads((GENERATED / "ir.json").read_text()) if (GENERATED / "ir.json").exists() else None
-    planned = plan(PROTOS / "sources", old_ir, json.loads(LOCK.read_text()) if LOCK.exists() else {},
-                   options or Options())
-    ir, lock, files = planned.ir, planned.lock, planned.files
+    planned = plan(PROTOS / "sources", old_ir, json.loads(LOCK.read_text()) if LOCK.exists() else {}, options)
+    ir, files = planned.ir, planned.files
+    _pause("plan")
+    protos, generated = stage / "protos", stage / "generated"
     for rel, text in files.items():
-        path = PROTOS / rel
+        path = protos / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    write_json(LOCK, lock.to_json())
-
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp)
-        descriptor = run_protoc([*sorted(files), *COMMON_INPUTS], out, PROTOS)
-        GENERATED.mkdir(exist_ok=True)
-        if PACKAGE_DIR.exists():
-            shutil.rmtree(PACKAGE_DIR)
-        shutil.copytree(out / "vertex_tuning_protos", PACKAGE_DIR)
-        shutil.copy(descriptor, GENERATED / "descriptor_set.binpb")
-    data = (GENERATED / "descriptor_set.binpb").read_bytes()
+    write_json(protos / LOCK.name, planned.lock.to_json())
+    try:
+        descriptor = run_protoc([*sorted(files), *COMMON_INPUTS], stage / "protoc", protos)
+    except ProtocError as exc:
+        raise protoc_errors.explain(exc.stderr, files, ir) from None
+    package = generated / PACKAGE_DIR.name
+    package.parent.mkdir()
+    os.rename(stage / "protoc" / "vertex_tuning_protos", package)
+    os.rename(descriptor, generated / "descriptor_set.binpb")
+    _pause("tables")
+    data = (generated / "descriptor_set.binpb").read_bytes()
     ir["facts"] = facts.derive(ir, data)
-    write_json(GENERATED / "ir.json", ir)
-    (PACKAGE_DIR / "_schema.py").write_text(schema_tables.render(data, ir), encoding="utf-8")
+    write_json(generated / "ir.json", ir)
+    (package / "_schema.py").write_text(schema_tables.render(data, ir), encoding="utf-8")
     tables = schema_tables.descriptor_tables(data, ir)
-    (PACKAGE_DIR / "_services.py").write_text(clientgen.render(tables, ir), encoding="utf-8")
-    write_json(GENERATED / "openapi.json", openapi.build(data, ir))
+    (package / "_services.py").write_text(clientgen.render(tables, ir), encoding="utf-8")
+    _pause("openapi")
+    write_json(generated / "openapi.json", openapi.build(data, ir))
     return planned
 
 
-def _snapshot() -> dict[str, bytes]:
-    """Every output file under protos/ (not the documents) and generated/, by path."""
+@contextlib.contextmanager
+def _workspace() -> Iterator[tuple[Path, list[str]]]:
+    """A fresh staging folder in WORK beside protos/, this run holding the tree; removed on the way out.
+
+    First puts back the tree of a run that crashed half-way through its swap (the notes say so).
+    """
+    tree = PROTOS.parent
+    work = tree / WORK
+    with treeswap.exclusive(tree):
+        notes = treeswap.recover(work) if work.exists() else []
+        shutil.rmtree(work, ignore_errors=True)  # what a killed run left: no other run holds the tree
+        work.mkdir()
+        try:
+            yield Path(tempfile.mkdtemp(prefix="stage-", dir=work)), notes
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _holds_outputs(path: Path) -> bool:
+    return path.name != "sources" and (path.suffix == ".proto" or path.is_dir() and any(path.rglob("*.proto")))
+
+
+def _moves(stage: Path) -> list[treeswap.Move]:
+    """The paths to swap: each top-level entry of protos/ holding .proto files (now or after), the lock, generated/."""
+    staged = stage / "protos"
+    names = {p.name for p in staged.iterdir()} | {p.name for p in PROTOS.iterdir() if _holds_outputs(p)}
+    moves = []
+    for name in sorted(names):
+        live, new = PROTOS / name, staged / name
+        if live.is_dir():  # a file there that no run writes (a README) stays
+            for kept in live.rglob("*"):
+                if kept.is_file() and kept.suffix != ".proto" and "__pycache__" not in kept.parts:
+                    target = new / kept.relative_to(live)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(kept, target)
+        moves.append(treeswap.Move(live, new if new.exists() else None, stage / "old" / "protos" / name))
+    moves.append(treeswap.Move(GENERATED, stage / "generated", stage / "old" / "generated"))
+    return moves
+
+
+def regenerate(options: Options | None = None, commit: treeswap.Commit | None = None) -> Plan:
+    """Run the whole pipeline, then put the new protos/*.proto, lock and generated/ in place at once.
+
+    ``commit`` (the one ``main``'s signal handlers read) learns when the new tree is in place.
+    """
+    commit = commit or treeswap.Commit()
+    with _workspace() as (stage, notes):
+        start = time.perf_counter()
+        planned = build(stage, options or Options())
+        moves = _moves(stage)
+        for move in moves:
+            if move.staged is not None:
+                treeswap.fsync_tree(move.staged)
+        planned.timings["build"] = time.perf_counter() - start
+        treeswap.swap(stage.parent, moves, commit, pause=lambda: _pause("swap"))
+        _pause("done")
+    planned.timings["swap"] = commit.mixed_seconds
+    planned.notes[:0] = notes
+    return planned
+
+
+def _outputs(protos: Path, generated: Path) -> dict[str, bytes]:
+    """Every output file of a tree by path: the .proto files and the lock under protos/ (not sources/), generated/."""
     files: dict[str, bytes] = {}
-    for top in (PROTOS, GENERATED):
-        for path in sorted(top.rglob("*")):
-            rel = path.relative_to(ROOT)
-            if path.is_file() and "__pycache__" not in rel.parts and rel.parts[:2] != ("protos", "sources"):
-                files[rel.as_posix()] = path.read_bytes()
+    for path in sorted(protos.rglob("*")):
+        rel = path.relative_to(protos)
+        if path.is_file() and rel.parts[0] != "sources" and (path.suffix == ".proto" or path.name == LOCK.name):
+            files[f"{PROTOS.name}/{rel.as_posix()}"] = path.read_bytes()
+    for path in sorted(generated.rglob("*")) if generated.exists() else []:
+        rel = path.relative_to(generated)
+        if path.is_file() and "__pycache__" not in rel.parts:
+            files[f"{GENERATED.name}/{rel.as_posix()}"] = path.read_bytes()
     return files
 
 
-def _restore(snapshot: dict[str, bytes]) -> None:
-    for rel in set(_snapshot()) - set(snapshot):
-        (ROOT / rel).unlink()
-    for rel, data in snapshot.items():
-        path = ROOT / rel
-        if not path.exists() or path.read_bytes() != data:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-    for top in (PROTOS, GENERATED):
-        for folder in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
-            if not any(folder.iterdir()):
-                folder.rmdir()
-
-
 def check(options: Options) -> tuple[Plan, list[str]]:
-    """Regenerate, list the output files that differ from the checked-in ones, then put those back."""
-    before = _snapshot()
-    try:
-        planned = regenerate(dataclasses.replace(options, accept_breaking=True))
-        after = _snapshot()
-    finally:
-        _restore(before)
-    return planned, sorted(rel for rel in set(before) | set(after) if before.get(rel) != after.get(rel))
+    """Build in a staging folder and list the output files that differ from the checked-in ones.
+
+    A .proto that the documents no longer produce is listed as stale. The tree is not written, except
+    that a swap a crashed run left half done is first undone (as every run does; the notes say so).
+    """
+    with _workspace() as (stage, notes):
+        planned = build(stage, dataclasses.replace(options, accept_breaking=True))
+        before = _outputs(PROTOS, GENERATED)
+        after = _outputs(stage / "protos", stage / "generated")
+    planned.notes[:0] = notes
+    return planned, [rel + (" (stale: the documents no longer produce it)" if rel.endswith(".proto") and rel not in
+                            after else "")
+                     for rel in sorted(set(before) | set(after)) if before.get(rel) != after.get(rel)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -335,13 +431,35 @@ def main(argv: list[str] | None = None) -> int:
                              "name made from a field key, a union membership) rather than read")
     args = parser.parse_args(argv)
     options = Options(args.accept_breaking, tuple(args.revive), args.numbers_from, args.strict)
+    commit = treeswap.Commit()
+    with _signals_raise(commit):
+        try:
+            return _run(args, options, commit)
+        except treeswap.Interrupted as exc:
+            if exc.committed:
+                print(f"regen: {exc} after the new protos/ and generated/ were in place (they are complete)",
+                      file=sys.stderr)
+            else:
+                print(f"regen: {exc}; protos/ and generated/ are as they were and no field number was taken",
+                      file=sys.stderr)
+            return 128 + exc.signum
+
+
+def _signals_raise(commit: treeswap.Commit) -> contextlib.AbstractContextManager[None]:
+    """SIGINT/SIGTERM raise treeswap.Interrupted while regen runs (when it runs in the main thread)."""
+    if threading.current_thread() is threading.main_thread():
+        return treeswap.raising_on_signals(commit)
+    return contextlib.nullcontext()
+
+
+def _run(args: argparse.Namespace, options: Options, commit: treeswap.Commit) -> int:
     differ: list[str] = []
     try:
         if args.check:
             planned, differ = check(options)
         else:
-            planned = regenerate(options)
-    except (DocError, UsageError) as exc:
+            planned = regenerate(options, commit)
+    except (DocError, UsageError, treeswap.Busy) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except Refused as refused:

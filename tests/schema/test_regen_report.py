@@ -332,6 +332,18 @@ def _scratch_outputs(tmp_path: Path, sources: Path) -> Path:
     return tmp_path / "protos"
 
 
+def use_scratch_tree(monkeypatch: pytest.MonkeyPatch, root: Path) -> Path:
+    """Point the pipeline at ``root`` (protos/ and generated/ made by ``_scratch_outputs``); return its protos/.
+
+    ROOT stays the checkout: protoc runs there so the betterproto2 plugin formats with the project's settings.
+    """
+    for name, value in (("PROTOS", root / "protos"), ("GENERATED", root / "generated"),
+                        ("PACKAGE_DIR", root / "generated" / "vertex_tuning_protos"),
+                        ("LOCK", root / "protos" / "field_numbers.lock.json")):
+        monkeypatch.setattr(regen, name, value)
+    return root / "protos"
+
+
 def test_accepted_type_change_compiles_with_the_old_number_reserved(tmp_path: Path) -> None:
     p = planned(scratch(tmp_path, (REST, "epochCount string (int64 format)", "epochCount string")),
                 Options(accept_breaking=True))
@@ -352,11 +364,7 @@ def test_regen_command_refuses_checks_and_reports_on_scratch_outputs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     src = scratch(tmp_path / "docs", *REMOVE_EXPERIMENT)
-    protos = _scratch_outputs(tmp_path, src)
-    for name, value in (("ROOT", tmp_path), ("PROTOS", protos), ("GENERATED", tmp_path / "generated"),
-                        ("PACKAGE_DIR", tmp_path / "generated" / "vertex_tuning_protos"),
-                        ("LOCK", protos / "field_numbers.lock.json")):
-        monkeypatch.setattr(regen, name, value)
+    protos = use_scratch_tree(monkeypatch, _scratch_outputs(tmp_path, src).parent)
     before = (protos / PROTO).read_text()
 
     assert regen.main(["--report", str(tmp_path / "r.json")]) == 2  # refused: nothing written

@@ -32,7 +32,10 @@ def register(app: typer.Typer) -> None:
         strict: Annotated[bool, typer.Option(
             "--strict", help="Fail when any fact is inferred rather than read from the documents.")] = False,
     ) -> None:
-        """Regenerate the schema from protos/sources/ and print what changed (needs a source checkout)."""
+        """Regenerate the schema from protos/sources/ and print what changed (needs a source checkout).
+
+        All or nothing: protos/ and generated/ change only when every step succeeded; Ctrl-C leaves them as they were.
+        """
         root = Path.cwd()
         if (root / "tools" / "regen.py").exists() and str(root) not in sys.path:
             sys.path.insert(0, str(root))  # console scripts do not put the checkout on sys.path
