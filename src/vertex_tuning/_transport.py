@@ -321,7 +321,7 @@ class BaseTransport:
                 assert api_error is not None
                 error = api_error
                 retryable = rule.idempotent and response.status_code in _config.RETRYABLE_HTTP_STATUS
-                hint = _retry_after(response, api_error)
+                hint = api_error.retry_after = _retry_after(response, api_error)
             delay = self._next_delay(retry, attempt, deadline, retryable, hint)
             if delay is None:
                 attempts_left = not retry.max_attempts or attempt + 1 < retry.max_attempts

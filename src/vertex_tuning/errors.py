@@ -140,9 +140,14 @@ class WaitTimeout(VertexTuningError, TimeoutError):
 
 
 class APIError(VertexTuningError):
-    """The server answered with an error ``google.rpc.Status``."""
+    """The server answered with an error ``google.rpc.Status``.
+
+    ``retry_after`` is the server's retry hint in seconds (its ``RetryInfo`` detail, else the
+    ``Retry-After`` header), or None when it gave none.
+    """
 
     code: Code = Code.UNKNOWN
+    retry_after: float | None = None
 
     def __init__(
         self,
