@@ -28,6 +28,15 @@ def baseline(call: Callable[[], object], runs: int = 5) -> float:
     return statistics.median(times)
 
 
+def round_trip(base_url: str, path: str = "/") -> float:
+    """Median seconds of a plain GET of ``base_url + path`` over a kept-alive connection, right now."""
+    import httpx
+
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        http.get(path)
+        return baseline(lambda: http.get(path))
+
+
 def slack(round_trip: float) -> float:
     """Seconds a deadline may be overrun by scheduling alone, given one round trip's cost now."""
     return max(FLOOR, ROUND_TRIPS * round_trip)
