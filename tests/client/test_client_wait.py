@@ -159,3 +159,13 @@ def test_a_hint_longer_than_the_time_left_is_capped_by_the_deadline(server: Reco
             c.wait(JOB, timeout=1.0)
         assert time.monotonic() - started < 30  # not the hour the server asked for
     assert isinstance(info.value.last_error, Unavailable) and len(seen) >= 1
+
+
+def test_wait_polls_through_an_error_whose_detail_is_nested_too_deep(server: RecordingServer) -> None:
+    deep = '{"a":' * 600 + "0" + "}" * 600
+    body = ('{"error": {"code": 503, "status": "UNAVAILABLE", "message": "busy", "details": ['
+            '{"@type": "type.googleapis.com/google.protobuf.Struct", "value": DEEP}]}}').replace("DEEP", deep).encode()
+    seen = _hinting_then_done(server, 503, body, {})
+    with TuningJobsClient("p", "us-central1", base_url=server.base_url, polling=FAST_POLLING) as c:
+        assert c.wait(JOB, timeout=30).state == JobState.SUCCEEDED
+    assert len(seen) == 2
