@@ -181,7 +181,39 @@ def test_a_foreign_browser_origin_is_refused(http: httpx.Client) -> None:
     response = http.post(JOBS, json=job_json(), headers={"origin": "https://evil.example"})
     assert response.status_code == 403
     assert http.get(JOBS).json() == {}
-    assert http.get(JOBS, headers={"origin": "http://localhost:3000"}).status_code == 200
+
+
+@pytest.mark.parametrize("origin", ["http://localhost:3000", "http://127.0.0.1:3000", "https://127.0.0.1:{port}",
+                                    "http://localhost:{port}", "null"])
+def test_another_port_scheme_or_host_is_another_origin(http: httpx.Client, reference_server: str, origin: str) -> None:
+    """A page on another port of localhost cannot cancel a job with a body-less ``no-cors`` POST."""
+    name = create(http)["name"]
+    port = reference_server.rsplit(":", 1)[1]
+    response = http.post(f"/v1/{name}:cancel", headers={"origin": origin.format(port=port)})
+    assert response.status_code == 403 and "Origin check" in error_of(response)["message"]
+    assert http.get(f"/v1/{name}").json()["state"] == "JOB_STATE_QUEUED"
+
+
+def test_the_servers_own_origin_is_served(http: httpx.Client, reference_server: str) -> None:
+    name = create(http)["name"]
+    assert http.get(f"/v1/{name}", headers={"origin": reference_server}).status_code == 200
+    assert http.post(f"/v1/{name}:cancel", headers={"origin": reference_server}).status_code == 200
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+def test_jsonp_is_refused_to_pages_of_other_origins(http: httpx.Client, site: str) -> None:
+    """``<script src=".../tuningJobs?callback=steal">`` sends no Origin; the browser's Sec-Fetch-Site says where it came from."""
+    create(http)
+    response = http.get(JOBS, params={"callback": "steal"}, headers={"sec-fetch-site": site, "sec-fetch-dest": "script"})
+    assert response.status_code == 403 and "JSONP" in error_of(response)["message"]
+    assert b"steal(" not in response.content and b"tuningJobs" not in response.content
+
+
+@pytest.mark.parametrize("headers", [{}, {"sec-fetch-site": "same-origin"}, {"sec-fetch-site": "none"}])
+def test_jsonp_still_works_from_the_same_origin_and_outside_browsers(http: httpx.Client, headers: dict[str, str]) -> None:
+    create(http)
+    response = http.get(JOBS, params={"callback": "show"}, headers=headers)
+    assert response.status_code == 200 and response.content.startswith(b"// API callback\nshow(")
 
 
 def test_allowed_hosts_widen_the_host_check() -> None:
