@@ -71,6 +71,55 @@ def test_a_filter_at_the_nesting_limit_still_works(http: httpx.Client) -> None:
     assert http.get(JOBS, params={"filter": text}).status_code == 200
 
 
+def _or_filter(terms: int, tag: str = "v") -> str:
+    return " OR ".join(f'labels.team="{tag}{i}"' for i in range(terms))
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    (_or_filter(101), "101 comparisons; at most 100 are allowed"),
+    ('labels.team="' + "x" * 4100 + '"', "characters; at most 4096 are allowed"),
+    (_or_filter(1800), "characters; at most 4096 are allowed"),  # the 38 KB filter that held the loop for 1 s
+])
+def test_oversized_filters_are_400_naming_the_rule(http: httpx.Client, text: str, rule: str) -> None:
+    response = http.get(JOBS, params={"filter": text})
+    assert response.status_code == 400, response.text
+    assert rule in field_violations(response)["filter"]
+
+
+def test_a_filter_at_the_term_limit_still_works(http: httpx.Client) -> None:
+    create(http, labels={"team": "v99"})
+    assert len(http.get(JOBS, params={"filter": _or_filter(100)}).json()["tuningJobs"]) == 1
+
+
+def test_a_filtered_listing_runs_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a filtered scan is still running, a plain GET is answered (a scan on the loop would hold it up)."""
+    from vertex_tuning.server.service import TuningService
+
+    release, scanning = threading.Event(), threading.Event()
+    original = TuningService.list_tuning_jobs
+
+    def slow_scan(self: TuningService, request: Any) -> dict[str, Any]:
+        if request.get("filter"):
+            scanning.set()
+            release.wait(10)  # the scan that takes "forever"
+        return original(self, request)
+
+    monkeypatch.setattr(TuningService, "list_tuning_jobs", slow_scan)
+    with serve(create_app()) as base, httpx.Client(base_url=base, timeout=10) as http:
+        name = create(http)["name"]
+        listing: dict[str, httpx.Response] = {}
+        scan = threading.Thread(target=lambda: listing.update(r=http.get(JOBS, params={"filter": _or_filter(5)})))
+        scan.start()
+        try:
+            assert scanning.wait(10)
+            assert httpx.get(f"{base}/v1/{name}", timeout=5).status_code == 200  # while the scan still runs
+            assert not listing
+        finally:
+            release.set()
+            scan.join(10)
+        assert listing["r"].status_code == 200
+
+
 def test_deeply_nested_json_is_400(http: httpx.Client) -> None:
     args: dict[str, Any] = {}
     for _ in range(600):
