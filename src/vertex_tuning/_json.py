@@ -238,20 +238,22 @@ make reading a response or an error detail raise ``RecursionError``.
 """
 
 
-def _check_depth(raw: Any) -> None:
-    """``JsonFormatError`` when objects and arrays nest in ``raw`` deeper than ``MAX_DEPTH`` (measured without recursion)."""
-    stack = [(raw, 1)]
+def json_depth(value: Any) -> int:
+    """How deeply arrays and objects nest in ``value`` (a scalar is 0), measured without recursion."""
+    deepest, stack = 0, [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        kind = type(item)
-        if kind is dict:
-            children: Any = item.values()
-        elif kind is list:
-            children = item
-        else:
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
             continue
-        _too_deep(depth)
-        stack.extend((child, depth + 1) for child in children if type(child) is dict or type(child) is list)
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _check_depth(raw: Any) -> None:
+    """``JsonFormatError`` when objects and arrays nest in ``raw`` deeper than ``MAX_DEPTH``."""
+    _too_deep(json_depth(raw))
 
 
 # The dataclass __init__ (and betterproto2's __post_init__) costs more than the rest of decoding

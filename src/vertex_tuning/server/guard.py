@@ -20,6 +20,7 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 from vertex_tuning_protos.google.rpc import Code
 
+from vertex_tuning._json import json_depth
 from vertex_tuning.server.errors import StatusError, error_body
 
 __all__ = [
@@ -57,19 +58,6 @@ def host_allowed(host: str, allowed: Iterable[str]) -> bool:
     """Whether ``host`` (a name, no port) is loopback, a ``*.localhost`` name, or in ``allowed`` (``*``: any)."""
     extra = {h.lower() for h in allowed}
     return bool(host) and ("*" in extra or host in LOOPBACK_HOSTS or host.endswith(".localhost") or host in extra)
-
-
-def json_depth(value: Any) -> int:
-    """How deeply arrays and objects nest in ``value`` (a scalar is 0), measured without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        if children is None:
-            continue
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in children)
-    return deepest
 
 
 _GUARDED_HEADERS = (b"host", b"origin", b"sec-fetch-site")
