@@ -8,8 +8,9 @@ h11 protocol plus two rules) closes such connections:
 * a connection must complete each request's headers within ``HEADER_TIMEOUT`` seconds of opening
   (or of its previous response, on a kept-alive connection), else it is closed;
 * when a new connection brings the count within ``HEADROOM`` of the limit, the connection that
-  has waited longest for its headers is closed at once, so a newcomer is served even while an
-  attacker keeps reconnecting.
+  has waited longest for its headers is closed at once (one that has never completed a request
+  first, before an idle kept-alive one), so a newcomer is served even while an attacker keeps
+  reconnecting.
 
 A request whose headers are complete is not affected: its body has ``BODY_READ_TIMEOUT`` (``app.py``).
 """
@@ -42,6 +43,7 @@ class HeaderDeadlineProtocol(H11Protocol):
     """How many connections servers of this class closed for not completing their headers (for reports)."""
 
     _header_timer: asyncio.TimerHandle | None = None
+    _served = 0
 
     def _waiting(self) -> dict[HeaderDeadlineProtocol, None]:
         return _WAITING.setdefault(self.server_state, {})
@@ -64,13 +66,18 @@ class HeaderDeadlineProtocol(H11Protocol):
             type(self).closed_for_slow_headers += 1
             _log.debug("closing connection from %s: %s", self.client, why)
             self.transport.close()
+            # Not counted against limit_concurrency from now on: uvicorn forgets it only once the loop
+            # has run connection_lost, and a burst of newcomers in between would be refused meanwhile.
+            self.connections.discard(self)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Accept the connection; make room for it if the server is nearly full."""
         super().connection_made(transport)
         limit = self.limit_concurrency
         if limit is not None and len(self.connections) >= limit - HEADROOM:
-            oldest = next((c for c in self._waiting() if c is not self), None)
+            waiting = self._waiting()
+            oldest = next((c for c in waiting if c is not self and not c._served), None) or next(
+                (c for c in waiting if c is not self), None)
             if oldest is not None:
                 oldest._close_slow("evicted: the server is full and it sent no complete request")
         self._arm()
@@ -85,6 +92,7 @@ class HeaderDeadlineProtocol(H11Protocol):
     def on_response_complete(self) -> None:
         """The response is out: the connection now waits for the next request's headers."""
         cycle = self.cycle
+        self._served += 1
         super().on_response_complete()
         if not self.transport.is_closing() and self.cycle is cycle:
             self._arm()  # (a pipelined request already read has its headers: no clock for it)
