@@ -125,7 +125,7 @@ def test_trickling_server_cannot_stretch_a_call_past_its_deadline(trickling: tup
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("call", ["get", "wait"])
+@pytest.mark.parametrize("call", ["get", "create", "wait"])
 async def test_async_trickling_server_cannot_stretch_a_call_past_its_deadline(
     trickling: tuple[str, float], call: str
 ) -> None:
@@ -135,6 +135,8 @@ async def test_async_trickling_server_cannot_stretch_a_call_past_its_deadline(
         with pytest.raises(TimeoutError):
             if call == "get":
                 await c.get_tuning_job(name=JOB, timeout=1.0)
+            elif call == "create":
+                await c.create_tuning_job(tuning_job=NEW_JOB, timeout=1.0)
             else:
                 await c.wait(JOB, timeout=1.0)
         _ends_in_time(started, 1.0, allowance)
