@@ -187,3 +187,27 @@ def test_no_cli_error_path_leaks_a_credential(monkeypatch: pytest.MonkeyPatch, d
     haystack = "\n".join([debug_logs.text, *outputs])
     for secret in SECRETS:
         assert secret not in haystack, f"{secret!r} leaked"
+
+
+def test_a_password_in_the_base_urls_userinfo_stays_out_of_logs_and_reprs(
+    debug_logs: pytest.LogCaptureFixture,
+) -> None:
+    password = "PLANTED-userinfo-password"
+    evidence = Evidence()
+    with serve(create_app(job_duration=100)) as base:
+        with_userinfo = base.replace("http://", f"http://user:{password}@")
+        with TuningJobsClient("p", base_url=with_userinfo, retry=FAST) as client:
+            job = client.create_tuning_job(tuning_job=_new_job())
+            client.get_tuning_job(name=job.name)
+            evidence.expect_error(lambda: client.get_tuning_job(name=f"{PARENT}/tuningJobs/404"))
+            evidence.reprs(client, client._transport, vars(client), vars(client._transport))
+
+        async def run_async() -> None:
+            async with AsyncTuningJobsClient("p", base_url=with_userinfo, retry=FAST) as client:
+                await client.get_tuning_job(name=job.name)
+                evidence.reprs(client, vars(client), vars(client._transport))
+
+        anyio.run(run_async)
+    assert any(r.name == "httpx" and r.levelno == logging.INFO for r in debug_logs.records)  # the line that leaked
+    haystack = "\n".join([debug_logs.text, *evidence.texts])
+    assert password not in haystack

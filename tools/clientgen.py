@@ -154,14 +154,23 @@ def describe(tables: dict[str, Any], ir: dict[str, Any], service: str, names: Na
     return rpcs
 
 
+_PAGE_TIMEOUT = (
+    "Seconds each page's request may take, retries included, from connecting to the last byte of "
+    "its body. It bounds every page alike (as in Google's generated clients), not the iteration as "
+    "a whole, which goes at the caller's pace."
+)
+
+
 def _docstring(rpc: Rpc, indent: str) -> str:
     text = rpc.summary or f"Call {rpc.full_name}."
     lines = textwrap.wrap(text, 100)
-    args = [p for p in rpc.params if p.doc]
+    args = [(p.name, p.doc) for p in rpc.params if p.doc]
+    if rpc.returns == "pager":
+        args.append(("timeout", _PAGE_TIMEOUT))
     if args:
         lines += ["", "Args:"]
-        for p in args:
-            lines += textwrap.wrap(f"{p.name}: {p.doc}", 100, initial_indent="    ", subsequent_indent="        ")
+        for name, doc in args:
+            lines += textwrap.wrap(f"{name}: {doc}", 100, initial_indent="    ", subsequent_indent="        ")
     lines = [line.replace("\\", "\\\\").replace('"""', '\\"\\"\\"') for line in lines]
     body = "\n".join(indent + line if line else "" for line in lines)
     return f'{indent}"""{body.lstrip()}\n{indent}"""' if len(lines) > 1 else f'{indent}"""{lines[0]}"""'

@@ -9,12 +9,18 @@ Phases, each bounded:
 * kill -9: a file-backed ``vertex-tuning serve`` is killed in the middle of a burst of creates and
   cancels, restarted on the same file, and every acknowledged write is looked up (three rounds);
 * processes: 8 processes x 200 mixed requests against two server processes sharing one SQLite file;
-* schemathesis: the contract suite's negative and stateful runs against a fresh server.
+* schemathesis: the contract suite's negative and stateful runs against a fresh server;
+* slowloris: sockets that never finish their request headers (trickling a byte a second, and
+  reconnecting when closed) held against ``vertex-tuning serve`` past its header deadline, while
+  another client keeps making calls: they must all be answered, and every slow socket closed;
+* trickling response: client calls with ``timeout=1`` against a server that trickles its headers
+  or body a byte per 0.25 s (10 s of answer): each call must end within its deadline (+0.5 s).
 
 It prints one table (requests, 5xx, acknowledged writes lost, duplicated creates, ``wait()`` calls
-that ended before their deadline for a retryable reason, p50/p99 latency) and exits 1 if any of the
-lost / duplicated / 5xx columns is not zero. ``--short`` is the CI variant (~30 s: faults, one kill
-round, 2 processes; no wait or schemathesis phase).
+that ended before their deadline for a retryable reason, p50/p99 latency, bounds checked and broken)
+and exits 1 if any of the lost / duplicated / 5xx / broken columns is not zero. ``--short`` is the
+CI variant (~50 s: faults, one kill round, 2 processes, a short slowloris and trickling run; no
+wait or schemathesis phase).
 """
 
 from __future__ import annotations
@@ -70,6 +76,10 @@ class Tally:
     lost: int = 0
     duplicated: int = 0
     waits_cut_short: int = 0
+    broken: int = 0
+    """Bounds this phase checks that did not hold (a slow socket kept open, a deadline overrun)."""
+    bound: str = ""
+    """What this phase's bound is and the figure measured against it."""
     latencies: list[float] = dataclasses.field(default_factory=list)
     notes: list[str] = dataclasses.field(default_factory=list)
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
@@ -89,6 +99,7 @@ class Tally:
         self.lost += other.lost
         self.duplicated += other.duplicated
         self.waits_cut_short += other.waits_cut_short
+        self.broken += other.broken
         self.latencies += other.latencies
         self.notes += other.notes
 
@@ -456,6 +467,102 @@ def phase_schemathesis(workdir: Path) -> Tally:
     return tally
 
 
+# ---------------------------------------------------------------- phase 5: slowloris
+def phase_slowloris(sockets: int, seconds: float, workdir: Path) -> Tally:
+    """``sockets`` never-finished requests (replaced when closed) against ``vertex-tuning serve`` while a client calls."""
+    from tools.slow_peers import slowloris
+    from vertex_tuning.server.slow_clients import HEADER_TIMEOUT
+
+    tally = Tally(f"slowloris {sockets} sockets, {seconds:g} s")
+    server = ServerProcess(str(workdir / "slowloris.db"), workdir / "slowloris.log", job_duration=3600)
+    refused = 0
+    try:
+        with TuningJobsClient(PROJECT, LOCATION, base_url=server.base_url, retry=Retry(max_attempts=1),
+                              timeout=10) as client:
+            name = client.create_tuning_job(tuning_job=_new_job("slowloris")).name
+            with slowloris("127.0.0.1", server.port, sockets, interval=1.0, reconnect=True) as attack:
+                deadline = time.monotonic() + seconds
+                while time.monotonic() < deadline:
+                    try:
+                        tally.timed(client.get_tuning_job, name=name)
+                    except (APIError, TransportError) as exc:
+                        refused += 1
+                        if isinstance(exc, APIError) and (exc.http_status or 0) >= 500:
+                            tally.server_errors += 1
+                    tally.requests += 1
+                    time.sleep(0.02)
+                lifetimes = sorted(attack.lifetimes)
+                still_open = [time.monotonic() - opened for opened in attack.opened.values()]
+    finally:
+        server.stop()
+    limit = HEADER_TIMEOUT + 2.0  # the deadline, plus the attacker's own 1 s poll and scheduling
+    overdue = sum(1 for t in [*lifetimes, *still_open] if t > limit)
+    tally.broken = refused + overdue
+    held = f"longest held {lifetimes[-1]:.1f} s" if lifetimes else "none closed"
+    tally.bound = (f"others: {tally.requests - refused}/{tally.requests} answered; slow sockets: {len(lifetimes)} "
+                   f"closed, {held} (header deadline {HEADER_TIMEOUT:g} s), {overdue} over {limit:g} s")
+    return tally
+
+
+# ---------------------------------------------------------------- phase 6: trickling responses
+def phase_trickle(rounds: int) -> Tally:
+    """get/create/list/wait (sync) and get/wait (async) with ``timeout=1`` against a server trickling its answer."""
+    import anyio
+
+    from tools.slow_peers import http_response, trickling_server
+    from vertex_tuning import AsyncTuningJobsClient
+
+    timeout, allowance = 1.0, 0.5
+    tally = Tally(f"trickling answers x{rounds}, timeout={timeout:g}")
+    head, body = http_response({"name": f"{PARENT}/tuningJobs/1", "description": "x" * 10})  # 40 bytes: 10 s
+    elapsed: list[float] = []
+    patient = Retry(initial=0.05, maximum=0.05, multiplier=1.0, jitter=0.0, deadline=60.0, max_attempts=100)
+
+    def timed_out(call: Callable[[], Any]) -> None:
+        started = time.monotonic()
+        try:
+            call()
+            tally.notes.append("a call against a trickling server returned instead of timing out")
+            tally.broken += 1
+        except TimeoutError:
+            pass
+        elapsed.append(time.monotonic() - started)
+
+    async def async_calls(url: str) -> None:
+        async with AsyncTuningJobsClient(PROJECT, LOCATION, base_url=url, retry=patient, polling=POLLING) as c:
+            for call in (lambda: c.get_tuning_job(name=f"{PARENT}/tuningJobs/1", timeout=timeout),
+                         lambda: c.wait(f"{PARENT}/tuningJobs/1", timeout=timeout)):
+                started = time.monotonic()
+                with contextlib.suppress(TimeoutError):
+                    await call()
+                elapsed.append(time.monotonic() - started)
+
+    def sync_calls(c: TuningJobsClient) -> list[Callable[[], Any]]:
+        name = f"{PARENT}/tuningJobs/1"
+        return [lambda: c.get_tuning_job(name=name, timeout=timeout),
+                lambda: c.create_tuning_job(tuning_job=_new_job("trickle"), timeout=timeout),
+                lambda: c.list_tuning_jobs(timeout=timeout),
+                lambda: c.wait(name, timeout=timeout)]
+
+    for _ in range(rounds):
+        for trickle_head in (False, True):
+            with trickling_server(head, body, interval=0.25, trickle_head=trickle_head) as url, \
+                    TuningJobsClient(PROJECT, LOCATION, base_url=url, retry=patient, polling=POLLING) as c:
+                threads = [threading.Thread(target=timed_out, args=(call,)) for call in sync_calls(c)]
+                for t in threads:
+                    t.start()
+                anyio.run(async_calls, url)
+                for t in threads:
+                    t.join()
+    tally.requests = len(elapsed)
+    tally.latencies = elapsed
+    overruns = [t for t in elapsed if t > timeout + allowance]
+    tally.broken += len(overruns)
+    tally.bound = (f"{len(elapsed)} calls ended in at most {max(elapsed):.2f} s (server needs 10 s); "
+                   f"{len(overruns)} over {timeout + allowance:g} s")
+    return tally
+
+
 # ---------------------------------------------------------------- report
 def _ms(values: list[float], q: float) -> str:
     if not values:
@@ -471,10 +578,10 @@ def render(tallies: list[Tally]) -> str:
     for tally in tallies:
         total.merge(tally)
     header = ("phase", "requests", "5xx", "acked writes lost", "duplicated creates", "wait() cut short",
-              "p50 ms", "p99 ms")
+              "p50 ms", "p99 ms", "bounds broken", "bound held")
     rows = [header] + [
         (t.name, str(t.requests), str(t.server_errors), str(t.lost), str(t.duplicated), str(t.waits_cut_short),
-         _ms(t.latencies, 0.5), _ms(t.latencies, 0.99))
+         _ms(t.latencies, 0.5), _ms(t.latencies, 0.99), str(t.broken), t.bound or "-")
         for t in [*tallies, total]
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
@@ -501,12 +608,16 @@ def main(argv: list[str] | None = None) -> int:
             lambda: phase_faults(workers=4, jobs_per_worker=3),
             lambda: phase_kill(rounds=1, writers=4, burst_seconds=0.7, workdir=workdir),
             lambda: phase_processes(processes=2, requests=20, workdir=workdir),
+            lambda: phase_slowloris(sockets=300, seconds=8.0, workdir=workdir),
+            lambda: phase_trickle(rounds=1),
         ] if args.short else [
             lambda: phase_faults(workers=8, jobs_per_worker=15),
             lambda: phase_wait(waits=10, timeout=8.0),
             lambda: phase_kill(rounds=3, writers=8, burst_seconds=3.0, workdir=workdir),
             lambda: phase_processes(processes=8, requests=200, workdir=workdir),
             lambda: phase_schemathesis(workdir),
+            lambda: phase_slowloris(sockets=600, seconds=15.0, workdir=workdir),
+            lambda: phase_trickle(rounds=3),
         ]
         for phase in phases:
             phase_started = time.monotonic()
@@ -519,7 +630,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{tally.name}: {note}")
     print(f"soak took {time.monotonic() - started:.0f} s ({'short' if args.short else 'full'} run, "
           f"faults {FAULTS!r}, {os.cpu_count()} CPUs)")
-    bad = any(t.server_errors or t.lost or t.duplicated for t in tallies)
+    bad = any(t.server_errors or t.lost or t.duplicated or t.broken for t in tallies)
     return 1 if bad else 0
 
 

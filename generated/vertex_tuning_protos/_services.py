@@ -116,6 +116,9 @@ class GenAiTuningServiceMethods(SyncService):
                 `projects/{project}/locations/{location}`
             filter: The standard list filter.
             page_size: The standard list page size.
+            timeout: Seconds each page's request may take, retries included, from connecting to the last
+                byte of its body. It bounds every page alike (as in Google's generated clients), not the
+                iteration as a whole, which goes at the caller's pace.
         """
         message = self._message(LIST_TUNING_JOBS, request, {"parent": parent, "filter": filter, "page_size": page_size}, "parent")
 
@@ -240,6 +243,9 @@ class AsyncGenAiTuningServiceMethods(AsyncService):
                 `projects/{project}/locations/{location}`
             filter: The standard list filter.
             page_size: The standard list page size.
+            timeout: Seconds each page's request may take, retries included, from connecting to the last
+                byte of its body. It bounds every page alike (as in Google's generated clients), not the
+                iteration as a whole, which goes at the caller's pace.
         """
         message = self._message(LIST_TUNING_JOBS, request, {"parent": parent, "filter": filter, "page_size": page_size}, "parent")
 
@@ -334,7 +340,13 @@ class TuningJobOperationsMethods(SyncService):
         retry: Retry | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Pager[OperationProto, ListOperationsResponse]:
-        """Call TuningJobOperations.ListOperations."""
+        """Call TuningJobOperations.ListOperations.
+
+        Args:
+            timeout: Seconds each page's request may take, retries included, from connecting to the last
+                byte of its body. It bounds every page alike (as in Google's generated clients), not the
+                iteration as a whole, which goes at the caller's pace.
+        """
         message = self._message(LIST_OPERATIONS, request, {"name": name, "filter": filter, "page_size": page_size, "return_partial_success": return_partial_success})
 
         def fetch(token: str) -> ListOperationsResponse:
@@ -412,7 +424,13 @@ class AsyncTuningJobOperationsMethods(AsyncService):
         retry: Retry | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> AsyncPager[OperationProto, ListOperationsResponse]:
-        """Call TuningJobOperations.ListOperations."""
+        """Call TuningJobOperations.ListOperations.
+
+        Args:
+            timeout: Seconds each page's request may take, retries included, from connecting to the last
+                byte of its body. It bounds every page alike (as in Google's generated clients), not the
+                iteration as a whole, which goes at the caller's pace.
+        """
         message = self._message(LIST_OPERATIONS, request, {"name": name, "filter": filter, "page_size": page_size, "return_partial_success": return_partial_success})
 
         async def fetch(token: str) -> ListOperationsResponse:

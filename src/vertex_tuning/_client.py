@@ -6,7 +6,9 @@ Hand-written here: construction (project, location, endpoint, credentials), ``wa
 
 from __future__ import annotations
 
+import logging
 import os
+import urllib.parse
 from collections.abc import Generator
 from types import TracebackType
 from typing import Any, Self, TypedDict, TypeVar, Unpack, overload
@@ -31,6 +33,7 @@ from vertex_tuning.types import JobState, TuningJob
 __all__ = ["AsyncOperationsClient", "AsyncTuningJobsClient", "OperationsClient", "TuningJobsClient"]
 
 R = TypeVar("R", bound=betterproto2.Message)
+log = logging.getLogger("vertex_tuning")
 _TERMINAL = SCHEMA["facts"]["terminal_job_states"]
 TERMINAL_STATES = frozenset(JobState(SCHEMA["enums"][_TERMINAL["enum"]][name]) for name in _TERMINAL["values"])
 
@@ -46,6 +49,16 @@ def _version() -> str:
 
 def _is_terminal(job: TuningJob) -> bool:
     return job.state in TERMINAL_STATES
+
+
+def _without_userinfo(url: str) -> str:
+    """``url`` without ``user:password@``: never sent (credentials come from ``credentials=``/``api_key=``),
+    it would only reach httpx's request log and the client's attributes."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    log.warning("the user name and password in base_url are ignored (and dropped); pass credentials= or api_key=")
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 class ClientOptions(TypedDict, total=False):
@@ -74,7 +87,7 @@ class _Config:
         self.location = location
         base_url = options.get("base_url")
         from_env = base_url is None and bool(os.environ.get(_config.BASE_URL_ENV))
-        self.base_url = base_url or os.environ.get(_config.BASE_URL_ENV) or _config.host_for(location)
+        self.base_url = _without_userinfo(base_url or os.environ.get(_config.BASE_URL_ENV) or _config.host_for(location))
         credentials, api_key = options.get("credentials"), options.get("api_key")
         # A loopback server is a local test or reference server: no Google credentials needed.
         anonymous = from_env or (credentials is None and api_key is None and is_loopback(self.base_url))

@@ -230,6 +230,32 @@ def _enum_codec(cls: type[betterproto2.Enum]) -> tuple[Decoder, Encoder]:
 
 
 # ---------------------------------------------------------------- well-known message codecs
+MAX_DEPTH = 100
+"""Deepest nesting of JSON objects and arrays a Struct, Value or ListValue may hold (protobuf's own limit is 100).
+
+Deeper JSON raises ``JsonFormatError`` on reading, before any recursion: a hostile server cannot
+make reading a response or an error detail raise ``RecursionError``.
+"""
+
+
+def json_depth(value: Any) -> int:
+    """How deeply arrays and objects nest in ``value`` (a scalar is 0), measured without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _check_depth(raw: Any) -> None:
+    """``JsonFormatError`` when objects and arrays nest in ``raw`` deeper than ``MAX_DEPTH``."""
+    _too_deep(json_depth(raw))
+
+
 # The dataclass __init__ (and betterproto2's __post_init__) costs more than the rest of decoding
 # a Struct; their fields are known, so the instance dict is filled directly.
 _BLANK_VALUE = {"_unknown_fields": b"", **dict.fromkeys(f.name for f in dataclasses.fields(wkt.Value))}
@@ -252,6 +278,12 @@ def _holder(cls: type[M], name: str, v: Any) -> M:
 
 
 def _decode_value(raw: Any) -> wkt.Value:
+    _check_depth(raw)
+    return _value_of(raw)
+
+
+def _value_of(raw: Any) -> wkt.Value:
+    """A ``Value`` from JSON whose depth was checked."""
     kind = type(raw)
     if kind is str:
         return _value("string_value", raw)
@@ -262,15 +294,16 @@ def _decode_value(raw: Any) -> wkt.Value:
     if raw is None:
         return _value("null_value", wkt.NullValue.NULL_VALUE)
     if isinstance(raw, dict):
-        return _value("struct_value", _decode_struct(raw))
+        return _value("struct_value", _holder(wkt.Struct, "fields", {k: _value_of(v) for k, v in raw.items()}))
     if isinstance(raw, list):
-        return _value("list_value", _holder(wkt.ListValue, "values", [_decode_value(v) for v in raw]))
+        return _value("list_value", _holder(wkt.ListValue, "values", [_value_of(v) for v in raw]))
     raise JsonFormatError(f"not a JSON value: {raw!r}")
 
 
 def _decode_struct(raw: Any) -> wkt.Struct:
     if not isinstance(raw, dict):
         raise JsonFormatError(f"expected a JSON object, got {raw!r}")
+    _check_depth(raw)
     if _PARSED_HERE.get():
         # Parsed from JSON text by this codec: every member is plain JSON, so no Struct can be
         # malformed; its Values (a Python object per JSON value) are built when first read.
@@ -278,16 +311,17 @@ def _decode_struct(raw: Any) -> wkt.Struct:
         obj = wkt.Struct.__new__(wkt.Struct)
         obj.__dict__ = {"_unknown_fields": b"", DEFERRED_ATTR: {"fields": raw}}
         return obj
-    return _holder(wkt.Struct, "fields", {k: _decode_value(v) for k, v in raw.items()})
+    return _holder(wkt.Struct, "fields", {k: _value_of(v) for k, v in raw.items()})
 
 
 def _decode_list_value(raw: Any) -> wkt.ListValue:
     if not isinstance(raw, list):
         raise JsonFormatError(f"expected a JSON array, got {raw!r}")
-    return _holder(wkt.ListValue, "values", [_decode_value(v) for v in raw])
+    _check_depth(raw)
+    return _holder(wkt.ListValue, "values", [_value_of(v) for v in raw])
 
 
-def _encode_value(value: wkt.Value) -> Any:
+def _encode_value(value: wkt.Value, depth: int = 0) -> Any:
     if value.null_value is not None:
         return None
     if value.number_value is not None:
@@ -299,19 +333,30 @@ def _encode_value(value: wkt.Value) -> Any:
     if value.bool_value is not None:
         return value.bool_value
     if value.struct_value is not None:
-        return _encode_struct(value.struct_value)
+        return _encode_struct(value.struct_value, depth + 1)
     if value.list_value is not None:
-        return [_encode_value(v) for v in value.list_value.values]
+        return _encode_list_value(value.list_value, depth + 1)
     raise JsonFormatError("a Value must have one kind set")
 
 
-def _encode_struct(value: wkt.Struct) -> dict[str, Any]:
+def _too_deep(depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise JsonFormatError(f"JSON nested deeper than {MAX_DEPTH} levels")
+
+
+def _encode_list_value(value: wkt.ListValue, depth: int = 1) -> list[Any]:
+    _too_deep(depth)
+    return [_encode_value(v, depth) for v in value.values]
+
+
+def _encode_struct(value: wkt.Struct, depth: int = 1) -> dict[str, Any]:
+    _too_deep(depth)
     values = value.__dict__
     if "fields" not in values:
         pending = values.get(DEFERRED_ATTR)
         if pending and "fields" in pending:  # not read since ``_decode_struct`` kept its JSON: written from it
             return _plain_struct(pending["fields"])
-    return {k: _encode_value(v) for k, v in value.fields.items()}
+    return {k: _encode_value(v, depth) for k, v in value.fields.items()}
 
 
 def _plain_struct(raw: dict[str, Any]) -> dict[str, Any]:
@@ -340,6 +385,7 @@ def _decode_any(raw: Any) -> wkt.Any:
     body = {k: v for k, v in raw.items() if k != "@type"}
     if cls is None:
         # A type this schema does not know: keep the JSON so it is written back unchanged.
+        _check_depth(raw)
         any_ = wkt.Any(type_url=url)
         any_.__dict__[ANY_ATTR] = dict(raw)
         return any_
@@ -430,7 +476,7 @@ def _wkt_message_codecs() -> dict[type, tuple[Decoder, Encoder]]:
     return {
         wkt.Struct: (_decode_struct, _encode_struct),
         wkt.Value: (_decode_value, _encode_value),
-        wkt.ListValue: (_decode_list_value, lambda v: [_encode_value(x) for x in v.values]),
+        wkt.ListValue: (_decode_list_value, _encode_list_value),
         wkt.Any: (_decode_any, _encode_any),
         wkt.Timestamp: (ts_decode, _checked(ts_encode)),
         wkt.Duration: (dur_decode, _checked(dur_encode)),

@@ -1,7 +1,8 @@
 """The polling loop ``wait`` and ``Operation.result`` share, free of I/O, and its blocking and async runners.
 
-A retryable error (UNAVAILABLE, 429, a dropped connection, ...) counts as "not done yet"; any
-other error ends the wait at once; the wait's own deadline ends it with ``WaitTimeout`` carrying
+A retryable error (UNAVAILABLE, 429, a dropped connection, ...) counts as "not done yet", and the
+next poll waits at least the server's hint (``RetryInfo``/``Retry-After``, capped by the time left);
+any other error ends the wait at once; the wait's own deadline ends it with ``WaitTimeout`` carrying
 the last state seen. Each poll is given the time left, so no poll overruns the deadline.
 """
 
@@ -40,6 +41,12 @@ def is_retryable(error: Exception) -> bool:
     )
 
 
+def _hint(error: Exception | None) -> float:
+    """The server's retry hint carried by a failed poll's error, in seconds (0 without one)."""
+    hint = getattr(error, "retry_after", None)
+    return hint if isinstance(hint, float) else 0.0
+
+
 def poll(
     polling: _config.Retry, timeout: float | None, what: str, done: Callable[[T], bool], first: T | None = None
 ) -> Generator[Fetch | float, T | Exception | None, T]:
@@ -55,9 +62,11 @@ def poll(
     while True:
         if attempt or first is not None:
             left = deadline - time.monotonic()
+            if left > 0:
+                yield min(max(polling.delay(attempt), _hint(error)), left)
+                left = deadline - time.monotonic()
             if left <= 0:
                 raise WaitTimeout(f"{what} after {timeout} s", last_state=last, last_error=error)
-            yield min(polling.delay(attempt), left)
         attempt += 1
         left = deadline - time.monotonic()
         outcome = yield Fetch(None if math.isinf(left) else max(left, 0.001))

@@ -25,7 +25,7 @@ import httpx
 import orjson
 from vertex_tuning_protos._schema import SCHEMA
 
-from vertex_tuning import _config, _json
+from vertex_tuning import _config, _deadline, _json
 from vertex_tuning._casing import json_name
 from vertex_tuning._credentials import origin_of
 from vertex_tuning._method import Method
@@ -126,6 +126,20 @@ MAX_RESPONSE_BYTES = 64 << 20
 """Largest response body the client reads (decoded); a longer one fails with ``TransportError`` unread."""
 
 _Outcome = tuple[httpx.Response, bytes] | httpx.TransportError | TransportError
+_DEADLINE = "vertex_tuning.deadline"
+"""Request extension holding the attempt's deadline (a ``time.monotonic()`` value) for the senders."""
+
+
+def _deadline_of(request: httpx.Request) -> float:
+    deadline: float = request.extensions.get(_DEADLINE, math.inf)
+    return deadline
+
+
+def _past(deadline: float, request: httpx.Request) -> httpx.ReadTimeout | None:
+    """A read timeout once ``deadline`` has passed (checked between body chunks), else None."""
+    if time.monotonic() < deadline:
+        return None
+    return httpx.ReadTimeout("the call's deadline passed while reading the body", request=request)
 
 
 def _retry_after(response: httpx.Response, error: APIError) -> float | None:
@@ -185,9 +199,10 @@ def _too_large(response: httpx.Response, limit: int) -> bool:
 class BaseTransport:
     """Everything about a call except the waiting: request building, retry decisions, decoding.
 
-    Deadlines: a call's ``timeout=`` bounds the whole call (every attempt and every backoff
-    sleep); the transport's ``timeout`` bounds each attempt; ``Retry.deadline`` bounds the
-    retries. When the call's deadline passes the call raises ``CallTimeout`` (a
+    Deadlines: a call's ``timeout=`` bounds the whole call: every attempt (waiting for a pool
+    slot, connecting, sending, the headers and every body chunk, however slowly they trickle)
+    and every backoff sleep; the transport's ``timeout`` bounds each attempt; ``Retry.deadline``
+    bounds the retries. When the call's deadline passes the call raises ``CallTimeout`` (a
     ``TimeoutError``). Redirects are never followed, so credentials go to the base URL's
     origin only, and bodies longer than ``max_response_bytes`` are refused unread.
     """
@@ -305,6 +320,7 @@ class BaseTransport:
         attempt = 0
         while True:
             http_request.extensions["timeout"] = self._attempt_timeout(deadline)
+            http_request.extensions[_DEADLINE] = min(deadline, time.monotonic() + self.timeout)
             outcome = yield http_request
             hint: float | None = None
             if isinstance(outcome, TransportError):  # refused before decoding (oversized body)
@@ -321,7 +337,7 @@ class BaseTransport:
                 assert api_error is not None
                 error = api_error
                 retryable = rule.idempotent and response.status_code in _config.RETRYABLE_HTTP_STATUS
-                hint = _retry_after(response, api_error)
+                hint = api_error.retry_after = _retry_after(response, api_error)
             delay = self._next_delay(retry, attempt, deadline, retryable, hint)
             if delay is None:
                 attempts_left = not retry.max_attempts or attempt + 1 < retry.max_attempts
@@ -350,24 +366,29 @@ class SyncTransport(BaseTransport):
         super().__init__(**kwargs)
         self._owns_client = http_client is None
         self.http_client = http_client or httpx.Client()
+        _deadline.install(self.http_client)  # without it (a client with no httpcore pool) chunks are checked
 
     def _send(self, request: httpx.Request) -> _Outcome:
-        try:
-            response = self.http_client.send(request, auth=self.auth, stream=True, follow_redirects=False)
-        except httpx.TransportError as exc:
-            return exc
-        try:
-            if _too_large(response, self.max_response_bytes):
-                return self._too_large_error(request)
-            body = _CappedBody(self.max_response_bytes)
-            for chunk in response.iter_bytes():
-                if not body.add(chunk):
+        deadline = _deadline_of(request)
+        with _deadline.within(deadline):
+            try:
+                response = self.http_client.send(request, auth=self.auth, stream=True, follow_redirects=False)
+            except httpx.TransportError as exc:
+                return exc
+            try:
+                if _too_large(response, self.max_response_bytes):
                     return self._too_large_error(request)
-            return response, body.content()
-        except httpx.TransportError as exc:
-            return exc
-        finally:
-            response.close()
+                body = _CappedBody(self.max_response_bytes)
+                for chunk in response.iter_bytes():
+                    if not body.add(chunk):
+                        return self._too_large_error(request)
+                    if late := _past(deadline, request):
+                        return late
+                return response, body.content()
+            except httpx.TransportError as exc:
+                return exc
+            finally:
+                response.close()
 
     def call(
         self,
@@ -430,6 +451,19 @@ class AsyncTransport(BaseTransport):
         self.http_client = http_client or httpx.AsyncClient()
         self._slots = _pool_slots(self.http_client)
 
+    async def _send_within_deadline(self, request: httpx.Request) -> _Outcome:
+        """``_send`` in a pool slot, both within the attempt's deadline (a cancel scope bounds every await)."""
+        import anyio
+
+        sending = False
+        with anyio.move_on_after(_deadline_of(request) - time.monotonic()):
+            async with self._slots:
+                sending = True
+                return await self._send(request)
+        if not sending:
+            return httpx.PoolTimeout("no pool slot before the call's deadline", request=request)
+        return httpx.ReadTimeout("the call's deadline passed before the response was read", request=request)
+
     async def _send(self, request: httpx.Request) -> _Outcome:
         try:
             response = await self.http_client.send(request, auth=self.auth, stream=True, follow_redirects=False)
@@ -471,9 +505,7 @@ class AsyncTransport(BaseTransport):
                     await anyio.sleep(step)
                     step = loop.send(None)
                 else:
-                    async with self._slots:
-                        outcome = await self._send(step)
-                    step = loop.send(outcome)
+                    step = loop.send(await self._send_within_deadline(step))
         except StopIteration as done:
             response: Resp = done.value
             return response

@@ -16,6 +16,7 @@ aiohttp failures surface as the matching ``httpx`` exceptions, so the client's r
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -45,11 +46,31 @@ def _translate(exc: Exception, request: httpx.Request) -> httpx.TransportError:
     return httpx.ReadError(text, request=request)
 
 
+class _Body(httpx.AsyncByteStream):
+    """An aiohttp response body, streamed chunk by chunk to httpx; closing it releases the connection."""
+
+    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+        self._response = response
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.content.iter_any():
+                yield chunk
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise _translate(exc, self._request) from None
+
+    async def aclose(self) -> None:
+        """Release the connection (back to the pool once the body was read whole, else closed)."""
+        self._response.release()
+
+
 class AiohttpTransport(httpx.AsyncBaseTransport):
     """Sends httpx requests through one pooled ``aiohttp.ClientSession`` (created on first use).
 
-    ``limit`` caps open connections (aiohttp's default, 100). Response bodies are read whole and
-    left encoded, so httpx decodes them exactly as with its own transport.
+    ``limit`` caps open connections (aiohttp's default, 100). Response bodies are streamed as they
+    arrive, left encoded, so httpx decodes them exactly as with its own transport and the client's
+    ``max_response_bytes`` stops reading an oversized one.
     """
 
     def __init__(self, *, limit: int = 100, **connector_options: Any) -> None:
@@ -64,21 +85,20 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return self._session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request`` and return the whole response."""
+        """Send ``request`` and return the response once its headers arrive; the body streams."""
         session = self._open()
         body = await request.aread()
         try:
-            async with session.request(
+            response = await session.request(
                 request.method, str(request.url), headers=request.headers.multi_items(), data=body or None,
                 allow_redirects=False, timeout=_client_timeout(request), skip_auto_headers=("User-Agent", "Accept"),
-            ) as response:
-                content = await response.read()
-                return httpx.Response(
-                    response.status, headers=list(response.raw_headers), content=content, request=request,
-                    extensions={"http_version": b"HTTP/1.1"},
-                )
+            )
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise _translate(exc, request) from None
+        return httpx.Response(
+            response.status, headers=list(response.raw_headers), stream=_Body(response, request), request=request,
+            extensions={"http_version": b"HTTP/1.1"},
+        )
 
     async def aclose(self) -> None:
         """Close the session and its connections."""

@@ -140,9 +140,14 @@ class WaitTimeout(VertexTuningError, TimeoutError):
 
 
 class APIError(VertexTuningError):
-    """The server answered with an error ``google.rpc.Status``."""
+    """The server answered with an error ``google.rpc.Status``.
+
+    ``retry_after`` is the server's retry hint in seconds (its ``RetryInfo`` detail, else the
+    ``Retry-After`` header), or None when it gave none.
+    """
 
     code: Code = Code.UNKNOWN
+    retry_after: float | None = None
 
     def __init__(
         self,
@@ -300,6 +305,14 @@ def redact_url(url: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, urllib.parse.urlencode(query), ""))
 
 
+def _readable(any_: AnyProto) -> betterproto2.Message | None:
+    """The message in an error detail, or None when its type is unknown or it cannot be read."""
+    try:
+        return _json.unpack(any_)
+    except (_json.JsonFormatError, ValueError):
+        return None
+
+
 def _decode_details(raw: Any) -> list[betterproto2.Message]:
     out: list[betterproto2.Message] = []
     if not isinstance(raw, list):
@@ -335,7 +348,11 @@ def error_from_status(
 ) -> APIError:
     """The typed exception for a ``google.rpc.Status`` (e.g. ``Operation.error``)."""
     code = _code_of(int(status.code), Code.UNKNOWN)
-    details = [m for m in (_json.unpack(a) for a in status.details) if m is not None]
+    try:
+        anys = list(status.details)
+    except _json.JsonFormatError:  # read lazily from a response: one unreadable detail hides them all
+        anys = []
+    details = [m for m in map(_readable, anys) if m is not None]
     cls = _BY_CODE.get(code, Unknown)
     return cls(
         status.message or code.name,

@@ -3,7 +3,8 @@
 A pager holds one page at a time, so memory stays flat however many pages there are: iterating
 items, a page is let go before the next one is requested, so a page being decoded never shares
 memory with the one before it. The first page is fetched by the list call itself, so a bad
-request fails there, not mid-loop.
+request fails there, not mid-loop. The list call's ``timeout=`` bounds each page's request
+(every byte of it), not the whole iteration, which goes at the caller's pace.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import pytest
 from conftest import PARENT, TRAIN, Run, _runner, create_job, install
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from typer.testing import CliRunner
 
@@ -196,3 +196,32 @@ def test_the_project_defaults_to_the_one_of_the_application_default_credentials(
     assert Session(Settings()).project == "env-project"
     assert Session(Settings(project="flag-project")).project == "flag-project"
     assert Session(Settings(base_url="http://127.0.0.1:9")).credentials is None  # a local server: no ADC at all
+
+
+DEEP = '{"a":' * 600 + "0" + "}" * 600
+
+
+def _deep_app(status: int) -> Starlette:
+    """Answers with a job (or a 503 error) carrying a Struct nested 600 levels deep (~4 KB)."""
+    job = ('{"name": "PARENT/tuningJobs/1", "state": "JOB_STATE_SUCCEEDED", "tuningDataStats": {"supervisedTuningDataStats":'
+           ' {"userDatasetExamples": [{"parts": [{"functionCall": {"name": "f", "args": DEEP}}]}]}}}'
+           ).replace("PARENT", PARENT).replace("DEEP", DEEP)
+    error = ('{"error": {"code": 503, "status": "UNAVAILABLE", "message": "busy", "details": ['
+             '{"@type": "type.googleapis.com/google.protobuf.Struct", "value": DEEP}]}}').replace("DEEP", DEEP)
+
+    async def answer(request: Request) -> Response:
+        return Response(job if status == 200 else error, status_code=status, media_type="application/json")
+
+    return Starlette(routes=[Route("/{path:path}", answer, methods=["GET"])])
+
+
+@pytest.mark.parametrize(("status", "wording"), [(200, "nested deeper than 100"), (503, "UNAVAILABLE: busy")])
+def test_deeply_nested_json_from_the_server_is_a_server_error_not_a_bug(
+    cli_env: None, _served_slot: Any, status: int, wording: str
+) -> None:
+    try:
+        result = _runner(install(_served_slot, _deep_app(status)))("jobs", "get", "1", "-o", "json")
+    finally:
+        _served_slot[0].app = None
+    assert result.exit_code == ExitCode.SERVER == 6, result.stderr
+    assert wording in one_error(result.stderr)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import time
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -59,3 +61,49 @@ async def test_refused_connection_is_a_transport_error() -> None:
     async with httpx.AsyncClient(transport=AiohttpTransport()) as http:
         with pytest.raises(TransportError, match="connection failed"):
             await _client(f"http://127.0.0.1:{port}", http).get_tuning_job(name=JOB)
+
+
+@pytest.mark.anyio
+async def test_an_oversized_body_is_refused_without_reading_the_rest() -> None:
+    """The body streams through aiohttp, so ``max_response_bytes`` stops reading it (100 MiB offered, 1 MiB allowed).
+
+    The server sends a MiB every 30 ms: reading the whole body takes at least 3 s, stopping after the
+    second MiB a few dozen milliseconds.
+    """
+    import anyio
+    from recording_server import serve
+    from starlette.applications import Starlette
+    from starlette.responses import StreamingResponse
+    from starlette.routing import Route
+
+    async def slow_and_long(_: object) -> StreamingResponse:
+        async def chunks() -> AsyncIterator[bytes]:
+            for _ in range(100):
+                await anyio.sleep(0.03)
+                yield b" " * (1 << 20)
+
+        return StreamingResponse(chunks(), media_type="application/json")
+
+    with serve(Starlette(routes=[Route("/{path:path}", slow_and_long)])) as url:
+        async with httpx.AsyncClient(transport=AiohttpTransport()) as http:
+            client = _client(url, http)
+            client._transport.max_response_bytes = 1 << 20
+            started = time.monotonic()
+            with pytest.raises(TransportError, match="exceeds 1048576 bytes"):
+                await client.get_tuning_job(name=JOB)
+            assert time.monotonic() - started < 2.0  # not the 3+ s of reading all 100 MiB
+
+
+@pytest.mark.anyio
+async def test_a_trickling_body_cannot_stretch_the_deadline() -> None:
+    from timing import slack
+
+    from tools.slow_peers import http_response, trickling_server
+
+    head, body = http_response({"name": JOB, "description": "x" * 40})  # a byte per 0.25 s: 15 s
+    with trickling_server(head, body, interval=0.25) as url:
+        async with httpx.AsyncClient(transport=AiohttpTransport()) as http:
+            started = time.monotonic()
+            with pytest.raises(TimeoutError):
+                await _client(url, http).get_tuning_job(name=JOB, timeout=1.0)
+            assert time.monotonic() - started < 1.0 + slack(0.01)

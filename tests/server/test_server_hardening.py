@@ -18,8 +18,10 @@ import orjson
 import pytest
 from server_helpers import PARENT, create, error_of, field_violations, job_json
 
+from tools.slow_peers import slowloris, wait_until
 from vertex_tuning.server import create_app
 from vertex_tuning.server.lifecycle import ManualClock
+from vertex_tuning.server.slow_clients import uvicorn_options
 from vertex_tuning.server.testing import serve
 
 JOBS = f"/v1/{PARENT}/tuningJobs"
@@ -67,6 +69,55 @@ def test_deeply_nested_filters_are_400(http: httpx.Client, depth: int) -> None:
 def test_a_filter_at_the_nesting_limit_still_works(http: httpx.Client) -> None:
     text = "(" * 32 + 'state="JOB_STATE_RUNNING"' + ")" * 32
     assert http.get(JOBS, params={"filter": text}).status_code == 200
+
+
+def _or_filter(terms: int, tag: str = "v") -> str:
+    return " OR ".join(f'labels.team="{tag}{i}"' for i in range(terms))
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    (_or_filter(101), "101 comparisons; at most 100 are allowed"),
+    ('labels.team="' + "x" * 4100 + '"', "characters; at most 4096 are allowed"),
+    (_or_filter(1800), "characters; at most 4096 are allowed"),  # the 38 KB filter that held the loop for 1 s
+])
+def test_oversized_filters_are_400_naming_the_rule(http: httpx.Client, text: str, rule: str) -> None:
+    response = http.get(JOBS, params={"filter": text})
+    assert response.status_code == 400, response.text
+    assert rule in field_violations(response)["filter"]
+
+
+def test_a_filter_at_the_term_limit_still_works(http: httpx.Client) -> None:
+    create(http, labels={"team": "v99"})
+    assert len(http.get(JOBS, params={"filter": _or_filter(100)}).json()["tuningJobs"]) == 1
+
+
+def test_a_filtered_listing_runs_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a filtered scan is still running, a plain GET is answered (a scan on the loop would hold it up)."""
+    from vertex_tuning.server.service import TuningService
+
+    release, scanning = threading.Event(), threading.Event()
+    original = TuningService.list_tuning_jobs
+
+    def slow_scan(self: TuningService, request: Any) -> dict[str, Any]:
+        if request.get("filter"):
+            scanning.set()
+            release.wait(10)  # the scan that takes "forever"
+        return original(self, request)
+
+    monkeypatch.setattr(TuningService, "list_tuning_jobs", slow_scan)
+    with serve(create_app()) as base, httpx.Client(base_url=base, timeout=10) as http:
+        name = create(http)["name"]
+        listing: dict[str, httpx.Response] = {}
+        scan = threading.Thread(target=lambda: listing.update(r=http.get(JOBS, params={"filter": _or_filter(5)})))
+        scan.start()
+        try:
+            assert scanning.wait(10)
+            assert httpx.get(f"{base}/v1/{name}", timeout=5).status_code == 200  # while the scan still runs
+            assert not listing
+        finally:
+            release.set()
+            scan.join(10)
+        assert listing["r"].status_code == 200
 
 
 def test_deeply_nested_json_is_400(http: httpx.Client) -> None:
@@ -179,7 +230,39 @@ def test_a_foreign_browser_origin_is_refused(http: httpx.Client) -> None:
     response = http.post(JOBS, json=job_json(), headers={"origin": "https://evil.example"})
     assert response.status_code == 403
     assert http.get(JOBS).json() == {}
-    assert http.get(JOBS, headers={"origin": "http://localhost:3000"}).status_code == 200
+
+
+@pytest.mark.parametrize("origin", ["http://localhost:3000", "http://127.0.0.1:3000", "https://127.0.0.1:{port}",
+                                    "http://localhost:{port}", "null"])
+def test_another_port_scheme_or_host_is_another_origin(http: httpx.Client, reference_server: str, origin: str) -> None:
+    """A page on another port of localhost cannot cancel a job with a body-less ``no-cors`` POST."""
+    name = create(http)["name"]
+    port = reference_server.rsplit(":", 1)[1]
+    response = http.post(f"/v1/{name}:cancel", headers={"origin": origin.format(port=port)})
+    assert response.status_code == 403 and "Origin check" in error_of(response)["message"]
+    assert http.get(f"/v1/{name}").json()["state"] == "JOB_STATE_QUEUED"
+
+
+def test_the_servers_own_origin_is_served(http: httpx.Client, reference_server: str) -> None:
+    name = create(http)["name"]
+    assert http.get(f"/v1/{name}", headers={"origin": reference_server}).status_code == 200
+    assert http.post(f"/v1/{name}:cancel", headers={"origin": reference_server}).status_code == 200
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+def test_jsonp_is_refused_to_pages_of_other_origins(http: httpx.Client, site: str) -> None:
+    """``<script src=".../tuningJobs?callback=steal">`` sends no Origin; the browser's Sec-Fetch-Site says where it came from."""
+    create(http)
+    response = http.get(JOBS, params={"callback": "steal"}, headers={"sec-fetch-site": site, "sec-fetch-dest": "script"})
+    assert response.status_code == 403 and "JSONP" in error_of(response)["message"]
+    assert b"steal(" not in response.content and b"tuningJobs" not in response.content
+
+
+@pytest.mark.parametrize("headers", [{}, {"sec-fetch-site": "same-origin"}, {"sec-fetch-site": "none"}])
+def test_jsonp_still_works_from_the_same_origin_and_outside_browsers(http: httpx.Client, headers: dict[str, str]) -> None:
+    create(http)
+    response = http.get(JOBS, params={"callback": "show"}, headers=headers)
+    assert response.status_code == 200 and response.content.startswith(b"// API callback\nshow(")
 
 
 def test_allowed_hosts_widen_the_host_check() -> None:
@@ -213,8 +296,38 @@ def test_a_client_disconnect_is_not_logged_as_an_error(reference_server: str, ca
     sock = _raw_request(reference_server, b'{"baseModel"')
     time.sleep(0.1)
     sock.close()
-    time.sleep(0.3)
+    handled = wait_until(lambda: any("client disconnected" in r.getMessage() for r in caplog.records), 10)
+    assert handled, "the server never handled the disconnect: the check below would prove nothing"
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+
+
+# ---------------------------------------------------------------- slowloris
+def _status_codes(base_url: str, seconds: float) -> list[int]:
+    """GET the job list on a fresh connection each time for ``seconds``; every status seen (599: no answer)."""
+    codes = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            codes.append(httpx.get(base_url + JOBS, timeout=5).status_code)
+        except httpx.TransportError:
+            codes.append(599)
+        time.sleep(0.05)
+    return codes
+
+
+@pytest.mark.parametrize("idle", [True, False], ids=["idle", "header-trickling"])
+def test_slow_or_silent_connections_do_not_starve_other_clients(idle: bool) -> None:
+    """300 sockets (over uvicorn's limit of 256) that never finish their headers: others still get 200s,
+    and the server closes each of them once its header deadline (1 s here, 5 s by default) passes."""
+    options = uvicorn_options(header_timeout=1.0)
+    with serve(create_app(), **options) as base:
+        host, port = base.removeprefix("http://").split(":")
+        with slowloris(host, int(port), count=300, interval=0.2, idle=idle) as attack:
+            codes = _status_codes(base, 0.8)  # while all 300 are still within their deadline
+            assert wait_until(lambda: attack.open_count == 0, 10), f"{attack.open_count} slow sockets still open"
+            codes += _status_codes(base, 0.5)
+    assert codes and set(codes) == {200}, codes
+    assert options["http"].closed_for_slow_headers >= 300
 
 
 # ---------------------------------------------------------------- SQLite lock contention

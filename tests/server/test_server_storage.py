@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from server_helpers import PARENT, create, get
+import pytest
+from server_helpers import PARENT, create, get, job_json
 
 from vertex_tuning.server import create_app
 from vertex_tuning.server.lifecycle import ManualClock
@@ -66,3 +68,25 @@ def test_concurrent_creates_into_a_file_database_lose_nothing(tmp_path: Path) ->
     reopened = create_app(db_path=str(tmp_path / "db.sqlite"))
     stored = reopened.state.store.jobs_before(PARENT, None, 1000)
     assert sorted(row.name for row in stored) == sorted(names) and len(set(names)) == 160
+
+
+def test_a_full_database_is_resource_exhausted_naming_it_and_loses_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SQLite's own "database or disk is full" (SQLITE_FULL), made real by capping the file's page count."""
+    db = str(tmp_path / "jobs.sqlite")
+    app = create_app(db_path=db)
+    caplog.set_level(logging.DEBUG, logger="vertex_tuning.server")
+    with serve(app) as url, httpx.Client(base_url=url) as http:
+        kept = create(http)["name"]
+        store = app.state.store
+        with store._lock:
+            (pages,) = store._db.execute("PRAGMA page_count").fetchone()
+            store._db.execute(f"PRAGMA max_page_count = {pages}")
+        big = {"description": "x" * 100_000}  # needs pages the database may no longer have
+        response = http.post(f"/v1/{PARENT}/tuningJobs", json=job_json(**big))
+        assert response.status_code == 429, response.text
+        error = response.json()["error"]
+        assert error["status"] == "RESOURCE_EXHAUSTED" and db in error["message"]
+        assert [j["name"] for j in http.get(f"/v1/{PARENT}/tuningJobs").json()["tuningJobs"]] == [kept]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text

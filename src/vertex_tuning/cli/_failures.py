@@ -80,6 +80,7 @@ def describe(exc: BaseException) -> tuple[ExitCode, list[str]] | None:
     """The exit code and the message lines for an exception the CLI expects, else None (a bug)."""
     from google.auth import exceptions as auth_errors
 
+    from vertex_tuning._json import JsonFormatError
     from vertex_tuning.errors import APIError, TransportError, ValidationError
 
     if isinstance(exc, CommandFailed):
@@ -94,6 +95,8 @@ def describe(exc: BaseException) -> tuple[ExitCode, list[str]] | None:
 
         cause = f" ({last_failure()})" if last_failure() else ""
         return ExitCode.NETWORK, [f"network: {exc}{cause}; is the server up and --base-url right?"]
+    if isinstance(exc, JsonFormatError):  # what the server sent does not fit the schema (e.g. nested too deep)
+        return ExitCode.SERVER, [f"server: the response does not fit the schema: {exc}"]
     if isinstance(exc, UsageProblem):
         return ExitCode.USAGE, [str(exc)]
     if isinstance(exc, CredentialsMissing):

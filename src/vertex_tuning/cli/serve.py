@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
                 parse_faults(faults)
             except ValueError as exc:
                 raise typer.BadParameter(str(exc), param_hint="--faults") from None
-        from vertex_tuning.server.guard import UVICORN_LIMITS
+        from vertex_tuning.server.slow_clients import uvicorn_options
 
         hosts = [h.strip() for h in allowed_hosts.split(",") if h.strip()]
         try:
@@ -47,4 +47,4 @@ def register(app: typer.Typer) -> None:
                               allowed_hosts=hosts)
         except sqlite3.Error as exc:
             raise typer.BadParameter(f"cannot open {db} as a SQLite database: {exc}", param_hint="--db") from None
-        uvicorn.run(app_, host=host, port=port, **UVICORN_LIMITS)
+        uvicorn.run(app_, host=host, port=port, **uvicorn_options())

@@ -283,7 +283,9 @@ def create_app(
             if route.method in asynchronous:
                 result = await cast(Callable[[Mapping[str, Any]], Awaitable[dict[str, Any]]], handler)(canonical)
             else:
-                result = await _call(store, cast(SyncHandler, handler), canonical, inline=route.rule.verb == "GET")
+                # A filtered listing may scan every job of its parent: never on the event loop.
+                inline = route.rule.verb == "GET" and not canonical.get("filter")
+                result = await _call(store, cast(SyncHandler, handler), canonical, inline=inline)
             return params.respond(route.method, result)
         except StatusError as error:
             return params.respond_error(error)

@@ -213,13 +213,20 @@ def compile_filter(
     number order; given it, values are checked, short forms (``RUNNING``) are
     expanded and an absent field means the first value.  Without it any
     identifier is accepted and compared literally.  Absent strings are ``""``,
-    absent timestamps the Unix epoch.  Raises FilterError on any bad filter.
+    absent timestamps the Unix epoch.  Raises FilterError on any bad filter, and on one longer
+    than ``MAX_LENGTH`` characters or with more than ``MAX_TERMS`` comparisons (each is tested
+    against every job scanned, so their product is what a listing costs).
     """
     if not text.strip():
         return lambda job: True
+    if len(text) > MAX_LENGTH:
+        raise FilterError(f"filter: {len(text)} characters; at most {MAX_LENGTH} are allowed")
     _check_nesting(text)
     try:
         tree = _PARSER.parse(text)
+        terms = sum(1 for _ in tree.find_data("restriction")) if isinstance(tree, Tree) else 0
+        if terms > MAX_TERMS:
+            raise FilterError(f"filter: {terms} comparisons; at most {MAX_TERMS} are allowed")
         return _build(tree, enum_values or {})
     except UnexpectedInput as err:
         raise _syntax_error(text, err) from None
@@ -229,6 +236,10 @@ def compile_filter(
 
 MAX_NESTING = 32
 """Deepest parenthesis nesting a filter may use."""
+MAX_LENGTH = 4096
+"""Longest filter, in characters."""
+MAX_TERMS = 100
+"""Most comparisons (``field op value``) a filter may hold."""
 
 
 def _check_nesting(text: str) -> None:

@@ -5,7 +5,8 @@ columns needed to page and compute state; output-only state is derived on read. 
 from counters in ``meta`` and are never reused, even after a delete. The database also
 keeps the secret that signs page tokens. When another process holds the write lock past
 ``BUSY_TIMEOUT``, a call fails with a retryable UNAVAILABLE (nothing was written) or
-ABORTED (the commit itself lost), never INTERNAL. Inside ``without_waiting()`` a read that
+ABORTED (the commit itself lost), never INTERNAL; a full disk (or database) fails a write with
+RESOURCE_EXHAUSTED naming the database file, and nothing is written. Inside ``without_waiting()`` a read that
 would wait for a lock (and any write) raises ``WouldWait`` instead, so an event loop can
 serve reads itself and hand only those to a worker thread.
 """
@@ -86,6 +87,13 @@ def _contended(exc: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
+def _full(exc: sqlite3.Error) -> bool:
+    """Whether SQLite failed for want of space (SQLITE_FULL, or an I/O error with "no space" in it)."""
+    name = getattr(exc, "sqlite_errorname", "")
+    text = str(exc).lower()
+    return name == "SQLITE_FULL" or "disk is full" in text or "no space" in text
+
+
 def _retryable(code: Code, what: str) -> StatusError:
     message = f"The database is busy ({what}); retry shortly."
     return StatusError(code, message, [detail("google.rpc.RetryInfo", retryDelay="1s")], headers={"Retry-After": "1"})
@@ -134,9 +142,27 @@ class Store:
     def _waiting_allowed(self) -> bool:
         return not getattr(self._no_wait, "on", False)
 
+    def _full_error(self) -> StatusError:
+        where = f"The database {self._file}" if self._file else "The in-memory database"
+        return StatusError(Code.RESOURCE_EXHAUSTED,
+                           f"{where} is full (no space left for it); nothing was written. Free some space and retry.")
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Hold the lock and a write transaction; commit on success, roll back on error."""
+        """Hold the lock and a write transaction; commit on success, roll back on error.
+
+        A full disk or database raises RESOURCE_EXHAUSTED naming the database (rolled back: nothing written).
+        """
+        try:
+            with self._transaction() as db:
+                yield db
+        except sqlite3.Error as exc:
+            if _full(exc):
+                raise self._full_error() from None
+            raise
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         if not self._waiting_allowed():
             raise WouldWait
         with self._lock:
@@ -150,7 +176,8 @@ class Store:
                 try:
                     yield self._db
                 except BaseException:
-                    self._db.execute("ROLLBACK")
+                    if self._db.in_transaction:  # (SQLite may have rolled back already, e.g. when full)
+                        self._db.execute("ROLLBACK")
                     raise
                 try:
                     self._db.execute("COMMIT")

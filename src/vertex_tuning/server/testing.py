@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -16,10 +17,14 @@ __all__ = ["serve"]
 
 
 @contextmanager
-def serve(app: ASGIApp, *, host: str = "127.0.0.1", startup_timeout: float = 10.0) -> Iterator[str]:
+def serve(
+    app: ASGIApp, *, host: str = "127.0.0.1", startup_timeout: float = 10.0, **uvicorn_options: Any
+) -> Iterator[str]:
     """Serve ``app`` with uvicorn on ``host`` and a free port in a background thread; yields the base URL.
 
     Waits until the server accepts connections and shuts it down (and joins the thread) on exit.
+    ``uvicorn_options`` go to ``uvicorn.Config`` (e.g. ``slow_clients.uvicorn_options()``, what
+    ``vertex-tuning serve`` uses).
     """
     # proto=IPPROTO_TCP makes asyncio set TCP_NODELAY on accepted connections; without it every
     # keep-alive response waits ~40 ms for a delayed ACK (headers and body are separate writes).
@@ -27,7 +32,8 @@ def serve(app: ASGIApp, *, host: str = "127.0.0.1", startup_timeout: float = 10.
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="off", timeout_graceful_shutdown=1)
+    config = uvicorn.Config(app, **{"log_level": "critical", "access_log": False, "lifespan": "off",
+                                    "timeout_graceful_shutdown": 1, **uvicorn_options})
     server = uvicorn.Server(config)
     failure: list[BaseException] = []
 
