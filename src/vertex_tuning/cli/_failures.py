@@ -89,6 +89,10 @@ def describe(exc: BaseException) -> tuple[ExitCode, list[str]] | None:
     if isinstance(exc, ValidationError):
         lines = [f"INVALID_ARGUMENT: {exc.method}: the request breaks documented rules; nothing was sent"]
         return ExitCode.INVALID_ARGUMENT, lines + [f"  {field}: {rule}" for field, rule in exc.violations]
+    from vertex_tuning.cli._requestlog import Unreachable
+
+    if isinstance(exc, Unreachable):
+        return ExitCode.NETWORK, [f"network: {exc}"]
     if isinstance(exc, TransportError):
         from vertex_tuning.cli._requestlog import last_failure
 
@@ -130,11 +134,28 @@ def detail_lines(details: list[Any], *, skip_bad_request: bool = False) -> list[
 
 
 def report(code: ExitCode, lines: list[str]) -> None:
-    """Print ``lines`` to stderr as an error (never interpreted as markup)."""
+    """Print ``lines`` to stderr as an error (never markup; control characters from the server escaped).
+
+    A usage error (exit 2) ends with a hint naming the command's ``--help``.
+    """
+    from vertex_tuning.cli._output import print_stderr
+
     first, *rest = lines or [code.name]
-    print(f"error: {first}", file=sys.stderr)
+    print_stderr(f"error: {first}")
     for line in rest:
-        print(line, file=sys.stderr)
+        print_stderr(line)
+    if code is ExitCode.USAGE:
+        print_stderr(usage_hint())
+
+
+def usage_hint(command_path: str | None = None) -> str:
+    """``see 'vertex-tuning jobs list --help'``: where the running command's usage is described."""
+    from typer._click.globals import get_current_context
+
+    if command_path is None:
+        context = get_current_context(silent=True)
+        command_path = context.command_path if context is not None else "vertex-tuning"
+    return f"see '{command_path} --help'"
 
 
 def handled(callback: Callable[..., Any]) -> Callable[..., Any]:

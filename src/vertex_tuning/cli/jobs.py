@@ -34,13 +34,13 @@ _TIMEOUT = typer.Option(None, "--timeout", min=0, metavar="SECONDS", help="Stop 
 
 def show_job(job: TuningJob, fmt: Format) -> None:
     """One job as ``key: value`` lines, or as a JSON/YAML object."""
-    if fmt is Format.TABLE:
+    if fmt.for_people:
         print_fields(_fields(job))
     else:
         print_message(job, fmt)
 
 
-def _fields(job: TuningJob) -> list[tuple[str, str]]:
+def _fields(job: TuningJob) -> list[tuple[str, str | list[str]]]:
     from vertex_tuning.cli._views import job_fields
 
     return job_fields(job)
@@ -62,7 +62,7 @@ def exit_for_outcome(job: TuningJob, fmt: Format) -> None:
     if job.state == JobState.SUCCEEDED:
         return
     lines = [f"tuning job {job.name} ended {state_name(job)}"]
-    if job.error is not None and fmt is not Format.TABLE:
+    if job.error is not None and not fmt.for_people:
         lines += [f"  {line}" for line in status_lines(job.error)]
     report(ExitCode.UNSUCCESSFUL, lines)
     raise typer.Exit(ExitCode.UNSUCCESSFUL)
@@ -156,7 +156,7 @@ def register(app: typer.Typer) -> None:
         """List the tuning jobs of the project and location, newest first."""
         import itertools
 
-        from vertex_tuning.cli._views import JOB_HEADERS, job_row
+        from vertex_tuning.cli._views import job_headers, job_row
 
         s = session()
         parent = f"projects/{s.require_project()}/locations/{s.location}"
@@ -165,13 +165,14 @@ def register(app: typer.Typer) -> None:
             found = list(itertools.islice(pager, limit + 1)) if limit else list(pager)
         more = bool(limit) and len(found) > limit
         found = found[:limit] if limit else found
-        if output is not Format.TABLE:
+        if not output.for_people:
             print_messages(found, output)
             return
         if not found:
-            print_line(f"no tuning jobs in {parent}" + (f" matching {filter}" if filter else ""))
+            note(f"no tuning jobs in {parent}" + (f" matching {filter}" if filter else ""))
             return
-        print_table(JOB_HEADERS, [job_row(j) for j in found])
+        wide = output is Format.WIDE
+        print_table(job_headers(wide=wide), [job_row(j, wide=wide) for j in found])
         if more:
             note(f"showing the first {limit}; pass --limit N (0 for all) to see more")
 
@@ -191,7 +192,7 @@ def register(app: typer.Typer) -> None:
         with s.client() as client:
             client.cancel_tuning_job(name=full)
             if not wait:
-                if output is Format.TABLE:
+                if output.for_people:
                     print_line(f"cancellation requested: {full}")
                 else:
                     print_data({}, output)  # google.protobuf.Empty, the method's response
@@ -298,7 +299,7 @@ def register(app: typer.Typer) -> None:
             except OSError as exc:
                 raise CommandFailed(ExitCode.USAGE, f"--png: cannot write {png}: {exc.strerror}") from None
             note(f"wrote {png} ({width}x{height} px)")
-        if output is not Format.TABLE:
+        if not output.for_people:
             print_data(to_data(container), output)
             return
         width = min(shutil.get_terminal_size().columns, 100)
