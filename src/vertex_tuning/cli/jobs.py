@@ -46,11 +46,6 @@ def _fields(job: TuningJob) -> list[tuple[str, str | list[str]]]:
     return job_fields(job)
 
 
-def job_is_done(job: TuningJob) -> bool:
-    """Whether ``job`` will change no more: the service sets ``endTime`` exactly when a job ends."""
-    return job.end_time is not None
-
-
 def exit_for_outcome(job: TuningJob, fmt: Format) -> None:
     """Print why a job did not succeed (its google.rpc error) and exit 1; nothing if it succeeded.
 
@@ -69,14 +64,20 @@ def exit_for_outcome(job: TuningJob, fmt: Format) -> None:
 
 
 def wait_for_job(client: TuningJobsClient, name: str, timeout: float | None) -> TuningJob:
-    """Watch job ``name`` with live progress until it ends."""
+    """Watch job ``name`` with live progress until it reaches a terminal state (the library's list of them).
+
+    The first read is an ordinary call (a wrong name or server fails at once); then the library's polling.
+    """
+    from vertex_tuning import _config
+    from vertex_tuning._client import TERMINAL_STATES
     from vertex_tuning.cli._views import state_name
     from vertex_tuning.cli._watch import watch
 
     return watch(
-        lambda: client.get_tuning_job(name=name),
+        lambda seconds: client.get_tuning_job(name=name, timeout=seconds, retry=_config.NO_RETRY),
         state_name,
-        job_is_done,
+        lambda job: job.state in TERMINAL_STATES,
+        first=client.get_tuning_job(name=name),
         name=name,
         kind="job",
         timeout=timeout,

@@ -56,13 +56,15 @@ def show_operation(op: OperationProto, fmt: Format) -> None:
 
 def wait_for_operation(client: TuningJobsClient, name: str, timeout: float | None, fmt: Format) -> None:
     """Watch operation ``name`` until done, show it, and exit 1 with its error if it failed."""
+    from vertex_tuning import _config
     from vertex_tuning.cli._views import status_lines
     from vertex_tuning.cli._watch import watch
 
     op = watch(
-        lambda: client.operations.get_operation(name=name),
+        lambda seconds: client.operations.get_operation(name=name, timeout=seconds, retry=_config.NO_RETRY),
         lambda o: "DONE" if o.done else "RUNNING",
         lambda o: o.done,
+        first=client.operations.get_operation(name=name),
         name=name,
         kind="operation",
         timeout=timeout,
