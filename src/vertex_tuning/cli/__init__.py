@@ -55,7 +55,7 @@ class _Root(TyperGroup):
             if isinstance(exc, click_errors.UsageError):
                 print_stderr(usage_hint(exc.ctx.command_path if exc.ctx else prog_name or "vertex-tuning"))
             code = exc.exit_code
-        except click_errors.Abort:
+        except typer.Abort:
             print("aborted", file=sys.stderr)
             code = 1
         code = code if isinstance(code, int) else 0
@@ -109,9 +109,9 @@ def _install_completion(ctx: Context, value: str | None) -> None:
 
 def build_app() -> typer.Typer:
     """The ``vertex-tuning`` typer app with every subcommand registered."""
-    from vertex_tuning.cli._session import with_global_options
-
     from typer._completion_classes import completion_init
+
+    from vertex_tuning.cli._session import with_global_options
 
     completion_init()  # shell completion itself (_VERTEX_TUNING_COMPLETE=...) still works
     app = typer.Typer(

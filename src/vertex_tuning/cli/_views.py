@@ -85,7 +85,7 @@ def job_fields(job: TuningJob) -> list[tuple[str, str | list[str]]]:
         ("validation data", spec.validation_dataset_uri if spec else ""),
         ("epochs", str(hyper.epoch_count) if hyper and hyper.epoch_count else ""),
         ("learning rate multiplier", f"{hyper.learning_rate_multiplier:g}" if hyper and hyper.learning_rate_multiplier else ""),
-        ("adapter size", hyper.adapter_size.proto_name if hyper and int(hyper.adapter_size) else ""),
+        ("adapter size", (hyper.adapter_size.proto_name or "") if hyper and int(hyper.adapter_size) else ""),
         ("labels", ", ".join(f"{k}={v}" for k, v in sorted(job.labels.items()))),
         ("service account", job.service_account),
         ("KMS key", job.encryption_spec.kms_key_name if job.encryption_spec else ""),

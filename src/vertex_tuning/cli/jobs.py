@@ -84,6 +84,18 @@ def wait_for_job(client: TuningJobsClient, name: str, timeout: float | None) -> 
     )
 
 
+def _no_stats(job: TuningJob) -> str:
+    """Why ``job`` has no tuning data statistics: not run yet, or ended without them (they never come)."""
+    from vertex_tuning._client import TERMINAL_STATES
+    from vertex_tuning.cli._views import state_name
+
+    state = state_name(job)
+    if job.state in TERMINAL_STATES:
+        return (f"{job.name} has no tuning data statistics and will not get any: it ended {state} "
+                "before its data was analysed")
+    return f"{job.name} has no tuning data statistics yet (it is {state}; they appear once it runs)"
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``jobs`` command group to ``app``."""
     jobs = typer.Typer(no_args_is_help=True, help="Create, inspect, list, cancel, wait for and rebase tuning jobs.")
@@ -277,7 +289,6 @@ def register(app: typer.Typer) -> None:
         """Show a job's tuning data statistics: counts, and token and message histograms."""
         from vertex_tuning.cli._charts import terminal_report, write_png
         from vertex_tuning.cli._names import job_name
-        from vertex_tuning.cli._views import state_name
 
         s = session()
         full = job_name(job, s)
@@ -286,10 +297,7 @@ def register(app: typer.Typer) -> None:
         container = found.tuning_data_stats
         data = container.supervised_tuning_data_stats if container is not None else None
         if container is None or data is None:
-            raise CommandFailed(
-                ExitCode.UNSUCCESSFUL,
-                f"{full} has no tuning data statistics yet (it is {state_name(found)}; they appear once it runs)",
-            )
+            raise CommandFailed(ExitCode.UNSUCCESSFUL, _no_stats(found))
         if png is not None:
             try:
                 import matplotlib  # noqa: F401
