@@ -20,6 +20,7 @@ from vertex_tuning import _config
 from vertex_tuning._polling import is_retryable, poll, run_sync
 from vertex_tuning.cli._failures import CommandFailed, ExitCode
 from vertex_tuning.cli._output import console, print_stderr
+from vertex_tuning.cli._requestlog import polling_through_outages
 from vertex_tuning.cli._session import settings
 from vertex_tuning.errors import WaitTimeout
 
@@ -96,7 +97,8 @@ def watch(
 
     def polled(seconds: float | None) -> T:
         try:
-            value = fetch(seconds)
+            with polling_through_outages():
+                value = fetch(seconds)
         except Exception as exc:
             if is_retryable(exc):
                 trouble = _why(exc)
