@@ -69,7 +69,8 @@ def _optional_shell(args: list[str]) -> list[str]:
     out: list[str] = []
     for i, arg in enumerate(args):
         out.append(arg)
-        if arg in _COMPLETION_OPTIONS and (i + 1 == len(args) or args[i + 1] not in _SHELLS):
+        if arg in _COMPLETION_OPTIONS and (i + 1 == len(args) or args[i + 1].startswith("-")
+                                           or args[i + 1] in _SUBCOMMANDS):
             out.append("")
     return out
 

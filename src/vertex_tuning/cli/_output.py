@@ -110,11 +110,13 @@ def print_message(message: betterproto2.Message, fmt: Format) -> None:
     print_data(to_data(message), fmt)
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, keep_whole: Sequence[int] = (0,)) -> None:
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, keep_whole: Sequence[int] = (0,),
+                foldable: Sequence[int] = ()) -> None:
     """A borderless table whose ``keep_whole`` columns (resource names) are never wrapped or cut.
 
     Columns that are empty in every row are left out. On a terminal, columns are kept from the
-    left while they fit (the last one may fold); the rest are dropped with a note, never a name.
+    left while they fit (the last one may fold if it is free text, in ``foldable``; a timestamp or
+    a name never folds); the rest are dropped with a note, never a name.
     When stdout is not a terminal every column is printed whole: one line per row, for grep and awk.
     Cells are shown with their control characters escaped; widths are those of the escaped text.
     """
@@ -134,7 +136,7 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, keep_w
             if i in keep_whole or used + need <= out.width:
                 chosen.append(i)
                 used += need
-            elif out.width - used - 2 >= 12:
+            elif i in foldable and out.width - used - 2 >= 12:
                 chosen.append(i)
                 break
             else:

@@ -185,7 +185,9 @@ def register(app: typer.Typer) -> None:
             note(f"no tuning jobs in {parent}" + (f" matching {filter}" if filter else ""))
             return
         wide = output is Format.WIDE
-        print_table(job_headers(wide=wide), [job_row(j, wide=wide) for j in found])
+        headers = job_headers(wide=wide)
+        print_table(headers, [job_row(j, wide=wide) for j in found],
+                    foldable=[headers.index("DISPLAY NAME"), headers.index("ERROR")])
         if more:
             note(f"showing the first {limit}; pass --limit N (0 for all) to see more")
 
