@@ -70,8 +70,8 @@ def test_a_refused_connection_is_retried_briefly_as_help_says() -> None:
     assert done.returncode == 7
     assert done.stderr.splitlines() == [
         f"note: connection to {url} refused; retrying for {REFUSED_RETRY_SECONDS:g} s",
-        f"error: network: connection to {url} refused (retried for {REFUSED_RETRY_SECONDS:g} s); is the server up "
-        "and --base-url right?",
+        (f"error: network: connection to {url} refused (retried for {REFUSED_RETRY_SECONDS:g} s); "
+         "is the server up and --base-url right?"),
     ]
     assert REFUSED_RETRY_SECONDS <= took < LIBRARY_RETRY_FLOOR - 2
 
