@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from command_runner import PROJECT, command_env, run_command, run_in_terminal  # noqa: F401 (re-exported)
 from starlette.applications import Starlette
 from typer.testing import CliRunner, Result
 
 from vertex_tuning.cli import build_app
 from vertex_tuning.server import create_app
 
-PROJECT = "cli-test"
 LOCATION = "us-central1"
 PARENT = f"projects/{PROJECT}/locations/{LOCATION}"
 TRAIN = "gs://bucket/train.jsonl"
@@ -87,49 +85,3 @@ def fields(out: str) -> dict[str, str]:
         found[key] = value.strip()
     return found
 
-
-def command_env(base_url: str | None, **extra: str) -> dict[str, str]:
-    """The environment of a ``vertex-tuning`` subprocess: this test's server and project, no colour, nothing ambient."""
-    import os
-
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("GOOGLE_CLOUD_PROJECT", "GOOGLE_CLOUD_LOCATION", "VERTEX_TUNING_BASE_URL",
-                        "VERTEX_TUNING_API_KEY", "NO_COLOR", "COLUMNS", "LINES")}
-    env |= {"GOOGLE_CLOUD_PROJECT": PROJECT, "NO_COLOR": "1"}
-    if base_url is not None:
-        env["VERTEX_TUNING_BASE_URL"] = base_url
-    return env | extra
-
-
-def run_command(*args: str, base_url: str | None, timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
-    """``vertex-tuning ARGS`` as a user runs it: a separate process, stdout and stderr pipes (not a terminal)."""
-    return subprocess.run([sys.executable, "-m", "vertex_tuning", *args], capture_output=True, text=True,
-                          timeout=timeout, env=command_env(base_url, **env), check=False)
-
-
-def run_in_terminal(*args: str, base_url: str | None, columns: int = 80, timeout: float = 60,
-                    **env: str) -> tuple[int, str]:
-    """``vertex-tuning ARGS`` on a pseudo-terminal ``columns`` wide (stdout and stderr both); exit status and screen."""
-    import fcntl
-    import os
-    import pty
-    import struct
-    import termios
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
-    proc = subprocess.Popen([sys.executable, "-m", "vertex_tuning", *args], stdin=slave, stdout=slave, stderr=slave,
-                            env=command_env(base_url, TERM="xterm", **env), close_fds=True)
-    os.close(slave)
-    screen = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # the terminal closed with the process
-            break
-        if not chunk:
-            break
-        screen += chunk
-    os.close(master)
-    code = proc.wait(timeout=timeout)
-    return code, screen.decode("utf-8", "replace").replace("\r\n", "\n")

@@ -156,7 +156,7 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, keep_w
         table.add_row(*(Text(row[i]) for i in shown))
     out.print(table)
     if dropped:
-        note(f"(not shown for lack of width: {dropped}; use a wider terminal or --output json)")
+        note(f"({dropped}: not shown for lack of width; see --output json)")
 
 
 def print_fields(pairs: Sequence[tuple[str, str | Sequence[str]]]) -> None:
