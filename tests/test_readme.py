@@ -87,11 +87,12 @@ def _env(base_url: str, **extra: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("block", PYTHON, ids=_id)
 def test_python_block_runs_against_a_local_reference_server(block: Block, readme_server: str) -> None:
-    from vertex_tuning import TuningJobsClient
+    from vertex_tuning import SupervisedTuningSpec, TuningJob, TuningJobsClient
 
     with TuningJobsClient("p", base_url=readme_server) as client:  # the job the SDK examples read
-        existing = client.create_tuning_job(tuning_job={"baseModel": "gemini-1.0-pro-002",
-                                                        "supervisedTuningSpec": {"trainingDatasetUri": "gs://b/t.jsonl"}})
+        spec = SupervisedTuningSpec(training_dataset_uri="gs://b/t.jsonl")
+        existing = client.create_tuning_job(tuning_job=TuningJob(base_model="gemini-1.0-pro-002",
+                                                                 supervised_tuning_spec=spec))
     code = block.text.replace(PLACEHOLDER_URL, readme_server)
     code = code.replace('"projects/p/locations/us-central1/tuningJobs/1"', repr(existing.name))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=90,
