@@ -40,6 +40,13 @@ def run_in_terminal(*args: str, base_url: str | None, columns: int = 80, timeout
     proc = subprocess.Popen([sys.executable, "-m", "vertex_tuning", *args], stdin=slave, stdout=slave, stderr=slave,
                             env=command_env(base_url, TERM="xterm", **env), close_fds=True)
     os.close(slave)
+    screen = read_terminal(master)
+    code = proc.wait(timeout=timeout)
+    return code, screen.decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def read_terminal(master: int) -> bytes:
+    """Everything written to the pseudo-terminal whose master end is ``master``, until it closes (then closed)."""
     screen = b""
     while True:
         try:
@@ -50,5 +57,4 @@ def run_in_terminal(*args: str, base_url: str | None, columns: int = 80, timeout
             break
         screen += chunk
     os.close(master)
-    code = proc.wait(timeout=timeout)
-    return code, screen.decode("utf-8", "replace").replace("\r\n", "\n")
+    return screen

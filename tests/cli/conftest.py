@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from command_runner import PROJECT, command_env, run_command, run_in_terminal  # noqa: F401 (re-exported)
+from command_runner import PROJECT, command_env, read_terminal, run_command, run_in_terminal  # noqa: F401 (re-exported)
 from starlette.applications import Starlette
 from typer.testing import CliRunner, Result
 
@@ -85,3 +85,13 @@ def fields(out: str) -> dict[str, str]:
         found[key] = value.strip()
     return found
 
+
+
+def wait_for_stats(cli: Run, name: str, seconds: float = 15) -> None:
+    """Wait (on the real clock) until job ``name`` reports its tuning data statistics."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while "tuningDataStats" not in json.loads(cli("jobs", "get", name, "-o", "json").stdout):
+        assert time.monotonic() < deadline, f"no tuning data statistics for {name} after {seconds} s"
+        time.sleep(0.1)

@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from conftest import PROJECT, Run, create_job, install, run_command, run_in_terminal
+from conftest import PROJECT, Run, create_job, install, run_command, run_in_terminal, wait_for_stats
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -130,14 +130,9 @@ def test_no_tuning_jobs_is_a_note_on_stderr_and_stdout_stays_data(reference_serv
 
 def test_emoji_in_a_display_name_draws_without_a_glyph_warning(live_cli: Any, _served_slot: Any,
                                                                 tmp_path: Any) -> None:
-    import time
-
     cli = live_cli(job_duration=1.0)
     job = create_job(cli, "--display-name", "support-bot 🤖")
-    deadline = time.monotonic() + 15
-    while "tuningDataStats" not in json.loads(cli("jobs", "get", job["name"], "-o", "json").stdout):
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    wait_for_stats(cli, job["name"])
     png = tmp_path / "stats.png"
     done = run_command("jobs", "stats", job["name"], "--png", str(png), base_url=_served_slot[1])
     assert done.returncode == 0, done.stderr

@@ -153,8 +153,10 @@ class _RetryNotes(logging.Handler):
         message = record.getMessage()
         if not message.startswith("retrying"):
             return
+        from vertex_tuning.cli._output import print_stderr
+
         cause = f" after {self._log.last_failure}" if self._log.last_failure else ""
-        print(f"note: {message}{cause}", file=sys.stderr, flush=True)
+        print_stderr(f"note: {message}{cause}")
 
     def detach(self) -> None:
         """Remove this handler again."""
