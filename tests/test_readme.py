@@ -30,7 +30,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 PLACEHOLDER_URL = "http://127.0.0.1:8080"
-JOB_SECONDS = 3.0
+JOB_SECONDS = 10.0  # long enough that the second job is still running when the session cancels it
 
 
 @dataclass

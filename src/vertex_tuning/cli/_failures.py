@@ -133,7 +133,7 @@ def detail_lines(details: list[Any], *, skip_bad_request: bool = False) -> list[
     return out
 
 
-def report(code: ExitCode, lines: list[str]) -> None:
+def report(code: ExitCode, lines: list[str], *, command_path: str | None = None) -> None:
     """Print ``lines`` to stderr as an error (never markup; control characters from the server escaped).
 
     A usage error (exit 2) ends with a hint naming the command's ``--help``.
@@ -145,7 +145,7 @@ def report(code: ExitCode, lines: list[str]) -> None:
     for line in rest:
         print_stderr(line)
     if code is ExitCode.USAGE:
-        print_stderr(usage_hint())
+        print_stderr(usage_hint(command_path))
 
 
 def usage_hint(command_path: str | None = None) -> str:

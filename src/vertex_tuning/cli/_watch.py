@@ -131,8 +131,8 @@ def watch(
             live.stop()
             live = None
         state = f" (last seen {progress.state})" if progress.state else ""
-        print(f"interrupted: stopped watching; the {kind} keeps running on the server{state}", file=sys.stderr)
-        print(f"watch it again with: {again}", file=sys.stderr)
+        print_stderr(f"interrupted: stopped watching; the {kind} keeps running on the server{state}")
+        print_stderr(f"watch it again with: {again}")
         raise typer.Exit(ExitCode.INTERRUPTED) from None
     finally:
         if live is not None:
