@@ -163,10 +163,9 @@ def example_message(full_name: str, full: bool = False, output_only: bool = Fals
 def example_job(**extra: Any) -> dict[str, Any]:
     """A minimal valid TuningJob, with the base model the documents give as an example."""
     job = example_message(JOB)
-    described = next(f for f in _spec.ir()["messages"][JOB]["fields"] if f["json_name"] == "baseModel")
-    match = re.search(r'e\.g\., "([^"]+)"', described.get("description", ""))
-    if match and "baseModel" in job:
-        job["baseModel"] = match.group(1)
+    example = _spec.example_base_model()
+    if example is not None and "baseModel" in job:
+        job["baseModel"] = example
     job.update(extra)
     return job
 

@@ -16,8 +16,8 @@ from google.protobuf import descriptor_pb2
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ROOT / "protos" / "sources"
-REST = (SOURCES / "001_7bde28dfd0fad947.txt").read_text()
-PYTHON = (SOURCES / "000_2fa6d755093e993d.txt").read_text()
+REST = next(SOURCES.glob("001_*.txt")).read_text()
+PYTHON = next(SOURCES.glob("000_*.txt")).read_text()
 PACKAGE = "google.cloud.aiplatform.v1"
 T = descriptor_pb2.FieldDescriptorProto
 REST_TYPES = {

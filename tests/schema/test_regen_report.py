@@ -22,8 +22,8 @@ from tools.regen import Options, Plan, Refused, plan
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ROOT / "protos" / "sources"
-REST = "001_7bde28dfd0fad947.txt"
-PYTHON = "000_2fa6d755093e993d.txt"
+REST = next(SOURCES.glob("001_*.txt")).name  # the REST page
+PYTHON = next(SOURCES.glob("000_*.txt")).name  # the Python-client page, whichever version
 JOB = "google.cloud.aiplatform.v1.TuningJob"
 HYPER = "google.cloud.aiplatform.v1.SupervisedHyperParameters"
 PROTO = "google/cloud/aiplatform/v1/tuning_job.proto"

@@ -3,7 +3,8 @@
 A job is QUEUED at creation, PENDING after 5% of ``job_duration``, RUNNING after 15%
 and SUCCEEDED at 100% (FAILED instead, with an INTERNAL error, for the jobs the server's
 opt-in failure rate picks). A cancel request at time c moves a live job to CANCELLING at c
-and CANCELLED 5% of ``job_duration`` later, with error code 1 (``Code.CANCELLED``).
+and CANCELLED 5% of ``job_duration`` later, with the error code the cancel method's description
+gives (1, ``Code.CANCELLED``; read at generation time into ``SCHEMA["facts"]["cancelled_job"]``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from vertex_tuning.server.router import format_name, parse_name
 Clock = Callable[[], float]
 
 TERMINAL_STATES = frozenset(SCHEMA["facts"]["terminal_job_states"]["values"])
+_CANCELLED: dict[str, Any] = SCHEMA["facts"]["cancelled_job"]
 _PHASES = (("JOB_STATE_QUEUED", 0.0), ("JOB_STATE_PENDING", 0.05), ("JOB_STATE_RUNNING", 0.15), ("JOB_STATE_SUCCEEDED", 1.0))
 _CANCEL_SPAN = 0.05
 _OPERATION_SPAN = 0.1
@@ -83,7 +85,7 @@ def transitions(
         return steps
     kept = [step for step in steps if step[1] <= cancel_ns]
     cancelled_at = cancel_ns + max(1, round(_CANCEL_SPAN * duration_ns))
-    return [*kept, ("JOB_STATE_CANCELLING", cancel_ns), ("JOB_STATE_CANCELLED", cancelled_at)]
+    return [*kept, ("JOB_STATE_CANCELLING", cancel_ns), (_CANCELLED["state"], cancelled_at)]
 
 
 def render_job(
@@ -107,8 +109,8 @@ def render_job(
         job["tunedModel"] = tuned_model(job["name"])
     if state == "JOB_STATE_FAILED":
         job["error"] = {"code": Code.INTERNAL.value, "message": FAILED_MESSAGE}
-    if state == "JOB_STATE_CANCELLED":
-        job["error"] = {"code": Code.CANCELLED.value, "message": CANCELLED_MESSAGE, "details": [_CANCELLED_INFO]}
+    if state == _CANCELLED["state"]:
+        job["error"] = {"code": _CANCELLED["error_code"], "message": CANCELLED_MESSAGE, "details": [_CANCELLED_INFO]}
     return job
 
 
