@@ -150,11 +150,38 @@ def test_async_rest_client_full_flow(served: Served, fast_clock: ManualClock) ->
     asyncio.run(flow())
 
 
+def _field_google_has_and_the_documents_lack() -> tuple[str, str, object, str] | None:
+    """(message key in a job, snake name, a value, JSON path) of a scalar input field Google's protos have and the
+    documents lack, in TuningJob or its SupervisedTuningSpec."""
+    from google.protobuf.descriptor import FieldDescriptor
+    from vertex_tuning_protos._schema import SCHEMA
+
+    samples: dict[int, object] = {FieldDescriptor.TYPE_BOOL: True, FieldDescriptor.TYPE_STRING: "x",
+                                  FieldDescriptor.TYPE_INT64: 1, FieldDescriptor.TYPE_INT32: 1,
+                                  FieldDescriptor.TYPE_DOUBLE: 0.5, FieldDescriptor.TYPE_FLOAT: 0.5}
+    for key, cls in (("supervised_tuning_spec", aiplatform_v1.SupervisedTuningSpec), ("", aiplatform_v1.TuningJob)):
+        ours = {f["name"] for f in SCHEMA["messages"].get(f"google.cloud.aiplatform.v1.{cls.__name__}", {}).get(
+            "fields", [])}
+        for f in cls.pb().DESCRIPTOR.fields:
+            if f.name not in ours and f.type in samples and not f.is_repeated \
+                    and f.containing_oneof is None:
+                path = ["tuningJob", "supervisedTuningSpec", f.json_name] if key else ["tuningJob", f.json_name]
+                return key, f.name, samples[f.type], ".".join(path)
+    return None
+
+
 def test_field_google_added_after_the_documents_is_rejected_by_name(client: aiplatform_v1.GenAiTuningServiceClient) -> None:
-    """``exportLastCheckpointOnly`` is in Google's protos, not in the documents: the server names it, not ignores it."""
-    spec = aiplatform_v1.SupervisedTuningSpec(training_dataset_uri=TRAINING_DATA, export_last_checkpoint_only=True)
+    """A field in Google's protos but not in the documents (``exportLastCheckpointOnly`` for the seed): the server
+    names it, not ignores it."""
+    found = _field_google_has_and_the_documents_lack()
+    if found is None:
+        pytest.skip("the documents have every scalar input field of google-cloud-aiplatform's TuningJob and "
+                    "SupervisedTuningSpec: none to send that they lack")
+    key, name, value, path = found
+    spec: dict[str, object] = {"training_dataset_uri": TRAINING_DATA}
+    job: dict[str, object] = {"base_model": BASE_MODEL, "supervised_tuning_spec": spec}
+    (spec if key else job)[name] = value
     with pytest.raises(google_exceptions.BadRequest) as caught:
-        client.create_tuning_job(parent=PARENT, tuning_job=aiplatform_v1.TuningJob(base_model=BASE_MODEL,
-                                                                                 supervised_tuning_spec=spec))
-    assert "tuningJob.supervisedTuningSpec.exportLastCheckpointOnly" in caught.value.message
+        client.create_tuning_job(parent=PARENT, tuning_job=aiplatform_v1.TuningJob(job))
+    assert path in caught.value.message
     assert list(client.list_tuning_jobs(parent=PARENT)) == []

@@ -31,7 +31,7 @@ from vertex_tuning.server.filter import FilterError, Predicate, compile_filter
 from vertex_tuning.server.router import format_name, parse_name
 from vertex_tuning.server.store import JobRow, OperationRow, Store
 
-_JOB_TYPE = next(t for t in SCHEMA["messages"] if t.endswith(".TuningJob"))
+_JOB_TYPE = lifecycle.JOB_TYPE
 _STATE_ENUM = next(f["type_name"] for f in SCHEMA["messages"][_JOB_TYPE]["fields"] if f["name"] == "state")
 _STATE_NAMES = list(SCHEMA["enums"][_STATE_ENUM])
 _ADAPTER_SIZES = next(t for t in SCHEMA["enums"] if t.endswith(".AdapterSize"))

@@ -1,0 +1,210 @@
+"""Output-only fields the job lifecycle does not write, filled from the schema alone.
+
+The lifecycle (``lifecycle.render_job``) writes the output of the documents it was written for:
+state, times, error, tuned model, data statistics. A later version of the documents adds
+output-only fields (a tuned model's checkpoints, a new kind of ``Part`` in the example contents)
+that it knows nothing about; without them a contract run could never observe those fields and
+would end *incomplete*. This module finds, once, which fields of which messages the lifecycle
+never writes (by rendering a job in every state it can end in), and fills each of them in every
+rendered job, at the first place its message occurs, with a schema-derived value: a resource name built from the job's own name, the
+first named enum value, the job's creation time, a sample string, number or message. A union
+member is added as a further item of the list its message sits in, so each list still holds at
+most one member per item. For the documents the lifecycle was written for, nothing is missing
+and a job is returned untouched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from vertex_tuning_protos._schema import SCHEMA
+
+__all__ = ["complete_output", "missing_fields"]
+
+_DEPTH = 4  # message levels of a generated value (recursive schemas end there)
+_VARIABLE = re.compile(r"\{([a-z_]+)\}")
+_NAME_PARTS = re.compile(r"projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/[^/]+/(?P<id>[^/]+)$")
+_WELL_KNOWN: dict[str, Callable[[str], Any]] = {
+    "google.protobuf.Timestamp": lambda created: created,
+    "google.protobuf.Duration": lambda _: "1s",
+    "google.protobuf.Struct": lambda _: {"sample": "value"},
+    "google.protobuf.Value": lambda _: "sample",
+    "google.protobuf.ListValue": lambda _: ["sample"],
+    "google.protobuf.Empty": lambda _: {},
+    "google.rpc.Status": lambda _: {"code": 0, "message": "sample"},
+}
+
+
+def _fields(type_name: str) -> list[dict[str, Any]]:
+    fields: list[dict[str, Any]] = SCHEMA["messages"].get(type_name, {}).get("fields", [])
+    return fields
+
+
+def _output_only(field: Mapping[str, Any]) -> bool:
+    return "OUTPUT_ONLY" in field.get("behaviors", ())
+
+
+def _is_message(field: Mapping[str, Any]) -> bool:
+    return field["type"] == "message" and field["type_name"] in SCHEMA["messages"]
+
+
+def _walk(type_name: str, value: Any, output: bool) -> Iterator[tuple[str, dict[str, Any], bool]]:
+    """(message type, JSON object, inside an output-only field) for ``value`` and every message inside it."""
+    if not isinstance(value, dict):
+        return
+    yield type_name, value, output
+    for field in _fields(type_name):
+        if not _is_message(field) or field["json"] not in value:
+            continue
+        inner = value[field["json"]]
+        for item in inner if isinstance(inner, list) else [inner]:
+            yield from _walk(field["type_name"], item, output or _output_only(field))
+
+
+def missing_fields(job_type: str, rendered: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:
+    """Per message type, the JSON names of the output fields no job of ``rendered`` has.
+
+    ``rendered`` are jobs created with no input, as the lifecycle renders them in every state it can
+    end in. A field counts when it is output-only, or sits in a message inside an output-only field;
+    a top-level field some rendering has is the lifecycle's to set or leave out (endTime before the end).
+    """
+    seen: dict[str, set[str]] = {}
+    in_output: set[str] = set()
+    for job in rendered:
+        for type_name, obj, output in _walk(job_type, job, False):
+            seen.setdefault(type_name, set()).update(obj)
+            if output:
+                in_output.add(type_name)
+    missing: dict[str, tuple[str, ...]] = {}
+    for type_name in sorted(_reachable(job_type)):
+        keys = seen.get(type_name, set())
+        absent = tuple(f["json"] for f in _fields(type_name)
+                       if f["json"] not in keys and (type_name in in_output or _output_only(f)))
+        if absent:
+            missing[type_name] = absent
+    return missing
+
+
+def _reachable(type_name: str, found: set[str] | None = None) -> set[str]:
+    found = set() if found is None else found
+    if type_name in found:
+        return found
+    found.add(type_name)
+    for field in _fields(type_name):
+        if _is_message(field):
+            _reachable(field["type_name"], found)
+    return found
+
+
+def complete_output(job_type: str, job: dict[str, Any], missing: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
+    """``job`` with the output fields ``missing`` names filled wherever their message occurs (in place)."""
+    if not missing:
+        return job
+    name = str(job.get("name", ""))
+    created = str(job.get("createTime", "1970-01-01T00:00:00Z"))
+    filled: set[tuple[str, str]] = set()  # each field once: at the first place its message occurs
+    for type_name, obj, output in list(_walk(job_type, job, False)):
+        for field in _fields(type_name):
+            key = field["json"]
+            if key not in missing.get(type_name, ()) or key in obj or (type_name, key) in filled:
+                continue
+            if not (output or _output_only(field)):
+                continue
+            members = [f["json"] for f in _fields(type_name) if field.get("oneof") and f.get("oneof") == field["oneof"]]
+            if any(m in obj for m in members):
+                continue  # the union already has its member here; _cover_unions adds one as a further item
+            obj[key] = _value(field, name, created, _DEPTH)
+            filled.add((type_name, key))
+    _cover_unions(job_type, job, missing, name, created)
+    return job
+
+
+def _cover_unions(job_type: str, job: dict[str, Any], missing: Mapping[str, tuple[str, ...]], name: str,
+                  created: str) -> None:
+    """Each union member never written appended as one more item of the first output list of its message."""
+    lists = _output_lists(job_type, job)
+    for type_name, absent in missing.items():
+        if type_name not in lists:
+            continue
+        items = lists[type_name]
+        present = {key for item in items for key in item}
+        for field in _fields(type_name):
+            if field["json"] in absent and field.get("oneof") and field["json"] not in present:
+                item = {field["json"]: _value(field, name, created, _DEPTH)}
+                for other in _fields(type_name):
+                    if other is not field and not other.get("oneof") and "REQUIRED" in other.get("behaviors", ()):
+                        item[other["json"]] = _value(other, name, created, _DEPTH)
+                items.append(item)
+                present.add(field["json"])
+
+
+def _output_lists(job_type: str, job: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The first list of each message type inside an output-only field, by item type."""
+    lists: dict[str, list[dict[str, Any]]] = {}
+    for type_name, obj, output in _walk(job_type, job, False):
+        for field in _fields(type_name):
+            inner = obj.get(field["json"])
+            if _is_message(field) and isinstance(inner, list) and (output or _output_only(field)):
+                lists.setdefault(field["type_name"], inner)
+    return lists
+
+
+def _value(field: Mapping[str, Any], name: str, created: str, depth: int) -> Any:
+    """A value of ``field`` that its documented rules accept: one item when repeated, one entry when a map."""
+    if field["type"] == "map":
+        return {"sample": "value"}
+    one = _scalar(field, name, created, depth)
+    return [one] if field["repeated"] else one
+
+
+def _scalar(field: Mapping[str, Any], name: str, created: str, depth: int) -> Any:
+    kind = field["type"]
+    if kind == "message":
+        type_name = field["type_name"]
+        if type_name in _WELL_KNOWN:
+            return _WELL_KNOWN[type_name](created)
+        return _message(type_name, name, created, depth - 1)
+    if kind == "enum":
+        values = list(SCHEMA["enums"].get(field["type_name"], {}))
+        return next((v for v in values if not v.endswith("_UNSPECIFIED")), values[0] if values else 0)
+    if kind == "bool":
+        return True
+    if kind in ("int64", "uint64", "sint64", "fixed64", "sfixed64"):
+        return "1"
+    if kind in ("int32", "uint32", "sint32", "fixed32", "sfixed32"):
+        return 1
+    if kind in ("double", "float"):
+        return 1.0
+    if kind == "bytes":
+        return "c2FtcGxl"
+    return _text(field, name)
+
+
+def _message(type_name: str, name: str, created: str, depth: int) -> dict[str, Any]:
+    """Every field of a message (one member per union), message fields only ``depth`` levels down."""
+    out: dict[str, Any] = {}
+    unions: set[str] = set()
+    for field in _fields(type_name):
+        if field.get("oneof") in unions or (depth <= 0 and field["type"] == "message"):
+            continue
+        if field.get("oneof"):
+            unions.add(field["oneof"])
+        out[field["json"]] = _value(field, name, created, depth)
+    return out
+
+
+def _text(field: Mapping[str, Any], name: str) -> str:
+    """A string its constraints accept: a resource name of the job's project and location, an allowed value, ..."""
+    pattern = field.get("resource_pattern")
+    if pattern:
+        found = _NAME_PARTS.search(name)
+        parts = found.groupdict() if found else {}
+        return _VARIABLE.sub(lambda m: parts.get(m.group(1), parts.get("id", "1")), str(pattern))
+    rules = field.get("constraints", {})
+    if rules.get("allowed_values"):
+        return str(rules["allowed_values"][0])
+    if rules.get("gcs_uri"):
+        return "gs://reference-server/sample"
+    return "sample"
