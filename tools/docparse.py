@@ -337,6 +337,7 @@ def _check_json_representation(path: str, lines: list[str], i: int, msg: dict[st
 
 
 # ---------------------------------------------------------------- Python page
+SCHEMA_REF = "Object with schema name: "
 _SAMPLE_TYPES = {'"A String"': "string", "42": "int32", "3.14": "double", "True or False": "bool", '""': "value"}
 
 
@@ -363,6 +364,13 @@ def _parse_object(path: str, lines: list[str], i: int, comments: list[str], line
         code, cmts = _split_comment(raw)
         if code in ("}", "},"):
             return node, i + 1
+        ref = re.fullmatch(r'"(\w+)":', code)
+        if ref and cmts and cmts[0].startswith(SCHEMA_REF):
+            # '"items": # Object with schema name: X # <field description>': a recursive reference.
+            key, value_node, cmts = ref.group(1), _ref_node(cmts[0], i + 1), cmts[1:]
+            node["fields"].append({"key": key, "value": value_node, "comments": cmts, "line": i + 1})
+            i += 1
+            continue
         m = re.fullmatch(r'"(\w+)": (.+?),?', code)
         if not m:
             raise DocError(path, i + 1, "'\"key\": value,' or a closing '}' inside a JSON template", lines[i])
@@ -372,7 +380,15 @@ def _parse_object(path: str, lines: list[str], i: int, comments: list[str], line
     raise DocError(path, line_no, "a closing '}' for the template opened here", "<eof>")
 
 
+def _ref_node(text: str, line: int) -> dict[str, Any]:
+    """``# Object with schema name: X``: the page's way of writing a message that contains itself."""
+    return {"kind": "ref", "schema": text.removeprefix("# ").removeprefix(SCHEMA_REF).strip(), "line": line,
+            "comments": []}
+
+
 def _parse_value(path: str, lines: list[str], i: int, value: str, cmts: list[str]) -> tuple[dict[str, Any], int]:
+    if value.startswith("# " + SCHEMA_REF):
+        return _ref_node(value, i + 1), i + 1
     if value == "{":
         return _parse_object(path, lines, i + 1, cmts, i + 1)
     if value == "[":
@@ -527,6 +543,11 @@ class IRBuilder:
         self.discrepancies: list[dict[str, Any]] = []
         self.service = ""
         self.templates: dict[str, dict[str, Any]] = {}  # message → the first Python template describing it
+        self.places: dict[str, str] = {}  # "Owner.fieldKey" → the message read there
+        self.node_full: dict[int, str] = {}  # id(template object) → the message it was read as
+        self.py_shapes: dict[str, tuple[dict[str, str], int]] = {}  # messages only the Python page has
+        self.inferred: list[dict[str, Any]] = []
+        self.hinted: dict[str, dict[str, str]] = {}  # REST message → its template shape where a REST field puts it
         self.sources = {
             "rest": {"file": rest_path.name, "sha256": hashlib.sha256(rest_path.read_bytes()).hexdigest()},
             "python": {"file": py_path.name, "sha256": hashlib.sha256(py_path.read_bytes()).hexdigest()},
@@ -552,7 +573,14 @@ class IRBuilder:
             }
         for msg in self.rest["messages"].values():
             self._rest_message(msg)
+        for m in self.py["methods"]:
+            for part in ("body", "returns"):
+                if part in m:
+                    _bind_refs(m[part], [])
+                    root = self._rest_by_shape(_template_shape(m[part]))
+                    self._hint_places(m[part], _short(root) if root else None)
         methods = [self._method(m) for m in self.py["methods"] if "returns" in m]
+        self._place_new_union_members()
         self._record_one_source_fields()
         self._infer_output_only(methods)
         return {
@@ -566,6 +594,7 @@ class IRBuilder:
             "enums": dict(sorted(self.enums.items())),
             "methods": methods,
             "discrepancies": self.discrepancies,
+            "inferred": self.inferred,
         }
 
     # REST messages -------------------------------------------------
@@ -624,13 +653,22 @@ class IRBuilder:
         return entry
 
     # Python page ---------------------------------------------------
-    def _py_message(self, node: dict[str, Any], hint: str | None, field_key: str) -> str:
-        """Merge a template object into the message it describes; return that message's full name."""
-        if hint is None and not node["comments"]:
-            raise DocError(self.py_name, node["line"], "'{ # <description of the message>' naming what this object "
-                           f"is (field {field_key or 'of the method'})", "no description")
-        desc = node["comments"][0] if len(node["comments"]) > 1 or hint is None else ""
-        full = hint or self._name_for(desc, field_key, node["line"])
+    def _py_message(self, node: dict[str, Any], hint: str | None, field_key: str, parent: str = "",
+                    repeated: bool = False) -> str:
+        """Merge a template object into the message it describes; return that message's full name.
+
+        Identity is structural: the REST page's type of the field (``hint``), the message already read at
+        the same place (parent message and field key), a REST or Python-page message of the same shape,
+        or a new message named from the field key (an inference, recorded).
+        """
+        if node["kind"] == "ref":
+            return self._schema_ref(node)
+        place = f"{parent}.{field_key}" if parent else ""
+        full = hint or (self.places.get(place) if place else None) or self._identify(node, field_key, parent, repeated)
+        if place:
+            self.places.setdefault(place, full)
+        self.node_full[id(node)] = full
+        desc = node["comments"][0] if node["comments"] and (len(node["comments"]) > 1 or hint is None) else ""
         if full.startswith(PACKAGE) and full in self.messages:
             self._merge_py_fields(full, node)
         elif full.startswith(PACKAGE):
@@ -643,17 +681,29 @@ class IRBuilder:
             known = {f["json_name"] for f in ext["fields"]}
             for f in node["fields"]:
                 if f["key"] not in known:
-                    ftype = self._py_type(f["value"], f["key"], None)
+                    ftype = self._py_type(f["value"], f["key"], None, full)
+                    ftype.pop("inferred", None)  # common types: the well-known proto, not this page, defines them
                     ext["fields"].append({"json_name": f["key"], "name": snake(f["key"]), **ftype,
                                           "sources": {"python": f["line"]}})
         return full
 
-    def _name_for(self, desc: str, field_key: str, line: int) -> str:
-        for short, msg in self.rest["messages"].items():
-            if _norm(desc) == _norm(" ".join(msg["description"])):
-                return f"{PACKAGE}.{short}"
+    def _schema_ref(self, node: dict[str, Any]) -> str:
+        """``# Object with schema name: X``: the enclosing template it refers back to (bound by _bind_refs)."""
+        target = node.get("target")
+        if target is None or id(target) not in self.node_full:
+            raise DocError(self.py_name, node["line"], "'# Object with schema name: X' inside the template of X",
+                           f"{node['schema']} outside any template")
+        return self.node_full[id(target)]
+
+    def _identify(self, node: dict[str, Any], field_key: str, parent: str, repeated: bool) -> str:
+        """The message a template describes when no REST field and no earlier place names it."""
+        desc = node["comments"][0] if node["comments"] else ""
         for prefix, full in COMMON_DESCRIPTIONS.items():
             if desc.startswith(prefix):
+                return full
+        keys = frozenset(f["key"] for f in node["fields"])
+        for full, shape in COMMON_SHAPES.items():
+            if keys == shape:
                 return full
         m = re.match(r"(Request|Response) message for (\w+)\.(\w+)", desc)
         if m:
@@ -661,40 +711,132 @@ class IRBuilder:
             return f"{PACKAGE}.{m.group(3)}{m.group(1)}"
         if _norm(desc) in self.type_names:
             return f"{PACKAGE}.{self.type_names[_norm(desc)]}"
-        self._blame_rest_description(desc, line)
+        shape = _template_shape(node)
+        rest = self._rest_by_shape(shape)
+        if rest is not None:
+            return rest
+        for full, (known, _) in self.py_shapes.items():
+            if known == shape:
+                return full
         if not field_key:
-            raise DocError(self.py_name, line, "a message description naming its type", desc)
-        return f"{PACKAGE}.{pascal(field_key)}"
+            # A method's request or response: the REST message it nearly matches; a template of it that
+            # lacks or adds fields is then reported by _same_fields_as_before at the template's line.
+            loose = self._rest_by_shape(shape, claimed_too=True)
+            if loose is None:
+                raise DocError(self.py_name, node["line"], "a message description naming its type", desc)
+            return loose
+        full, why = self._name_from_place(node, field_key, parent, repeated)
+        self.py_shapes[full] = (shape, node["line"])
+        self._infer(full, None, "name", _short(full), why, node["line"])
+        return full
 
-    def _blame_rest_description(self, desc: str, line: int) -> None:
-        """A REST description that holds the Python page's plus stray text is the REST page's error."""
+    def _rest_by_shape(self, shape: dict[str, str], claimed_too: bool = False) -> str | None:
+        """The REST message whose fields this template shares, kind for kind (most shared fields wins).
+
+        A template and a REST message are the same message when every field both list has the same
+        kind and the shared fields are at least half of each one's fields (either page may be the newer).
+        A REST message already claimed by a template of another shape is not a candidate.
+        """
+        best: tuple[int, str] | None = None
         for short, msg in self.rest["messages"].items():
-            paragraphs = list(zip(msg["description_lines"], msg["description"], strict=True))
-            if _norm(desc) and _norm(desc) in _norm(" ".join(msg["description"])):
-                stray = next(((n, p) for n, p in paragraphs if _norm(p) not in _norm(desc)), paragraphs[0])
-                raise DocError(self.rest_name, stray[0], f"only the description of {short} (as the Python page "
-                               f"gives it at {self.py_name}:{line}: {desc!r}) before 'Fields'", stray[1])
+            full = f"{PACKAGE}.{short}"
+            theirs = {f["json_name"]: _rest_kind(f) for f in msg["fields"]}
+            common = set(shape) & set(theirs)
+            if not common or any(_coarse(shape[k]) != theirs[k] for k in common):
+                continue
+            if 2 * len(common) < len(shape) or 2 * len(common) < len(theirs):
+                continue
+            placed = self.hinted.get(short)
+            claimed = self.templates.get(full)
+            if not claimed_too and ((placed is not None and placed != shape) or
+                                    (claimed is not None and _template_shape(claimed) != shape)):
+                continue
+            if best is None or len(common) > best[0]:
+                best = (len(common), full)
+        return best[1] if best else None
 
-    def _py_type(self, value: dict[str, Any], key: str, rest_field: dict[str, Any] | None) -> dict[str, Any]:
+    def _hint_places(self, node: dict[str, Any], rest_short: str | None) -> None:
+        """Note the template shape of each REST message where a REST-typed field places it (first wins).
+
+        A REST message placed this way is afterwards recognised elsewhere only by exactly this shape.
+        """
+        fields = {f["json_name"]: f for f in self.rest["messages"][rest_short]["fields"]} if rest_short else {}
+        for f in node["fields"]:
+            value = f["value"]["element"] if f["value"]["kind"] == "array" else f["value"]
+            if value["kind"] != "object" or _template_kind(value).startswith("map"):
+                continue
+            rest_field = fields.get(f["key"])
+            target = rest_field.get("message") if rest_field and rest_field["type"] == "message" else None
+            target = target if target in self.rest["messages"] else None
+            if target is not None:
+                self.hinted.setdefault(target, _template_shape(value))
+            self._hint_places(value, target)
+
+    def _name_from_place(self, node: dict[str, Any], key: str, parent: str, repeated: bool) -> tuple[str, str]:
+        """A name for a message the pages do not name, from where it sits; the reason says which rule chose it."""
+        taken = set(self.messages) | {f"{PACKAGE}.{s}" for s in self.rest["messages"]} | set(self.py_shapes)
+        taken |= {f"{PACKAGE}.{s}" for s in self.rest["enums"]}
+        named = sorted({name: line for name, line in reversed(node.get("schema_names", []))}.items())
+        if len(named) == 1:
+            short = _schema_short(named[0][0])
+            if f"{PACKAGE}.{short}" not in taken:
+                return (f"{PACKAGE}.{short}", f"'# Object with schema name: {named[0][0]}' at line {named[0][1]} "
+                        f"refers back to this template, the nearest one enclosing it")
+        owner = _short(parent) if parent else ""
+        singular = pascal(_singular(key)) if repeated else pascal(key)
+        candidates = ([owner + singular] if repeated and owner else []) + [singular, owner + pascal(key)]
+        for short in candidates:
+            if f"{PACKAGE}.{short}" not in taken:
+                rule = ("the owner's name and the singular field key" if short == owner + singular and repeated
+                        else "the field key" if short == singular else "the owner's name and the field key")
+                return f"{PACKAGE}.{short}", (f"the page does not name the message of {owner or 'the method'}."
+                                               f"{key}; named from {rule}")
+        n = 2
+        while f"{PACKAGE}.{candidates[-1]}{n}" in taken:
+            n += 1
+        return f"{PACKAGE}.{candidates[-1]}{n}", (f"the page does not name the message of {owner}.{key}; "
+                                                  f"{candidates[-1]} names another message, numbered {n}")
+
+    def _infer(self, owner: str, field: str | None, fact: str, guess: str, why: str, line: int) -> None:
+        """Record a fact the documents do not state, with the guess and the reason."""
+        self.inferred.append({"message": owner, "field": field, "fact": fact, "guess": guess, "why": why,
+                              "sources": {"python": line}})
+
+    def _py_type(self, value: dict[str, Any], key: str, rest_field: dict[str, Any] | None,
+                 parent: str = "", repeated: bool = False) -> dict[str, Any]:
+        """The IR type of a sample value; ``inferred`` (when present) says what was guessed and why."""
         if value["kind"] == "array":
-            inner = self._py_type(value["element"], key, rest_field)
+            inner = self._py_type(value["element"], key, rest_field, parent, repeated=True)
             return {**inner, "repeated": True}
+        if value["kind"] == "ref":
+            return {"type": "message", "type_name": self._schema_ref(value), "repeated": False}
         if value["kind"] == "scalar":
-            if value["type"] == "value" or key == "a_key":
-                # '""' and 'a_key' only stand for the properties of a map, Struct or Any, never a field.
-                raise DocError(self.py_name, value["line"], f"a typed sample value for field {key} ('\"A String\"', "
-                               "42, 3.14, True or False) or an object with one 'a_key' entry", key)
-            return {"type": value["type"], "repeated": False}
+            if key == "a_key":
+                raise DocError(self.py_name, value["line"], "a field name", key)
+            if value["type"] == "value":
+                # '""' is how the page writes a field of any JSON value (google.protobuf.Value).
+                return {"type": "message", "type_name": "google.protobuf.Value", "repeated": False}
+            out: dict[str, Any] = {"type": value["type"], "repeated": False}
+            guess = _SAMPLE_GUESSES.get(value["type"])
+            if guess is not None:
+                out["inferred"] = guess
+            return out
         entries = value["fields"]
         if len(entries) == 1 and entries[0]["key"] == "a_key":
             inner = entries[0]["value"]
             if inner.get("type") == "string":
-                return {"type": "map", "key_type": "string", "value_type": "string", "repeated": False}
+                return {"type": "map", "key_type": "string", "value_type": "string", "repeated": False,
+                        "inferred": "map values written as \"A String\" may be int64, enum or string; "
+                                    "taken as string"}
+            if inner["kind"] in ("object", "ref"):
+                mtype = self._py_message(inner, None, key, parent) if inner["kind"] == "object" else \
+                    self._schema_ref(inner)
+                return {"type": "map", "key_type": "string", "value_type": mtype, "repeated": False}
             if any("@type" in c for c in entries[0]["comments"]):
                 return {"type": "message", "type_name": "google.protobuf.Any", "repeated": False}
             return {"type": "message", "type_name": "google.protobuf.Struct", "repeated": False}
         hint = rest_field.get("type_name") if rest_field else None
-        return {"type": "message", "type_name": self._py_message(value, hint, key), "repeated": False}
+        return {"type": "message", "type_name": self._py_message(value, hint, key, parent, repeated), "repeated": False}
 
     def _same_fields_as_before(self, full: str, node: dict[str, Any]) -> None:
         """Every Python template of one message lists the same fields; a difference is an error at its line."""
@@ -706,9 +848,8 @@ class IRBuilder:
         short = _short(full)
         for key, line in now.items():
             if key not in before:
-                raise DocError(self.py_name, line, "", says=f"field {key} of {short} is in this template but not in "
-                               f"the template of {short} at line {first['line']}; every template of a message "
-                               "lists the same fields")
+                raise DocError(self.py_name, first["line"], "", says=f"this template of {short} lacks field {key} "
+                               f"(listed at line {line}); every template of a message lists the same fields")
         for key, line in before.items():
             if key not in now:
                 raise DocError(self.py_name, node["line"], "", says=f"this template of {short} lacks field {key} "
@@ -722,10 +863,18 @@ class IRBuilder:
         for f in node["fields"]:
             comment = f["comments"][-1] if f["comments"] else ""
             existing = by_json.get(f["key"])
-            ptype = self._py_type(f["value"], f["key"], existing)
+            ptype = self._py_type(f["value"], f["key"], existing, full)
+            guess = ptype.pop("inferred", None)
             if existing is None:
                 behaviors, desc = split_behaviors(comment)
                 entry = self._field(full, f["key"], behaviors, desc, {"python": f["line"]})
+                if guess is not None:
+                    refined = _refine_string(f["key"], desc, ptype) if ptype["type"] == "string" else {}
+                    if refined:
+                        ptype.update(refined)
+                        guess += f"; taken as {_type_word(ptype)}, as the key names a count, position or size"
+                    entry["inferred"] = {"type": f"{_type_word(ptype)}: {guess}"}
+                    self._infer(full, f["key"], "type", _type_word(ptype), guess, f["line"])
                 entry.update(deprecated=False, oneof=None, **ptype)
                 msg["fields"].append(entry)
                 by_json[f["key"]] = entry
@@ -742,6 +891,41 @@ class IRBuilder:
                 self.discrepancies.append({
                     "kind": "pattern_spelling", "message": full, "field": f["key"], "sources": existing["sources"],
                     "detail": f"REST {rest_format!r} vs Python {py_format!r}; the proto uses snake_case variables"})
+
+    def _place_new_union_members(self) -> None:
+        """Fields only the Python page lists, in a message with unions: which union, if any (inferred).
+
+        The Python page shows no unions. A new field joins a union when its key ends with the same word
+        as every member the REST page lists for exactly that union (preTunedModel beside baseModel in
+        source_model, preferenceOptimizationSpec beside supervisedTuningSpec in tuning_spec); otherwise
+        its union is unknown, and the report says so.
+        """
+        def last_word(key: str) -> str:
+            return re.split(r"(?=[A-Z])", key)[-1].lower()
+
+        for full, msg in self.messages.items():
+            members: dict[str, list[str]] = {}
+            for f in msg["fields"]:
+                if f.get("oneof") and "rest" in f["sources"]:
+                    members.setdefault(f["oneof"], []).append(f["json_name"])
+            if not members:
+                continue
+            for f in msg["fields"]:
+                if "rest" in f["sources"] or f.get("oneof"):
+                    continue
+                word = last_word(f["json_name"])
+                fits = [o for o, names in members.items() if all(last_word(n) == word for n in names)]
+                unions = ", ".join(sorted(members))
+                if len(fits) == 1:
+                    f["oneof"] = fits[0]
+                    why = (f"neither document puts it in a union; every member of {fits[0]} "
+                           f"({', '.join(members[fits[0]])}) ends in '{word}' as it does")
+                    guess = fits[0]
+                else:
+                    why = f"union unknown: neither document says whether it belongs to {unions}; left outside them"
+                    guess = "none"
+                f.setdefault("inferred", {})["oneof"] = why
+                self._infer(full, f["json_name"], "union", guess, why, f["sources"].get("python", 0))
 
     def _record_one_source_fields(self) -> None:
         for full, msg in self.messages.items():
@@ -858,6 +1042,115 @@ class IRBuilder:
 
 def _short(full: str) -> str:
     return full.rsplit(".", 1)[-1]
+
+
+# What a sample value leaves open: the Python page writes several proto types alike.
+_SAMPLE_GUESSES = {
+    "string": 'written as "A String", which stands for string, int64, uint64, enum, bytes, Timestamp and Duration',
+    "int32": "written as 42, which stands for int32 and uint32",
+    "double": "written as 3.14, which stands for double and float",
+}
+# Common messages recognised by their fields when their description is reworded.
+COMMON_SHAPES = {
+    "google.rpc.Status": frozenset({"code", "details", "message"}),
+    "google.longrunning.Operation": frozenset({"done", "error", "metadata", "name", "response"}),
+}
+
+
+def _template_kind(value: dict[str, Any]) -> str:
+    """The kind a template shows for a value: a sample type, object, map or an array of one."""
+    if value["kind"] == "array":
+        return "[]" + _template_kind(value["element"])
+    if value["kind"] == "scalar":
+        return str(value["type"])
+    if value["kind"] == "ref":
+        return "{ref " + value["schema"] + "}"
+    entries = value["fields"]
+    if len(entries) == 1 and entries[0]["key"] == "a_key":
+        inner = entries[0]["value"]
+        return "map" if inner["kind"] == "scalar" else "map" + _template_kind(inner)
+    return "{" + ",".join(f"{f['key']}:{_template_kind(f['value'])}" for f in entries) + "}"
+
+
+def _coarse(kind: str) -> str:
+    """A kind without the structure of nested messages (what the REST page's field list shows)."""
+    return re.sub(r"\{.*\}$", "object", kind)
+
+
+def _template_shape(node: dict[str, Any]) -> dict[str, str]:
+    """A template's structure: field key → kind."""
+    return {f["key"]: _template_kind(f["value"]) for f in node["fields"]}
+
+
+def _rest_kind(f: dict[str, Any]) -> str:
+    """The kind the Python page shows for a REST field (what _template_kind gives for its template)."""
+    if f["type"] == "map" and f.get("value", f.get("value_type")) not in (None, "string"):
+        base = "mapobject"
+    elif f["type"] == "map" or f.get("message") in ("google.protobuf.Struct",) or f.get("type_name") in (
+            "google.protobuf.Struct", "google.protobuf.Any"):
+        base = "map"
+    elif f["type"] == "message" and f.get("message", f.get("type_name")) not in (
+            "google.protobuf.Timestamp", "google.protobuf.Duration"):
+        base = "value" if f.get("message", f.get("type_name")) == "google.protobuf.Value" else "object"
+    else:
+        base = {"double": "double", "int32": "int32", "bool": "bool"}.get(f["type"], "string")
+    return ("[]" + base) if f.get("repeated") else base
+
+
+def _schema_short(schema: str) -> str:
+    """A discovery schema name without its API prefix: GoogleCloudAiplatformV1Schema → Schema."""
+    return re.sub(r"^GoogleCloudAiplatformV\d+(?:(?:alpha|beta)\d+)?", "", schema) or schema
+
+
+def _singular(key: str) -> str:
+    """The singular of a plural field key (checkpoints → checkpoint, entries → entry)."""
+    if key.endswith("ies"):
+        return key[:-3] + "y"
+    if key.endswith(("ses", "xes")):
+        return key[:-2]
+    if key.endswith("s") and not key.endswith("ss"):
+        return key[:-1]
+    return key
+
+
+def _type_word(ftype: dict[str, Any]) -> str:
+    base = _short(ftype["type_name"]) if ftype.get("type_name") else ftype["type"]
+    if ftype["type"] == "map":
+        base = f"map<{ftype['key_type']}, {_short(ftype['value_type'])}>"
+    return f"repeated {base}" if ftype.get("repeated") else base
+
+
+# Field keys that name a count, a position or a size: Google's APIs type these int64, which the Python
+# page writes as "A String" (JSON carries int64 as a string).
+_INT64_KEY = re.compile(r"(?:^|[a-z])(?:Count|Step|Epoch|Index|Indices)$|^(?:count|step|epoch)$|"
+                        r"^(?:max|min)(?:Items|Length|Properties)$")
+
+
+def _refine_string(key: str, desc: str, ftype: dict[str, Any]) -> dict[str, Any]:
+    """A better guess than string for an "A String" field, from its key (still inferred and reported)."""
+    if _INT64_KEY.search(key):
+        return {"type": "int64"}
+    return {}
+
+
+def _bind_refs(node: dict[str, Any], ancestors: list[dict[str, Any]]) -> None:
+    """Bind each '# Object with schema name: X' to the nearest enclosing template (which it recurs into).
+
+    The renderer writes X's template in full where it first occurs and the reference wherever X recurs
+    inside it, so X is one of the enclosing templates; the nearest (not counting map wrappers) is taken.
+    """
+    if node["kind"] == "array":
+        _bind_refs(node["element"], ancestors)
+    elif node["kind"] == "ref":
+        if ancestors:
+            node["target"] = ancestors[-1]
+            ancestors[-1].setdefault("schema_names", []).append((node["schema"], node["line"]))
+    elif node["kind"] == "object":
+        entries = node["fields"]
+        is_map = len(entries) == 1 and entries[0]["key"] == "a_key"
+        inner = ancestors if is_map else [*ancestors, node]
+        for f in entries:
+            _bind_refs(f["value"], inner)
 
 
 def _compatible(rest: dict[str, Any], py: dict[str, Any]) -> bool:

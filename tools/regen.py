@@ -100,6 +100,7 @@ class Options:
     accept_breaking: bool = False
     revive: tuple[str, ...] = ()  # "Message.field" or "Enum.VALUE" names to bring back under new numbers
     numbers_from: Path | None = None  # a FileDescriptorSet whose field numbers to adopt
+    strict: bool = False  # any fact inferred rather than read from the documents is an error
 
 
 class Refused(Exception):
@@ -144,6 +145,8 @@ def plan(sources: Path, old_ir: dict[str, Any] | None, lock_data: dict[str, Any]
         raise DocError(ir["sources"]["rest"]["file"], 1, "a 'Resource: X' heading", "none")
     ir["operations"] = {"service": OPERATIONS_SERVICE, "methods": operations_methods(job["resource"]["pattern"])}
     facts.from_documents(ir)  # a fact the product needs that no longer reads stops here, before anything is written
+    if options.strict:
+        strict_check(ir)
     report = compare(old_ir, ir)
     if report.breaking and not options.accept_breaking:
         raise Refused(report)
@@ -166,6 +169,23 @@ def plan(sources: Path, old_ir: dict[str, Any] | None, lock_data: dict[str, Any]
     except ReservedNameError as exc:
         raise _reserved_name_error(ir, exc) from None
     return Plan(ir, report, lock, files, notes)
+
+
+def strict_check(ir: dict[str, Any]) -> None:
+    """--strict: a DocError at the first inferred fact, listing every fact the documents do not state."""
+    facts = [(i["sources"], f"{i['message'].rsplit('.', 1)[-1]}{'.' + i['field'] if i['field'] else ''}: "
+              f"{i['fact']} {i['guess']} ({i['why']})") for i in ir.get("inferred", [])]
+    for full, msg in ir["messages"].items():
+        for f in msg["fields"]:
+            for behavior, why in f.get("inferred_behaviors", {}).items():
+                facts.append((f["sources"], f"{full.rsplit('.', 1)[-1]}.{f['json_name']}: {behavior} ({why})"))
+    if not facts:
+        return
+    sources, _ = facts[0]
+    kind, line = next(iter(sources.items()))
+    listed = "\n  ".join(text for _, text in facts[:20]) + (f"\n  … and {len(facts) - 20} more" if len(facts) > 20 else "")
+    raise DocError(ir["sources"][kind]["file"], line, "", says=(
+        f"--strict: {len(facts)} fact(s) are inferred, not stated by the documents:\n  {listed}"))
 
 
 def _resolve(ir: dict[str, Any], spec: str) -> tuple[str, str]:
@@ -311,8 +331,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="bring back a removed (reserved) name under a new number; recorded in the lock file")
     parser.add_argument("--numbers-from", type=Path, metavar="FILE",
                         help="adopt the field numbers of a FileDescriptorSet (e.g. Google's), by full name")
+    parser.add_argument("--strict", action="store_true",
+                        help="fail when any fact is inferred (a type guessed from a sample value, a message "
+                             "name made from a field key, a union membership) rather than read")
     args = parser.parse_args(argv)
-    options = Options(args.accept_breaking, tuple(args.revive), args.numbers_from)
+    options = Options(args.accept_breaking, tuple(args.revive), args.numbers_from, args.strict)
     differ: list[str] = []
     try:
         if args.check:

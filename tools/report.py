@@ -13,6 +13,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 SURFACES = ("json", "wire", "source")
+# Not a surface: the bytes and JSON stay valid, but what the server does with them changes
+# (a field becomes required, or output-only so values clients send are ignored).
+BEHAVIOUR = "behaviour"
 _ALL = SURFACES
 # Changes that are compatible however a client uses the API.
 _NONE: tuple[str, ...] = ()
@@ -22,7 +25,7 @@ _NONE: tuple[str, ...] = ()
 class Change:
     """One difference between the checked-in IR and the new one."""
 
-    action: str  # added | removed | changed
+    action: str  # added | removed | changed | inferred
     element: str  # message | field | enum | enum value | method | http rule
     name: str  # short name, e.g. TuningJob.state
     detail: str
@@ -136,7 +139,20 @@ class _Comparer:
         self.types("message", self.old["messages"], self.new["messages"], self.message)
         self.types("enum", self.old["enums"], self.new["enums"], self.enum)
         self.methods()
+        self.inferences()
         return self.changes
+
+    def inferences(self) -> None:
+        """Facts of the new reading that the documents do not state (and the checked-in IR did not have)."""
+        def key(i: dict[str, Any]) -> tuple[Any, ...]:
+            return i["message"], i["field"], i["fact"], i["guess"]
+
+        before = {key(i) for i in self.old.get("inferred", [])}
+        for i in self.new.get("inferred", []):
+            if key(i) not in before:
+                label = _short(i["message"]) + (f".{i['field']}" if i["field"] else "")
+                self.add("inferred", "field" if i["field"] else "message", label, f"{i['fact']} {i['guess']}: "
+                         f"{i['why']}", _where(self.new, i["sources"]), inferred=True)
 
     def types(self, element: str, old: dict[str, Any], new: dict[str, Any], compare: Any) -> None:
         for full, item in new.items():
@@ -161,7 +177,7 @@ class _Comparer:
                 required = "REQUIRED" in f["behaviors"] and not f.get("inferred_behaviors", {}).get("REQUIRED")
                 behaviors = f" [{', '.join(f['behaviors'])}]" if f["behaviors"] else ""
                 self.add("added", "field", label, f"{_type_sig(f)}{behaviors}", where,
-                         ("json", "wire") if required else _NONE)
+                         (BEHAVIOUR,) if required else _NONE)
             else:
                 self.field(full, label, where, old_fields[name], f)
         for name, f in old_fields.items():
@@ -207,7 +223,8 @@ class _Comparer:
                 self.add("changed", "field", label, f"{b} inferred: {new_inf[b]}", where, inferred=True)
             else:
                 # Required: requests without it now fail. Output only: values clients send are now ignored.
-                breaks = ("json", "wire") if b in ("REQUIRED", "OUTPUT_ONLY") else _NONE
+                # Neither changes the wire or the JSON encoding: a behaviour change.
+                breaks = (BEHAVIOUR,) if b in ("REQUIRED", "OUTPUT_ONLY") else _NONE
                 self.add("changed", "field", label, f"{b} added", where, breaks)
         for b in sorted(old_b - new_b):
             self.add("changed", "field", label, f"{b} removed", where, inferred=b in old_inf)

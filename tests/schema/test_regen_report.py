@@ -247,9 +247,6 @@ MALFORMED = {
     "a line the JSON representation cannot have": (
         [(REST, EXPERIMENT_JSON, EXPERIMENT_JSON + "  fooCount is here\n")],
         REST, "  fooCount is here", "a line of the JSON representation"),
-    "stray prose after the resource heading": (
-        [(REST, "Resource: TuningJob\n\n", "Resource: TuningJob\n\nSome stray prose.\n\n")],
-        REST, "Some stray prose.", "only the description of TuningJob"),
     "a second paragraph in the method list": (
         [(REST, "cancel\n\nCancels a TuningJob.\n", "cancel\n\nCancels a TuningJob.\n\nAnd then some.\n")],
         REST, "And then some.", "method name"),

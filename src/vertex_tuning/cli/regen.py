@@ -29,6 +29,8 @@ def register(app: typer.Typer) -> None:
         numbers_from: Annotated[Path | None, typer.Option(
             "--numbers-from", metavar="FILE",
             help="Adopt the field numbers of a FileDescriptorSet (e.g. Google's), matched by full name.")] = None,
+        strict: Annotated[bool, typer.Option(
+            "--strict", help="Fail when any fact is inferred rather than read from the documents.")] = False,
     ) -> None:
         """Regenerate the schema from protos/sources/ and print what changed (needs a source checkout)."""
         root = Path.cwd()
@@ -43,4 +45,5 @@ def register(app: typer.Typer) -> None:
         argv += ["--report", str(report)] if report else []
         argv += [a for name in revive or [] for a in ("--revive", name)]
         argv += ["--numbers-from", str(numbers_from)] if numbers_from else []
+        argv += ["--strict"] if strict else []
         raise typer.Exit(pipeline.main(argv))
