@@ -15,6 +15,7 @@ and a job is returned untouched.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -118,7 +119,29 @@ def complete_output(job_type: str, job: dict[str, Any], missing: Mapping[str, tu
             obj[key] = _value(field, name, created, _DEPTH)
             filled.add((type_name, key))
     _cover_unions(job_type, job, missing, name, created)
+    _rotate_unions(job_type, job, missing, name, created)
     return job
+
+
+def _rotate_unions(job_type: str, job: dict[str, Any], missing: Mapping[str, tuple[str, ...]], name: str,
+                   created: str) -> None:
+    """A union of a single output message whose other members are never written: each job, by its name,
+    holds one of its members (the written one or a generated one), so a run over several jobs sees them all."""
+    pick = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big")
+    for type_name, obj, output in list(_walk(job_type, job, False)):
+        unions: dict[str, list[dict[str, Any]]] = {}
+        for field in _fields(type_name):
+            if field.get("oneof") and (output or _output_only(field)):
+                unions.setdefault(field["oneof"], []).append(field)
+        for members in unions.values():
+            present = [f for f in members if f["json"] in obj]
+            unwritten = [f for f in members if f["json"] in missing.get(type_name, ()) and f not in present]
+            if len(present) != 1 or not unwritten:
+                continue
+            choice = pick % (len(unwritten) + 1)
+            if choice:
+                del obj[present[0]["json"]]
+                obj[unwritten[choice - 1]["json"]] = _value(unwritten[choice - 1], name, created, _DEPTH)
 
 
 def _cover_unions(job_type: str, job: dict[str, Any], missing: Mapping[str, tuple[str, ...]], name: str,
