@@ -24,7 +24,7 @@ from vertex_tuning_protos._schema import SCHEMA
 
 __all__ = ["complete_output", "missing_fields"]
 
-_DEPTH = 4  # message levels of a generated value (recursive schemas end there)
+_DEPTH = 8  # message levels of a generated value; a recursive schema ends at its first repeat
 _VARIABLE = re.compile(r"\{([a-z_]+)\}")
 _NAME_PARTS = re.compile(r"projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/[^/]+/(?P<id>[^/]+)$")
 _WELL_KNOWN: dict[str, Callable[[str], Any]] = {
@@ -174,21 +174,21 @@ def _output_lists(job_type: str, job: dict[str, Any]) -> dict[str, list[dict[str
     return lists
 
 
-def _value(field: Mapping[str, Any], name: str, created: str, depth: int) -> Any:
+def _value(field: Mapping[str, Any], name: str, created: str, depth: int, within: tuple[str, ...] = ()) -> Any:
     """A value of ``field`` that its documented rules accept: one item when repeated, one entry when a map."""
     if field["type"] == "map":
         return {"sample": "value"}
-    one = _scalar(field, name, created, depth)
+    one = _scalar(field, name, created, depth, within)
     return [one] if field["repeated"] else one
 
 
-def _scalar(field: Mapping[str, Any], name: str, created: str, depth: int) -> Any:
+def _scalar(field: Mapping[str, Any], name: str, created: str, depth: int, within: tuple[str, ...] = ()) -> Any:
     kind = field["type"]
     if kind == "message":
         type_name = field["type_name"]
         if type_name in _WELL_KNOWN:
             return _WELL_KNOWN[type_name](created)
-        return _message(type_name, name, created, depth - 1)
+        return _message(type_name, name, created, depth - 1, within)
     if kind == "enum":
         values = list(SCHEMA["enums"].get(field["type_name"], {}))
         return next((v for v in values if not v.endswith("_UNSPECIFIED")), values[0] if values else 0)
@@ -205,16 +205,20 @@ def _scalar(field: Mapping[str, Any], name: str, created: str, depth: int) -> An
     return _text(field, name)
 
 
-def _message(type_name: str, name: str, created: str, depth: int) -> dict[str, Any]:
-    """Every field of a message (one member per union), message fields only ``depth`` levels down."""
+def _message(type_name: str, name: str, created: str, depth: int, within: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Every field of a message (one member per union), message fields only ``depth`` levels down and
+    none of a message already being built (``within``: a recursive schema)."""
     out: dict[str, Any] = {}
     unions: set[str] = set()
+    within = (*within, type_name)
     for field in _fields(type_name):
-        if field.get("oneof") in unions or (depth <= 0 and field["type"] == "message"):
+        nested = field["type"] == "message" and field["type_name"] in SCHEMA["messages"]
+        required = "REQUIRED" in field.get("behaviors", ())
+        if field.get("oneof") in unions or (nested and (field["type_name"] in within or depth <= 0 and not required)):
             continue
         if field.get("oneof"):
             unions.add(field["oneof"])
-        out[field["json"]] = _value(field, name, created, depth)
+        out[field["json"]] = _value(field, name, created, depth, within)
     return out
 
 
