@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.schema.test_real_documents import scratch_tree
 from tools.fetch_discovery import real_docs_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,14 +45,10 @@ PAGES = _pages()
 
 
 def scratch_repository(dest: Path, page: Path) -> Path:
-    """A copy of what the product is made of, with ``page`` as the Python-client page."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for part in ("src", "generated", "protos", "tools", "contract_tests", "tests"):
-        shutil.copytree(ROOT / part, dest / part, ignore=ignore)
-    shutil.copy(ROOT / "pyproject.toml", dest / "pyproject.toml")
-    for old in (dest / "protos" / "sources").glob("000_*.txt"):
-        old.unlink()
-    shutil.copy(page, dest / "protos" / "sources" / page.name)
+    """What regen reads and writes (with ``page`` as the Python-client page), plus the code built on it."""
+    scratch_tree(dest, page)
+    for part in ("src", "contract_tests", "tests"):
+        shutil.copytree(ROOT / part, dest / part, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return dest
 
 
@@ -71,8 +68,8 @@ def test_the_product_regenerated_from_a_real_page_passes_its_server_tests_and_co
     tree = scratch_repository(tmp_path / "tree", page)
     regen = run([sys.executable, "-m", "tools.regen", "--accept-breaking"], tree, 300)
     assert regen.returncode == 0, regen.stderr[-2000:]
-    imported = run([sys.executable, "-c", "import vertex_tuning_protos, contract_tests, vertex_tuning.server;"
-                    "print(vertex_tuning_protos.__file__, contract_tests.__file__)"], tree, 60)
+    probe = "import vertex_tuning_protos, contract_tests; print(vertex_tuning_protos.__file__, contract_tests.__file__)"
+    imported = run([sys.executable, "-c", probe], tree, 60)
     assert all(Path(p).is_relative_to(tree) for p in imported.stdout.split()), imported.stdout + imported.stderr
 
     crud = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", *SLICE], tree, 400)
