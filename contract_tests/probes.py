@@ -177,6 +177,40 @@ def example_job(**extra: Any) -> dict[str, Any]:
     return job
 
 
+def job_with(path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """A minimal valid job with ``value`` at ``path``: each message on the way is a valid one (its required
+    fields set), and a union member on the way replaces the member the minimal job chose."""
+    job = example_job()
+    node: dict[str, Any] = job
+    message: str | None = JOB
+    for key in path[:-1]:
+        schema = _spec.component(message) if message else {}
+        _only_member(schema, node, key)
+        prop = schema.get("properties", {}).get(key, {})
+        nested = _spec.target_message(prop)
+        if prop.get("type") == "array":
+            if not isinstance(node.get(key), list) or not node[key]:
+                node[key] = [example_message(nested) if nested else {}]
+            node, message = node[key][0], nested
+            continue
+        if not isinstance(node.get(key), dict):
+            node[key] = example_message(nested) if nested else {}
+        node, message = node[key], nested
+    if message:
+        _only_member(_spec.component(message), node, path[-1])
+    node[path[-1]] = value
+    return job
+
+
+def _only_member(schema: Mapping[str, Any], node: dict[str, Any], key: str) -> None:
+    """Drop the other members of ``key``'s union from ``node``."""
+    for members in schema.get("x-oneof", {}).values():
+        if key in members:
+            for other in members:
+                if other != key:
+                    node.pop(other, None)
+
+
 # -- request helpers --------------------------------------------------------------------------
 
 

@@ -107,12 +107,8 @@ def wrong_type(schema: dict[str, Any]) -> Any:
 
 
 def nest(path: tuple[str, ...], value: Any) -> dict[str, Any]:
-    body: dict[str, Any] = probes.example_job()
-    node = body
-    for key in path[:-1]:
-        node = node.setdefault(key, {})
-    node[path[-1]] = value
-    return body
+    """A valid job but for ``value`` at ``path``."""
+    return probes.job_with(path, value)
 
 
 def invalid_job_violations(

@@ -65,6 +65,9 @@ def value_strategy(schema: dict[str, Any], within: tuple[str, ...] = ()) -> st.S
         return st.dictionaries(keys, value_strategy(schema["additionalProperties"], within), max_size=3)
     if kind == "array":
         return st.lists(value_strategy(schema["items"], within), max_size=2)
+    if kind == "object":  # google.protobuf.Struct: any JSON object
+        return st.dictionaries(st.text("abcdefghij", min_size=1, max_size=8), st.text(_TEXT, max_size=8) | st.booleans(),
+                               max_size=3)
     if kind == "integer":
         return st.integers(schema.get("minimum", -(2**31)), schema.get("maximum", 2**31 - 1))
     if kind == "boolean":
@@ -183,11 +186,7 @@ def _enum_cases() -> list[Any]:
 def test_every_enum_value_is_accepted_and_read_back(
     http: httpx.Client, target: Target, path: tuple[str, ...], value: str
 ) -> None:
-    job = probes.example_job()
-    node = job
-    for key in path[:-1]:
-        node = node.setdefault(key, {})
-    node[path[-1]] = value
+    job = probes.job_with(path, value)
     element = f"{_spec.short(_spec.target_enum(next(f.schema for f in WRITABLE if f.path == path)) or '')}.{value}"
     if value == _spec.component(_spec.target_enum(next(f.schema for f in WRITABLE if f.path == path)) or "")["enum"][0]:
         # AIP-126: the zero value may be accepted (and omitted on output) or rejected, naming the field.
