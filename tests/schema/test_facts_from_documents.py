@@ -24,7 +24,7 @@ SOURCES = ROOT / "protos" / "sources"
 REST = next(SOURCES.glob("001_*.txt")).name
 PYTHON = next(SOURCES.glob("000_*.txt")).name
 # CancelTuningJob's last sentence as worded up to release 2.170 of the Python page, and from 2.190 on.
-CANCEL_SENTENCE = re.compile(r"On successful cancellation, .*?`CANCELLED`\.")
+CANCEL_SENTENCE = re.compile(r"On successful cancellation, .*?CANCELLED`\.")
 CANCEL_2190 = ("On successful cancellation, the tuning job is not deleted. Instead, its state is set to `CANCELLED`, "
                "and `error` is set to a status with a `google.rpc.Status.code` of 1, corresponding to "
                "`Code.CANCELLED`.")
