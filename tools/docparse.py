@@ -11,9 +11,16 @@ line of a field list, enum list, method list, JSON representation or method deta
 understood or raises ``DocError`` naming the document, the line and what was expected there;
 a field in one part of a page but not the other is an error at the field's own line.
 
-One thing is inferred rather than read: fields of messages reached only through output-only
-fields are output-only too; the IR records each such behaviour in ``inferred_behaviors`` with
-its reason, so reports can tell inferences from what the documents state.
+The Python page names few messages, so a template's message is found by structure, never by its
+description: the REST page's type of the field, else the message already read at the same place
+(owner and field key), else a message with the same fields kind for kind, else a new message named
+from its place. ``# Object with schema name: X`` refers back to an enclosing template.
+
+What the documents do not state is inferred and recorded, with the guess and the reason, in the IR's
+``inferred`` list (and on the field, ``inferred``): a type from a sample value (``"A String"`` stands
+for string, int64, enum, bytes, Timestamp and Duration), a message name made from a place, an
+identity known only by shape, a new field's union. Fields of messages reached only through
+output-only fields are output-only too (``inferred_behaviors``).
 """
 
 from __future__ import annotations
@@ -55,7 +62,31 @@ class DocError(Exception):
 
     def __init__(self, path: str, line: int, expected: str, found: object = None, *, says: str = "") -> None:
         self.path, self.line = path, line
-        super().__init__(f"{path}:{line}: {says}" if says else f"{path}:{line}: expected {expected}; found {found!r}")
+        super().__init__(f"{path}:{line}: {says}" if says else f"{path}:{line}: expected {expected}; found "
+                         f"{_quote(found)}")
+
+
+QUOTE_LIMIT = 200
+
+
+def _quote(found: object) -> str:
+    """``repr`` of what was found, cut to about QUOTE_LIMIT characters (a page may hold a 1 MB line)."""
+    text = repr(found)
+    if len(text) <= QUOTE_LIMIT:
+        return text
+    return f"{text[:QUOTE_LIMIT]}… ({len(str(found))} characters in all)"
+
+
+def read_document(path: Path) -> str:
+    """A document's text; a byte that is not UTF-8 is a DocError at its line and column."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise DocError(path.name, line, "", says=f"byte 0x{data[exc.start]:02x} at column {column} is not "
+                       "UTF-8; the documents must be UTF-8 text") from None
 
 
 # ---------------------------------------------------------------- type phrases
@@ -129,7 +160,7 @@ class _RestReader:
 
     def __init__(self, path: Path) -> None:
         self.name = path.name
-        self.lines = path.read_text(encoding="utf-8").splitlines()
+        self.lines = read_document(path).splitlines()
         self.collection: str | None = None
         self.messages: dict[str, dict[str, Any]] = {}
         self.enums: dict[str, dict[str, Any]] = {}
@@ -440,7 +471,7 @@ def read_python_page(path: Path) -> dict[str, Any]:
     without parameters (``list_next()``) may carry an indented docstring of its own.
     """
     name = path.name
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = read_document(path).splitlines()
     try:
         start = lines.index("Method Details")
     except ValueError:
@@ -523,6 +554,16 @@ def documented_format(text: str) -> str | None:
     return m.group(1).rstrip("/.") if m else None
 
 
+def _balanced_braces(template: str) -> bool:
+    """True when every '{' of a path template closes before the next opens, and nothing else is a brace."""
+    depth = 0
+    for ch in template:
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth not in (0, 1):
+            return False
+    return depth == 0
+
+
 def resource_pattern(text: str) -> str | None:
     """The documented resource pattern in proto form (snake_case variables)."""
     raw = documented_format(text)
@@ -547,6 +588,7 @@ class IRBuilder:
         self.node_full: dict[int, str] = {}  # id(template object) → the message it was read as
         self.py_shapes: dict[str, tuple[dict[str, str], int]] = {}  # messages only the Python page has
         self.inferred: list[dict[str, Any]] = []
+        self.previous_names: dict[str, str] = {}  # "Owner.fieldKey" → message name in the checked-in IR
         self.hinted: dict[str, dict[str, str]] = {}  # REST message → its template shape where a REST field puts it
         self.sources = {
             "rest": {"file": rest_path.name, "sha256": hashlib.sha256(rest_path.read_bytes()).hexdigest()},
@@ -580,6 +622,13 @@ class IRBuilder:
                     root = self._rest_by_shape(_template_shape(m[part]))
                     self._hint_places(m[part], _short(root) if root else None)
         methods = [self._method(m) for m in self.py["methods"] if "returns" in m]
+        python_names = {m["name"] for m in self.py["methods"]}
+        for m in self.rest["methods"]:
+            if m["name"] not in python_names:
+                self.discrepancies.append({
+                    "kind": "method_only_in_rest", "message": "", "field": m["name"], "sources": {"rest": m["line"]},
+                    "detail": f"the REST page lists method {m['name']} ({m['summary']}); the Python page does not, "
+                              "so it has no request or response to read and is not generated"})
         self._place_new_union_members()
         self._record_one_source_fields()
         self._infer_output_only(methods)
@@ -647,6 +696,12 @@ class IRBuilder:
             "sources": dict(sources),
             "constraints": constraints_from_text(desc),
         }
+        raw = documented_format(desc)
+        if raw is not None and not _balanced_braces(raw):
+            kind, line = next(iter(sources.items()))
+            raise DocError(self.rest_name if kind == "rest" else self.py_name, line, "", says=(
+                f"the path template of {_short(owner)}.{json_name} has unbalanced braces: {raw[:QUOTE_LIMIT]!r}; "
+                "every '{' must close with '}' before the next one opens"))
         pattern = resource_pattern(desc)
         if pattern:
             entry["resource_pattern"] = pattern
@@ -713,11 +768,15 @@ class IRBuilder:
             return f"{PACKAGE}.{self.type_names[_norm(desc)]}"
         shape = _template_shape(node)
         rest = self._rest_by_shape(shape)
-        if rest is not None:
-            return rest
-        for full, (known, _) in self.py_shapes.items():
-            if known == shape:
-                return full
+        same = rest or next((full for full, (known, _) in self.py_shapes.items() if known == shape), None)
+        if same is not None:
+            if field_key and parent:
+                # Neither page types this field: the message is known by its fields alone.
+                which = "the REST page's fields of" if rest else "the fields of the template read as"
+                self._infer(parent, field_key, "message", _short(same), (
+                    f"the documents do not type {_short(parent)}.{field_key}; its template has {which} "
+                    f"{_short(same)}, kind for kind"), node["line"])
+            return same
         if not field_key:
             # A method's request or response: the REST message it nearly matches; a template of it that
             # lacks or adds fields is then reported by _same_fields_as_before at the template's line.
@@ -780,9 +839,18 @@ class IRBuilder:
         if len(named) == 1:
             short = _schema_short(named[0][0])
             if f"{PACKAGE}.{short}" not in taken:
-                return (f"{PACKAGE}.{short}", f"'# Object with schema name: {named[0][0]}' at line {named[0][1]} "
-                        f"refers back to this template, the nearest one enclosing it")
+                return (f"{PACKAGE}.{short}", (f"'# Object with schema name: {named[0][0]}' at line {named[0][1]} "
+                        "refers back to this template, which encloses it"))
         owner = _short(parent) if parent else ""
+        chosen = self._name_by_rule(key, owner, repeated, taken)
+        kept = self.previous_names.get(f"{owner}.{key}")
+        if kept is not None and f"{PACKAGE}.{kept}" not in taken and f"{PACKAGE}.{kept}" != chosen[0]:
+            return f"{PACKAGE}.{kept}", (f"the page does not name the message of {owner}.{key}; kept the name "
+                                         "the checked-in IR gives it there")
+        return chosen
+
+    def _name_by_rule(self, key: str, owner: str, repeated: bool, taken: set[str]) -> tuple[str, str]:
+        """Owner + singular key for a repeated field, else the key; then owner + key; then numbered."""
         singular = pascal(_singular(key)) if repeated else pascal(key)
         candidates = ([owner + singular] if repeated and owner else []) + [singular, owner + pascal(key)]
         for short in candidates:
@@ -828,6 +896,11 @@ class IRBuilder:
                 return {"type": "map", "key_type": "string", "value_type": "string", "repeated": False,
                         "inferred": "map values written as \"A String\" may be int64, enum or string; "
                                     "taken as string"}
+            if inner.get("type") in ("int32", "double", "bool"):
+                out = {"type": "map", "key_type": "string", "value_type": inner["type"], "repeated": False}
+                if inner["type"] in _SAMPLE_GUESSES:
+                    out["inferred"] = f"map values {_SAMPLE_GUESSES[inner['type']]}"
+                return out
             if inner["kind"] in ("object", "ref"):
                 mtype = self._py_message(inner, None, key, parent) if inner["kind"] == "object" else \
                     self._schema_ref(inner)
@@ -1133,24 +1206,28 @@ def _refine_string(key: str, desc: str, ftype: dict[str, Any]) -> dict[str, Any]
     return {}
 
 
-def _bind_refs(node: dict[str, Any], ancestors: list[dict[str, Any]]) -> None:
-    """Bind each '# Object with schema name: X' to the nearest enclosing template (which it recurs into).
+def _bind_refs(node: dict[str, Any], ancestors: list[tuple[str, dict[str, Any]]], key: str = "") -> None:
+    """Bind each '# Object with schema name: X' to the enclosing template it recurs into.
 
     The renderer writes X's template in full where it first occurs and the reference wherever X recurs
-    inside it, so X is one of the enclosing templates; the nearest (not counting map wrappers) is taken.
+    inside it, so X is one of the enclosing templates (map wrappers aside): the nearest one whose field
+    key ends with X's short name (``responseSchema`` for ``…Schema``), else the nearest.
     """
     if node["kind"] == "array":
-        _bind_refs(node["element"], ancestors)
+        _bind_refs(node["element"], ancestors, key)
     elif node["kind"] == "ref":
         if ancestors:
-            node["target"] = ancestors[-1]
-            ancestors[-1].setdefault("schema_names", []).append((node["schema"], node["line"]))
+            short = _schema_short(node["schema"])
+            named = [n for k, n in ancestors if pascal(k).endswith(short) or pascal(_singular(k)).endswith(short)]
+            target = named[-1] if named else ancestors[-1][1]
+            node["target"] = target
+            target.setdefault("schema_names", []).append((node["schema"], node["line"]))
     elif node["kind"] == "object":
         entries = node["fields"]
         is_map = len(entries) == 1 and entries[0]["key"] == "a_key"
-        inner = ancestors if is_map else [*ancestors, node]
+        inner = ancestors if is_map else [*ancestors, (key, node)]
         for f in entries:
-            _bind_refs(f["value"], inner)
+            _bind_refs(f["value"], inner, key if is_map else f["key"])
 
 
 def _compatible(rest: dict[str, Any], py: dict[str, Any]) -> bool:
@@ -1166,11 +1243,20 @@ def _compatible(rest: dict[str, Any], py: dict[str, Any]) -> bool:
     return bool(rest["type"] == py["type"])
 
 
-def build_ir(sources: Path, type_names: dict[str, str]) -> dict[str, Any]:
-    """Read both documents under ``sources`` and return the merged IR."""
+def build_ir(sources: Path, type_names: dict[str, str], previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Read both documents under ``sources`` and return the merged IR.
+
+    ``previous`` (the checked-in IR) keeps the names it chose for messages the pages do not name, so a
+    name, once generated, stays while the message sits at the same place.
+    """
     rest = sorted(sources.glob("*.txt"))
-    by_kind = {("rest" if p.read_text(encoding="utf-8").startswith("REST Resource:") else "python"): p for p in rest}
+    by_kind = {("rest" if read_document(p).startswith("REST Resource:") else "python"): p for p in rest}
     if set(by_kind) != {"rest", "python"}:
         raise DocError(str(sources), 0, "one REST reference page and one Python client page", [p.name for p in rest])
     builder = IRBuilder(by_kind["rest"], by_kind["python"], {_norm(k): v for k, v in type_names.items()})
+    for owner, msg in (previous or {}).get("messages", {}).items():
+        for f in msg["fields"]:
+            target = f.get("value_type") if f["type"] == "map" else f.get("type_name")
+            if target and target.startswith(PACKAGE + "."):
+                builder.previous_names[f"{_short(owner)}.{f['json_name']}"] = _short(target)
     return builder.build()

@@ -64,6 +64,16 @@ def _refs(node: Any) -> set[str]:
     return set()
 
 
+def _without_prose(node: Any) -> Any:
+    """The node without descriptions: the tests compare types, and prose would make the files large."""
+    if isinstance(node, dict):
+        return {k: _without_prose(v) for k, v in node.items()
+                if k not in ("description", "enumDescriptions", "enumDeprecated")}
+    if isinstance(node, list):
+        return [_without_prose(v) for v in node]
+    return node
+
+
 def prune(discovery: dict[str, Any]) -> dict[str, Any]:
     """The tuningJobs methods and every schema reachable from TuningJob or from those methods."""
     locations = discovery["resources"]["projects"]["resources"]["locations"]["resources"]
@@ -77,8 +87,8 @@ def prune(discovery: dict[str, Any]) -> dict[str, Any]:
             continue
         schemas[name] = discovery["schemas"][name]
         todo.extend(sorted(_refs(schemas[name])))
-    return {"version": discovery["version"], "revision": discovery["revision"], "schema_prefix": prefix,
-            "methods": methods, "schemas": dict(sorted(schemas.items()))}
+    return _without_prose({"version": discovery["version"], "revision": discovery["revision"],
+                           "schema_prefix": prefix, "methods": methods, "schemas": dict(sorted(schemas.items()))})
 
 
 def fetch(api: str, release: str, workdir: Path) -> dict[str, Any]:
@@ -102,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             pruned = prune(fetch(api, release, Path(tmp)))
             target.write_text(json.dumps(pruned, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-            print(f"{target.relative_to(ROOT)}: {len(pruned['schemas'])} schemas, revision {pruned['revision']}")
+            print(f"{target}: {len(pruned['schemas'])} schemas, revision {pruned['revision']}")
     return 0
 
 

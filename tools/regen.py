@@ -139,7 +139,7 @@ def plan(sources: Path, old_ir: dict[str, Any] | None, lock_data: dict[str, Any]
     Raises DocError for a document line it cannot use, Refused for unaccepted breaking changes and
     UsageError for an option that names nothing.
     """
-    ir = build_ir(sources, read_type_names() if type_names is None else type_names)
+    ir = build_ir(sources, read_type_names() if type_names is None else type_names, old_ir)
     job = next((m for m in ir["messages"].values() if "resource" in m), None)
     if job is None:
         raise DocError(ir["sources"]["rest"]["file"], 1, "a 'Resource: X' heading", "none")
@@ -173,8 +173,8 @@ def plan(sources: Path, old_ir: dict[str, Any] | None, lock_data: dict[str, Any]
 
 def strict_check(ir: dict[str, Any]) -> None:
     """--strict: a DocError at the first inferred fact, listing every fact the documents do not state."""
-    facts = [(i["sources"], f"{i['message'].rsplit('.', 1)[-1]}{'.' + i['field'] if i['field'] else ''}: "
-              f"{i['fact']} {i['guess']} ({i['why']})") for i in ir.get("inferred", [])]
+    facts = [(i["sources"], (f"{i['message'].rsplit('.', 1)[-1]}{'.' + i['field'] if i['field'] else ''}: "
+              f"{i['fact']} {i['guess']} ({i['why']})")) for i in ir.get("inferred", [])]
     for full, msg in ir["messages"].items():
         for f in msg["fields"]:
             for behavior, why in f.get("inferred_behaviors", {}).items():

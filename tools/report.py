@@ -25,7 +25,7 @@ _NONE: tuple[str, ...] = ()
 class Change:
     """One difference between the checked-in IR and the new one."""
 
-    action: str  # added | removed | changed | inferred
+    action: str  # added | removed | changed | inferred | missing (REST page only)
     element: str  # message | field | enum | enum value | method | http rule
     name: str  # short name, e.g. TuningJob.state
     detail: str
@@ -139,8 +139,19 @@ class _Comparer:
         self.types("message", self.old["messages"], self.new["messages"], self.message)
         self.types("enum", self.old["enums"], self.new["enums"], self.enum)
         self.methods()
+        self.missing_methods()
         self.inferences()
         return self.changes
+
+    def missing_methods(self) -> None:
+        """Methods the REST page lists but the Python page lacks: not generated, so said."""
+        def names(ir: dict[str, Any]) -> set[str]:
+            return {d["field"] for d in ir.get("discrepancies", []) if d["kind"] == "method_only_in_rest"}
+
+        before = names(self.old)
+        for d in self.new.get("discrepancies", []):
+            if d["kind"] == "method_only_in_rest" and d["field"] not in before:
+                self.add("missing", "method", d["field"], d["detail"], _where(self.new, d["sources"]))
 
     def inferences(self) -> None:
         """Facts of the new reading that the documents do not state (and the checked-in IR did not have)."""
@@ -176,6 +187,7 @@ class _Comparer:
             if name not in old_fields:
                 required = "REQUIRED" in f["behaviors"] and not f.get("inferred_behaviors", {}).get("REQUIRED")
                 behaviors = f" [{', '.join(f['behaviors'])}]" if f["behaviors"] else ""
+                behaviors += f" in union {f['oneof']}" if f.get("oneof") else ""
                 self.add("added", "field", label, f"{_type_sig(f)}{behaviors}", where,
                          (BEHAVIOUR,) if required else _NONE)
             else:
