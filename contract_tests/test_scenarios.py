@@ -147,6 +147,22 @@ def test_wrong_json_type_is_invalid_argument_naming_the_field(
     assert_clean(scenarios.invalid_job_violations(http, target.parent, body, field.element, (field.path[-1],)))
 
 
+@pytest.mark.writes
+@pytest.mark.parametrize(
+    "field",
+    [
+        pytest.param(f, id=f.element + "@" + ".".join(f.path), marks=covers(f.element, *_union_member(f)))
+        for f in WRITABLE
+        if not _typed(f.schema)
+    ],
+)
+def test_a_value_field_takes_any_json_and_reads_it_back(http: httpx.Client, target: Target, field: _spec.FieldPath) -> None:
+    """A google.protobuf.Value field (later documents: Schema.example, ...) has no wrong type: any JSON is accepted."""
+    job, found = probes.created(http, target.parent, scenarios.nest(field.path, {"any": ["json", 1.5, True]}))
+    assert_clean(found)
+    assert job, "a job with a JSON object in a Value field was refused"
+
+
 def _constraint_cases() -> list[Any]:
     """Bad values for each documented constraint: lengths, label charset, URIs, enums, required fields."""
     cases = []

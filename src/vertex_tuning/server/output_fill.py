@@ -80,6 +80,7 @@ def missing_fields(job_type: str, rendered: list[dict[str, Any]]) -> dict[str, t
             seen.setdefault(type_name, set()).update(obj)
             if output:
                 in_output.add(type_name)
+    in_output |= _reached_through_output(job_type)
     missing: dict[str, tuple[str, ...]] = {}
     for type_name in sorted(_reachable(job_type)):
         keys = seen.get(type_name, set())
@@ -88,6 +89,20 @@ def missing_fields(job_type: str, rendered: list[dict[str, Any]]) -> dict[str, t
         if absent:
             missing[type_name] = absent
     return missing
+
+
+def _reached_through_output(type_name: str, output: bool = False, seen: set[tuple[str, bool]] | None = None
+                            ) -> set[str]:
+    """The message types that sit inside an output-only field somewhere below ``type_name``."""
+    seen = set() if seen is None else seen
+    if (type_name, output) in seen:
+        return set()
+    seen.add((type_name, output))
+    found = {type_name} if output else set()
+    for field in _fields(type_name):
+        if _is_message(field):
+            found |= _reached_through_output(field["type_name"], output or _output_only(field), seen)
+    return found
 
 
 def _reachable(type_name: str, found: set[str] | None = None) -> set[str]:
