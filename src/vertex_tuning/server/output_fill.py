@@ -143,10 +143,10 @@ def complete_output(job_type: str, job: dict[str, Any], missing: Mapping[str, tu
             filled.add((type_name, field["json"]))
             if field.get("oneof"):
                 unions.add(field["oneof"])
+    _rotate_unions(job_type, job, missing, name, created)
     for _ in range(_DEPTH):  # new items may hold lists of their own
         if not _cover_lists(job_type, job, missing, name, created):
             break
-    _rotate_unions(job_type, job, missing, name, created)
     return job
 
 
