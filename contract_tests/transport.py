@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import time
+from typing import Any
 
 import httpx
 
@@ -16,10 +17,16 @@ MAX_RETRY_WAIT_SECONDS = 10.0
 READ_METHODS = frozenset({"GET"})
 
 
-def retry_after_seconds(response: httpx.Response, attempt: int) -> float:
-    """How long to wait before retrying: Retry-After (seconds or an HTTP date), else exponential backoff."""
-    header = response.headers.get("retry-after", "")
-    if header.strip().isdigit():
+def retry_after_seconds(response: Any, attempt: int) -> float:
+    """How long to wait before retrying: Retry-After (seconds or an HTTP date), else exponential backoff.
+
+    ``response`` is an httpx response or a schemathesis one (whose headers map names to lists of values).
+    """
+    header = response.headers.get("retry-after") or response.headers.get("Retry-After") or ""
+    if isinstance(header, (list, tuple)):
+        header = header[0] if header else ""
+    header = str(header).strip()
+    if header.isdigit():
         return min(float(header), MAX_RETRY_WAIT_SECONDS)
     if header:
         try:
