@@ -275,7 +275,7 @@ def operations_page_violations(body: Any, job: str) -> list[Violation]:
     for i, operation in enumerate(operations if isinstance(operations, list) else []):
         name = operation.get("name") if isinstance(operation, dict) else None
         if isinstance(name, str) and not under_parent(name, job):
-            found.append(Violation("ListOperationsResponse.operations", f"operations[{i}].name",
+            found.append(Violation(_spec.method_of("ListOperations"), f"operations[{i}].name",
                                    f"{name!r} is an operation of another resource, not of {job}"))
     return observed(response, body, found)
 

@@ -10,9 +10,11 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
 
 from . import _spec, probes, scenarios
 from .checks import Violation, describe, job_violations
@@ -49,6 +51,30 @@ def too_long_display_name_violations(client: httpx.Client) -> list[Violation]:
     )
 
 
+def unpaged_listing_violations(client: httpx.Client) -> list[Violation]:
+    """schemathesis' positive run of ListTuningJobs (requests with and without pageSize) over a location with a job."""
+    from schemathesis import GenerationMode
+
+    from . import test_schemathesis
+
+    probes.created(client, PARENT, probes.example_job())
+    found: list[Violation] = []
+    operation_id = _spec.method_of("ListTuningJobs")
+    operation = test_schemathesis.api_schema().find_operation_by_id(operation_id)
+    parts = dict(zip(("project", "location"), PARENT.split("/")[1::2]))
+    strategy = operation.as_strategy(generation_mode=GenerationMode.POSITIVE, path_parameters=parts)
+
+    @settings(max_examples=test_schemathesis.POSITIVE_EXAMPLES, **test_schemathesis.SETTINGS)
+    @given(case=strategy)
+    def run(case: Any) -> None:
+        response = client.request(case.method, case.formatted_path, params=case.query)
+        body = response.json() if response.headers.get("content-type", "").startswith("application/json") else None
+        found.extend(test_schemathesis.body_violations(operation_id, response.status_code, body, case.formatted_path))
+
+    run()
+    return found
+
+
 PROBES: dict[str, Probe] = {
     "enum_as_integer": created_job_violations,
     "int64_as_number": created_job_violations,
@@ -66,6 +92,13 @@ PROBES: dict[str, Probe] = {
     "rejects_proto_names": lambda c: scenarios.proto_name_violations(c, PARENT),
     "create_without_name": created_job_violations,
     "rebase_answers_a_job": lambda c: scenarios.rebase_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
+    "unpaged_list_leaks_other_project": lambda c: unpaged_listing_violations(c),
+    "operations_of_another_job": lambda c: scenarios.rebase_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
+    "cancelled_then_succeeded": lambda c: scenarios.cancel_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
+    "end_time_moves": lambda c: scenarios.lifecycle_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
+    "started_when_created": lambda c: scenarios.lifecycle_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
+    "tuned_model_early": lambda c: scenarios.lifecycle_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
+    "succeeded_without_model": lambda c: scenarios.lifecycle_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
 }
 
 

@@ -17,7 +17,9 @@ _REFERENCE_JOB_SECONDS = 1.0
 # The reachability probe: one GET, answered or not within this many seconds.
 _PREFLIGHT_SECONDS = 5.0
 # Self-tests of the suite, not checks of a server.
-_SELF_TESTS = ("test_mutations.py", "test_coverage.py", "test_openapi_document.py", "test_self.py")
+_SELF_TESTS = (
+    "test_mutations.py", "test_coverage.py", "test_openapi_document.py", "test_self.py", "test_verdict.py"
+)
 # Each check may take this long plus a few --job-timeout waits before pytest-timeout ends it (a suite error).
 _TEST_SECONDS = 120.0
 _WAITS_PER_TEST = 3
