@@ -94,14 +94,13 @@ def bound_name(operation_id: str, path: str) -> str:
 def schemathesis_violations(case: Any, response: Any, checks: list[Any], operation_id: str) -> list[Violation]:
     """schemathesis' checks of a response, each failure as a violation of the element it concerns:
     a schema error names the field at its JSON path, any other failure the method."""
+    failures: list[Failure] = []
     try:
         case.validate_response(response, checks=checks)
     except FailureGroup as group:
         failures = list(group.exceptions)
-    except Failure as failure:
-        failures = [failure]
-    else:
-        return []
+    except Failure as single:
+        failures = [single]
     found = []
     for failure in failures:
         path = [p for p in getattr(failure, "instance_path", []) if isinstance(p, (str, int))]

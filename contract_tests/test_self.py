@@ -8,6 +8,7 @@ or be incomplete, never fail), and URLs that are not a TuningJobs API at all.
 from __future__ import annotations
 
 import json
+import os
 import random
 import socket
 import subprocess
@@ -405,3 +406,34 @@ def test_reference_server_with_writes_conforms_on_every_documented_element(runs:
     # The verdict first, then a few lines; the per-element table only with --verbose.
     assert run.lines[0].startswith("conforms:"), run.lines[:3]
     assert len(run.lines) <= 4, run.lines[:10]
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+
+def _command(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-c", "from vertex_tuning.cli import main; main()", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, env=env)
+
+
+def test_conform_takes_the_global_options_and_the_environment(tmp_path: Path) -> None:
+    recorder = Recorder(reference())
+    with served(recorder) as url:
+        env = {**os.environ, "VERTEX_TUNING_BASE_URL": url}
+        done = _command("--project", "global-p", "--location", "europe-west4", "conform",
+                        "-k", "unknown_job_is_not_found", env=env)
+    paths = [path for _, path in recorder.requests]
+    assert done.returncode == EXIT_CODES[INCOMPLETE], done.stdout + done.stderr
+    assert paths and all(p.startswith("/v1/projects/global-p/locations/europe-west4/") for p in paths), paths[:5]
+
+
+def test_a_base_url_ending_in_v1_is_a_usage_error_saying_to_drop_it() -> None:
+    done = _command("conform", "--base-url", "http://127.0.0.1:9/v1/")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "drop it: --base-url http://127.0.0.1:9" in " ".join(done.stderr.split()), done.stderr
+
+
+def test_help_documents_every_exit_code_of_conform() -> None:
+    text = " ".join(_command("conform", "--help").stdout.split())
+    for code, verdict in ((0, "conforms"), (1, "does not conform"), (2, "bad command line"), (3, "incomplete")):
+        assert f"{code} {verdict}" in text, text[-800:]

@@ -22,19 +22,19 @@ def retry_after_seconds(response: Any, attempt: int) -> float:
 
     ``response`` is an httpx response or a schemathesis one (whose headers map names to lists of values).
     """
-    header = response.headers.get("retry-after") or response.headers.get("Retry-After") or ""
-    if isinstance(header, (list, tuple)):
-        header = header[0] if header else ""
-    header = str(header).strip()
+    value = response.headers.get("retry-after") or response.headers.get("Retry-After") or ""
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else ""
+    header = str(value).strip()
     if header.isdigit():
         return min(float(header), MAX_RETRY_WAIT_SECONDS)
     if header:
         try:
-            when = email.utils.parsedate_to_datetime(header).timestamp()
+            when = float(email.utils.parsedate_to_datetime(header).timestamp())
             return min(max(when - time.time(), 0.0), MAX_RETRY_WAIT_SECONDS)
         except (TypeError, ValueError):
             pass
-    return min(0.2 * 2**attempt, MAX_RETRY_WAIT_SECONDS)
+    return min(0.2 * 2.0**attempt, MAX_RETRY_WAIT_SECONDS)
 
 
 class SuiteTransport(httpx.BaseTransport):

@@ -110,11 +110,11 @@ def decide(ledger: Ledger, tests: list[TestRecord], base_url: str, selection: st
     skips: dict[str, list[str]] = defaultdict(list)
     for test in tests:
         if test.outcome == "skipped":
-            for element in test.elements:
-                skips[element].append(test.message)
+            for name in test.elements:
+                skips[name].append(test.message)
     for error in errors:
-        for element in error.elements:
-            skips[element].append(f"suite error in {error.test.split('::')[-1]} (traceback in --report)")
+        for name in error.elements:
+            skips[name].append(f"suite error in {error.test.split('::')[-1]} (traceback in --report)")
     by_element: dict[str, list[Any]] = defaultdict(list)
     for o in ledger.observations:
         by_element[o.element].append(o)
