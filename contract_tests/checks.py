@@ -242,7 +242,7 @@ def page_violations(body: Any, parent: str = "") -> list[Violation]:
 # Real Vertex AI names resources by project *number* (projects/123456789012/...) when asked by project id.
 _PROJECT_NUMBER = re.compile(r"^projects/\d+/")
 # Names whose project segment is a number, listed under a parent named by project id: the suite reads
-# each back under the parent (``probes.number_named_violations``) to show it is the same resource.
+# each back under the parent (``probes.call`` does, after the response) to show it is the same resource.
 NUMBER_NAMED: list[tuple[str, str]] = []
 
 

@@ -5,7 +5,7 @@ members, a malformed timestamp, a required field not enforced, pageToken ignored
 input, a non-Status error body, proto names in output, createTime changing between reads,
 updateTime never advancing, another project's job in a list, a token on the last page, proto
 field names rejected on input, a created job without a name, a rebase answering a job, another
-project's job only in unpaged lists, another job's operation in ListOperations, a cancelled job
+project's job only in unpaged lists, another project's job named by project number, another job's operation in ListOperations, a cancelled job
 read back SUCCEEDED, endTime changing on every read, startTime before RUNNING, a tuned model before
 SUCCEEDED, a SUCCEEDED job without one).
 """
@@ -248,6 +248,16 @@ def _unpaged_list_leaks_other_project(scope: Scope, status: int, body: Any) -> t
     return status, body
 
 
+def _list_leaks_numbered_project(scope: Scope, status: int, body: Any) -> tuple[int, Any]:
+    """Another project's job named by project number (which the suite accepts only after reading it back)."""
+    if status == 200 and isinstance(body, dict) and body.get("tuningJobs"):
+        stranger = dict(body["tuningJobs"][0])
+        stranger["name"] = re.sub(r"^projects/[^/]+/(.*)/tuningJobs/[^/]+$", r"projects/987654321/\1/tuningJobs/77",
+                                  stranger["name"])
+        body["tuningJobs"].append(stranger)
+    return status, body
+
+
 def _operations_of_another_job(scope: Scope, status: int, body: Any) -> tuple[int, Any]:
     if _is_listing(scope, "operations") and status == 200 and isinstance(body, dict) and body.get("operations"):
         stranger = dict(body["operations"][0])
@@ -338,6 +348,7 @@ MUTANTS = (
     Mutant(
         "unpaged_list_leaks_other_project", "ListTuningJobsResponse.tuningJobs", response=_unpaged_list_leaks_other_project
     ),
+    Mutant("list_leaks_numbered_project", "ListTuningJobsResponse.tuningJobs", response=_list_leaks_numbered_project),
     Mutant("operations_of_another_job", "TuningJobOperations.ListOperations", response=_operations_of_another_job),
     Mutant("cancelled_then_succeeded", "TuningJob.state", response=on_jobs(_cancelled_then_succeeded())),
     Mutant("end_time_moves", "TuningJob.endTime", response=on_jobs(_end_time_moves)),

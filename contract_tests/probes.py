@@ -66,31 +66,37 @@ def call(
     if response.status_code == 200 and not found:
         for element in request_elements(operation_id, body, params or {}):
             LEDGER.record(element, "positive", True, f"{rpc} request accepted with a valid response")
-    _read_back_number_names(client)
+    read_back_number_names(client)
     return response
 
 
-_READ_BACK: set[str] = set()
+# Each name with a project number, read back once: the violations that showed (none if it is ours).
+_READ_BACK: dict[str, list[Violation]] = {}
 
 
-def _read_back_number_names(client: httpx.Client) -> None:
-    """Listed names with a project number for the id (as the real service answers) are read back by the id:
-    the same resource must come back, else the listing included something not under its parent."""
+def read_back_number_names(client: httpx.Client) -> list[Violation]:
+    """Listed names with a project number for the id (as the real service answers) read back by the id:
+    the same resource must come back, else the listing included something not under its parent.
+    Returns the violations of every name queued since the last call (each name is read once)."""
+    found: list[Violation] = []
     while checks.NUMBER_NAMED:
         name, parent = checks.NUMBER_NAMED.pop()
-        if name in _READ_BACK:
-            continue
-        _READ_BACK.add(name)
-        by_id = checks.by_project_id(name, parent)
-        is_job = "/operations/" not in name
-        response = call(client, "GetTuningJob" if is_job else "GetOperation", by_id)
-        got = _json(response).get("name") if isinstance(_json(response), dict) else None
-        if response.status_code != 200 or got not in (name, by_id):
-            element = "ListTuningJobsResponse.tuningJobs" if is_job else _spec.method_of("ListOperations")
-            record_violations([
-                Violation(element, "name", f"{name!r} is not under {parent}: read back as {by_id} it answered "
-                          f"{response.status_code} {('named ' + repr(got)) if got else ''}".strip())
-            ])
+        if name not in _READ_BACK:
+            _READ_BACK[name] = []
+            by_id = checks.by_project_id(name, parent)
+            is_job = "/operations/" not in name
+            response = call(client, "GetTuningJob" if is_job else "GetOperation", by_id)
+            body = _json(response)
+            got = body.get("name") if isinstance(body, dict) else None
+            if response.status_code != 200 or got not in (name, by_id):
+                element = "ListTuningJobsResponse.tuningJobs" if is_job else _spec.method_of("ListOperations")
+                answer = f"{response.status_code}" + (f" named {got!r}" if got else "")
+                _READ_BACK[name] = [
+                    Violation(element, "name", f"{name!r} is not under {parent}: read back as {by_id} it answered {answer}")
+                ]
+                record_violations(_READ_BACK[name])
+        found += _READ_BACK[name]
+    return found
 
 
 def request_elements(operation_id: str, body: Any, params: Mapping[str, Any]) -> list[str]:

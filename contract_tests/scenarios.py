@@ -193,6 +193,7 @@ def list_all(
             )
             return seen, False, found
         found += page_violations(body, parent) if key == "tuningJobs" else operations_page_violations(body, parent)
+        found += probes.read_back_number_names(client)
         items = body.get(key, [])
         items = items if isinstance(items, list) else []
         if len(items) > page_size:

@@ -93,6 +93,7 @@ PROBES: dict[str, Probe] = {
     "create_without_name": created_job_violations,
     "rebase_answers_a_job": lambda c: scenarios.rebase_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
     "unpaged_list_leaks_other_project": lambda c: unpaged_listing_violations(c),
+    "list_leaks_numbered_project": lambda c: scenarios.pagination_violations(c, PARENT, count=2, page_size=5),
     "operations_of_another_job": lambda c: scenarios.rebase_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
     "cancelled_then_succeeded": lambda c: scenarios.cancel_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
     "end_time_moves": lambda c: scenarios.lifecycle_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
@@ -179,3 +180,40 @@ def test_documented_failures_are_not_flagged(request: pytest.FixtureRequest) -> 
         last = probes.call(client, "ListTuningJobs", PARENT, params={"filter": 'state="JOB_STATE_FAILED"'}).json()
     assert not found, describe(found)
     assert last.get("tuningJobs"), "the failing server produced no FAILED job to check"
+
+
+class _NoContentType:
+    """ASGI middleware dropping the Content-Type header of every response."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def strip(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [(k, v) for k, v in message["headers"] if k.lower() != b"content-type"]}
+            await send(message)
+
+        await self.app(scope, receive, strip if scope["type"] == "http" else send)
+
+
+def test_schemathesis_failures_are_sentences_filed_under_the_element(reference_app: object) -> None:
+    """A schemathesis check failure (no Content-Type) is a finding of the method, in words, not a repr."""
+    from schemathesis import GenerationMode
+
+    from vertex_tuning.server.testing import serve
+
+    from . import test_schemathesis
+    from .conftest import Target
+    from .ledger import LEDGER
+
+    listing = _spec.method_of("ListTuningJobs")
+    LEDGER.test = "self-test::no-content-type"
+    with serve(_NoContentType(reference_app)) as url:  # type: ignore[arg-type]
+        target = Target(url, "mutants", "us-central1", allow_writes=True, job_seconds=FAST_JOB_SECONDS, in_process=True)
+        with pytest.raises(AssertionError):  # hypothesis re-raises the failing check
+            check = test_schemathesis.conformance_check(listing)
+            test_schemathesis._run(target, listing, GenerationMode.POSITIVE, 2, check)
+    failed = [o for o in LEDGER.observations if not o.passed and o.test == LEDGER.test]
+    assert any(o.element == listing and "Content-Type" in o.rule for o in failed), failed
+    assert not any("MissingContentType(" in o.rule for o in failed), failed
