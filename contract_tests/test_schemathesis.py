@@ -324,12 +324,14 @@ def test_stateful_run_covers_every_method_and_follows_links(target: Target, requ
             assert_clean(found + schemathesis_violations(case, response, CHECKS, op_id))
 
     budget = time.monotonic() + STATEFUL_BUDGET_SHARE * float(request.config.getini("timeout") or 120)
-    for _ in range(STATEFUL_RUNS):
+    for run in range(1, STATEFUL_RUNS + 1):
         try:
             Machine.run(settings=settings(max_examples=STATEFUL_EXAMPLES, stateful_step_count=10, **SETTINGS))
         except Exception as exc:
             if _failed_checks_of_current_test() or not _inconsistent(exc):
                 raise  # a check failed (recorded as findings), or the suite itself broke
+            LEDGER.note("stateful run", f"run {run} stopped early: hypothesis found it inconsistent ({type(exc).__name__}; "
+                        "the server's answers steer its choices), so it ran again")
         missing = set(ids) - set(called)
         if (not missing and any(status < 300 for _, status in linked)) or time.monotonic() > budget:
             break
