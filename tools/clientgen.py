@@ -91,7 +91,9 @@ def _package_of(full_name: str) -> str:
 def _annotation(field: dict[str, Any], names: Names, tables: dict[str, Any]) -> str:
     if field["type"] == "map":
         return "dict[str, Any]"
-    if field["type"] in ("message", "enum"):
+    if field["type"] == "message" and field["type_name"] not in _WELL_KNOWN:
+        inner = f"{names.cls(field['type_name'])} | Mapping[str, Any]"  # a dict as GAPIC takes: from_dict rules
+    elif field["type"] in ("message", "enum"):
         inner = names.cls(field["type_name"])
     else:
         inner = _SCALARS[field["type"]]

@@ -212,12 +212,13 @@ def _enum_codec(cls: type[betterproto2.Enum]) -> tuple[Decoder, Encoder]:
     by_name = _enum_members(cls)
     names = {int(member): name for name, member in by_name.items()}
     type_name = cls.__name__
+    valid = ", ".join(name for name, member in by_name.items() if int(member))  # the 0 value is "unspecified"
 
     def decode(raw: Any) -> Any:
         if type(raw) is str:
             member = by_name.get(raw)
             if member is None:
-                raise UnknownEnumValueError(f"{raw!r} is not a {type_name} value")
+                raise UnknownEnumValueError(f"{raw!r} is not a {type_name} value; valid values: {valid}")
             return member
         if type(raw) is int:
             return cls(raw)

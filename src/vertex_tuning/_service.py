@@ -53,7 +53,7 @@ class _Service:
         if request is not None and given:
             raise ValueError(f"pass request= or the flattened fields {sorted(given)}, not both")
         if request is None:
-            message = cls(**given)
+            message = cls(**{k: _from_mappings(cls, k, v) for k, v in given.items()})
         elif isinstance(request, Mapping):
             message = _json.from_dict(cls, dict(request))
         elif isinstance(request, cls):
@@ -63,6 +63,16 @@ class _Service:
         if location_field and not getattr(message, location_field):
             setattr(message, location_field, self.parent)
         return message
+
+
+def _from_mappings(cls: type[Req], field: str, value: Any) -> Any:
+    """A flattened field's value with dicts read as messages (proto3 JSON or field names), as ``request=`` dicts are.
+
+    Errors are those of ``request=`` dicts: ``JsonFormatError`` naming the field path.
+    """
+    if isinstance(value, Mapping) or (isinstance(value, list) and any(isinstance(v, Mapping) for v in value)):
+        return getattr(_json.from_dict(cls, {field: value}), field)
+    return value
 
 
 class SyncService(_Service):

@@ -7,13 +7,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from command_runner import PROJECT, command_env, read_terminal, run_command, run_in_terminal  # noqa: F401 (re-exported)
 from starlette.applications import Starlette
 from typer.testing import CliRunner, Result
 
 from vertex_tuning.cli import build_app
 from vertex_tuning.server import create_app
 
-PROJECT = "cli-test"
 LOCATION = "us-central1"
 PARENT = f"projects/{PROJECT}/locations/{LOCATION}"
 TRAIN = "gs://bucket/train.jsonl"
@@ -84,3 +84,14 @@ def fields(out: str) -> dict[str, str]:
         key, _, value = line.partition(":")
         found[key] = value.strip()
     return found
+
+
+
+def wait_for_stats(cli: Run, name: str, seconds: float = 15) -> None:
+    """Wait (on the real clock) until job ``name`` reports its tuning data statistics."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while "tuningDataStats" not in json.loads(cli("jobs", "get", name, "-o", "json").stdout):
+        assert time.monotonic() < deadline, f"no tuning data statistics for {name} after {seconds} s"
+        time.sleep(0.1)

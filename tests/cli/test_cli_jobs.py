@@ -30,7 +30,7 @@ def test_markup_looking_text_is_printed_verbatim_by_create_list_and_get(cli: Run
     listed = cli("jobs", "list")
     assert listed.exit_code == 0, listed.output
     assert text in listed.stdout
-    job_id = listed.stdout.splitlines()[1].split()[0].rsplit("/", 1)[1]
+    job_id = listed.stdout.splitlines()[1].split()[0].rsplit("/", 1)[-1]
     shown = cli("jobs", "get", job_id)
     assert shown.exit_code == 0 and fields(shown.stdout)["description"] == text
 
@@ -107,13 +107,17 @@ def test_bare_ids_expand_with_project_and_location(cli: Run) -> None:
 
 def test_table_keeps_full_names_on_one_line_and_empty_list_says_so(cli: Run) -> None:
     empty = cli("jobs", "list")
-    assert (empty.exit_code, empty.stdout) == (0, f"no tuning jobs in {PARENT}\n")
+    assert (empty.exit_code, empty.stdout, empty.stderr) == (0, "", f"no tuning jobs in {PARENT}\n")
     names = [create_job(cli, "--display-name", "x" * 100)["name"] for _ in range(2)]
     lines = cli("jobs", "list").stdout.splitlines()
-    assert lines[0].split()[:2] == ["NAME", "STATE"]
-    assert [line.split()[0] for line in lines[1:]] == names[::-1]  # newest first, each name whole
+    assert lines[0].split()[:2] == ["ID", "STATE"]
+    assert [line.split()[0] for line in lines[1:]] == [n.rsplit("/", 1)[1] for n in names[::-1]]  # newest first
+    wide = cli("jobs", "list", "-o", "wide").stdout.splitlines()
+    assert wide[0].split()[:2] == ["NAME", "STATE"]
+    assert [line.split()[0] for line in wide[1:]] == names[::-1]  # each full name whole
     filtered = cli("jobs", "list", "--filter", 'state="JOB_STATE_SUCCEEDED"')
-    assert filtered.stdout == f'no tuning jobs in {PARENT} matching state="JOB_STATE_SUCCEEDED"\n'
+    assert filtered.stdout == ""
+    assert filtered.stderr == f'no tuning jobs in {PARENT} matching state="JOB_STATE_SUCCEEDED"\n'
 
 
 def test_list_limit_and_filter(cli: Run, fast_clock: ManualClock) -> None:
@@ -206,9 +210,11 @@ def test_version_and_python_dash_m(cli: Run) -> None:
 def test_project_comes_from_the_environment_or_a_flag(cli: Run) -> None:
     missing = cli("jobs", "list", project=None)
     assert missing.exit_code == 2
-    assert missing.stderr == "error: no project: pass --project PROJECT or set GOOGLE_CLOUD_PROJECT\n"
+    first, hint = missing.stderr.splitlines()
+    assert first == "error: no project: pass --project PROJECT or set GOOGLE_CLOUD_PROJECT"
+    assert hint.startswith("see '") and hint.endswith(" jobs list --help'")
     flagged = cli("jobs", "list", "--project", "other", project=None)
-    assert flagged.stdout == "no tuning jobs in projects/other/locations/us-central1\n"
+    assert flagged.stderr == "no tuning jobs in projects/other/locations/us-central1\n"
 
 
 def test_no_color_is_honoured_and_completion_is_available(monkeypatch: pytest.MonkeyPatch) -> None:

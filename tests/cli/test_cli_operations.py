@@ -62,7 +62,7 @@ def test_cancel_makes_wait_exit_1_with_the_error_and_delete_forgets(cli: Run, fa
     deleted = cli("operations", "delete", op["name"], "-o", "json")
     assert (deleted.exit_code, json.loads(deleted.stdout)) == (0, {})
     assert cli("operations", "get", op["name"]).exit_code == 3
-    assert cli("operations", "list", job["name"]).stdout == f"no operations for {job['name']}\n"
+    assert cli("operations", "list", job["name"]).stderr == f"no operations for {job['name']}\n"
     assert cli("operations", "list", job["name"], "-o", "json").stdout == "[]\n"
 
 

@@ -8,11 +8,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from conftest import PROJECT, TRAIN, create_job
+from conftest import PROJECT, TRAIN, create_job, read_terminal, wait_for_stats
 
 from vertex_tuning.cli._failures import ExitCode
 
@@ -70,10 +69,7 @@ def test_stats_png_is_a_real_non_blank_chart(live_cli: Any, tmp_path: Path) -> N
 
     cli = live_cli(job_duration=2.0)
     job = create_job(cli, "--display-name", "chart")
-    deadline = time.monotonic() + 10
-    while "tuningDataStats" not in json.loads(cli("jobs", "get", job["name"], "-o", "json").stdout):
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    wait_for_stats(cli, job["name"])
     path = tmp_path / "stats.png"
     result = cli("jobs", "stats", job["name"], "--png", str(path))
     assert result.exit_code == 0, result.output
@@ -101,16 +97,7 @@ def test_on_a_terminal_the_progress_is_one_live_line(live_cli: Any, _served_slot
                             stdout=subprocess.PIPE, stderr=slave, text=True, env=env)
     os.close(slave)
     out, _ = proc.communicate(timeout=60)
-    screen = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # the terminal closed with the process
-            break
-        if not chunk:
-            break
-        screen += chunk
-    os.close(master)
+    screen = read_terminal(master)
     assert proc.returncode == 0
     assert json.loads(out)["state"] == "JOB_STATE_SUCCEEDED"  # stdout stays clean JSON
     text = screen.decode("utf-8", "replace")

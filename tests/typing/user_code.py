@@ -32,6 +32,8 @@ OP = JOB + "/operations/2"
 
 def blocking(client: TuningJobsClient) -> None:
     assert_type(client.create_tuning_job(tuning_job=TuningJob(base_model="gemini-1.0-pro-002")), TuningJob)
+    assert_type(client.create_tuning_job(tuning_job={"baseModel": "gemini-1.0-pro-002"}), TuningJob)  # GAPIC habit
+    assert_type(client.rebase_tuned_model(tuned_model_ref={"tuning_job": JOB}), Operation[TuningJob])
     assert_type(client.get_tuning_job(name=JOB, timeout=5.0, extra_headers={"x-a": "b"}), TuningJob)
     assert_type(client.get_tuning_job(GetTuningJobRequest(name=JOB)), TuningJob)
     assert_type(client.get_tuning_job({"name": JOB}), TuningJob)
@@ -54,6 +56,7 @@ def blocking(client: TuningJobsClient) -> None:
 async def non_blocking(client: AsyncTuningJobsClient) -> None:
     assert_type(await client.create_tuning_job(tuning_job=TuningJob(base_model="gemini-1.0-pro-002")), TuningJob)
     assert_type(await client.get_tuning_job(name=JOB), TuningJob)
+    assert_type(await client.create_tuning_job(tuning_job={"baseModel": "gemini-1.0-pro-002"}), TuningJob)
     assert_type(await client.list_tuning_jobs(), AsyncPager[TuningJob, ListTuningJobsResponse])
     assert_type(await client.cancel_tuning_job(name=JOB), None)
     operation = await client.rebase_tuned_model(tuned_model_ref=TunedModelRef(tuning_job=JOB))

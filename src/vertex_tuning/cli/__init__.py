@@ -7,8 +7,7 @@ from typing import Any
 
 import typer
 
-# Each subcommand module defines ``register(app)``; they import their heavy dependencies lazily.
-_SUBCOMMANDS = ("jobs", "operations", "serve", "conform", "regen")
+from vertex_tuning.cli._root import SUBCOMMANDS, Root, install_completion, show_completion
 
 
 def _epilog() -> str:
@@ -32,11 +31,15 @@ def _version(value: bool) -> None:
 
 def build_app() -> typer.Typer:
     """The ``vertex-tuning`` typer app with every subcommand registered."""
+    from typer._completion_classes import completion_init
+
     from vertex_tuning.cli._session import with_global_options
 
+    completion_init()  # shell completion itself (_VERTEX_TUNING_COMPLETE=...) still works
     app = typer.Typer(
+        cls=Root,
         no_args_is_help=True,
-        add_completion=True,
+        add_completion=False,  # our own --show/--install-completion take the shell as a value
         rich_markup_mode=None,  # help and job text are printed as written, never read as markup
         pretty_exceptions_show_locals=False,  # locals could hold credentials
         help="Vertex AI TuningJobs from a shell: jobs and operations, a local reference server (serve), "
@@ -51,6 +54,16 @@ def build_app() -> typer.Typer:
         version: bool = typer.Option(
             False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
         ),
+        show_completion: str | None = typer.Option(
+            None, "--show-completion", callback=show_completion, is_eager=True,
+            expose_value=False, metavar="[SHELL]",
+            help="Print the completion script for SHELL (bash, zsh, fish, pwsh; default: the current shell).",
+        ),
+        install_completion: str | None = typer.Option(
+            None, "--install-completion", callback=install_completion,
+            is_eager=True, expose_value=False, metavar="[SHELL]",
+            help="Install completion for SHELL (default: the current shell).",
+        ),
     ) -> None:
         """Vertex AI TuningJobs from a shell: jobs and operations, a local reference server (serve),
         the contract suite (conform) and schema regeneration (regen).
@@ -58,7 +71,7 @@ def build_app() -> typer.Typer:
         Global options work before or after the command: vertex-tuning jobs list --project P.
         """
 
-    for name in _SUBCOMMANDS:
+    for name in SUBCOMMANDS:
         try:
             module = importlib.import_module(f"vertex_tuning.cli.{name}")
         except ModuleNotFoundError as exc:

@@ -7,6 +7,7 @@ matplotlib is imported only for ``--png`` and draws with its Agg backend (no dis
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -126,6 +127,8 @@ def write_png(stats: SupervisedTuningDataStats, path: Path, title: str) -> tuple
         ax.set_xlabel(dist.unit)
         ax.set_ylabel("examples")
         ax.legend(fontsize=8, frameon=False)
-    figure.savefig(path, format="png", dpi=dpi)
+    with warnings.catch_warnings():  # a glyph the font lacks (an emoji in the title) is drawn as a box, silently
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
+        figure.savefig(path, format="png", dpi=dpi)
     width, height = figure.get_size_inches() * dpi
     return round(width), round(height)

@@ -39,7 +39,7 @@ EXIT_CODE_HELP: dict[ExitCode, str] = {
     ExitCode.OK: "success",
     ExitCode.UNSUCCESSFUL: "the job ended other than SUCCEEDED, the operation with an error, no data stats yet, "
     "or (conform) the server does not conform",
-    ExitCode.USAGE: "bad command line: unknown option, bad value, no project",
+    ExitCode.USAGE: "bad command line: unknown option, bad value, no project, a port in use (serve)",
     ExitCode.NOT_FOUND: "NOT_FOUND: no such job or operation",
     ExitCode.INVALID_ARGUMENT: "request refused: INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, "
     "ALREADY_EXISTS, or a documented rule checked before sending",
@@ -90,6 +90,10 @@ def describe(exc: BaseException) -> tuple[ExitCode, list[str]] | None:
     if isinstance(exc, ValidationError):
         lines = [f"INVALID_ARGUMENT: {exc.method}: the request breaks documented rules; nothing was sent"]
         return ExitCode.INVALID_ARGUMENT, lines + [f"  {field}: {rule}" for field, rule in exc.violations]
+    from vertex_tuning.cli._requestlog import Unreachable
+
+    if isinstance(exc, Unreachable):
+        return ExitCode.NETWORK, [f"network: {exc}"]
     if isinstance(exc, TransportError):
         from vertex_tuning.cli._requestlog import last_failure
 
@@ -132,12 +136,29 @@ def detail_lines(details: list[Any], *, skip_bad_request: bool = False) -> list[
     return out
 
 
-def report(code: ExitCode, lines: list[str]) -> None:
-    """Print ``lines`` to stderr as an error (never interpreted as markup)."""
+def report(code: ExitCode, lines: list[str], *, command_path: str | None = None) -> None:
+    """Print ``lines`` to stderr as an error (never markup; control characters from the server escaped).
+
+    A usage error (exit 2) ends with a hint naming the command's ``--help``.
+    """
+    from vertex_tuning.cli._output import print_stderr
+
     first, *rest = lines or [code.name]
-    print(f"error: {first}", file=sys.stderr)
+    print_stderr(f"error: {first}")
     for line in rest:
-        print(line, file=sys.stderr)
+        print_stderr(line)
+    if code is ExitCode.USAGE:
+        print_stderr(usage_hint(command_path))
+
+
+def usage_hint(command_path: str | None = None) -> str:
+    """``see 'vertex-tuning jobs list --help'``: where the running command's usage is described."""
+    from typer._click.globals import get_current_context
+
+    if command_path is None:
+        context = get_current_context(silent=True)
+        command_path = context.command_path if context is not None else "vertex-tuning"
+    return f"see '{command_path} --help'"
 
 
 def handled(callback: Callable[..., Any]) -> Callable[..., Any]:

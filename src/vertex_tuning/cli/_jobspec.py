@@ -74,12 +74,24 @@ def load_file(path: str) -> dict[str, Any]:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            where = json_error if path.endswith(".json") else str(exc).replace("\n", " ")
-            raise typer.BadParameter(f"{path} is neither JSON nor YAML: {where}", param_hint="--from-file") from None
+            if path.endswith(".json"):
+                where = f"{path}:{json_error.lineno}:{json_error.colno}: {json_error.msg} (JSON)"
+            else:
+                where = _yaml_error(path, exc)
+            raise typer.BadParameter(where, param_hint="--from-file") from None
     if not isinstance(data, dict):
         raise typer.BadParameter(f"{path} must hold one TuningJob object, got {type(data).__name__}",
                                  param_hint="--from-file")
     return data
+
+
+def _yaml_error(path: str, exc: Exception) -> str:
+    """``PATH:LINE:COLUMN: problem (YAML)``, 1-based, as compilers and editors print positions."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else path
+    return f"{where}: {problem}" + (f" ({context})" if context else "") + " (YAML; not JSON either)"
 
 
 @dataclasses.dataclass

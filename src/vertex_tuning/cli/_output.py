@@ -2,14 +2,20 @@
 
 JSON is exactly the API's proto3 JSON (``vertex_tuning.to_dict``) and has one shape per command: a
 list command always prints an array, any other command an object. Text that comes from users or
-the server is always printed as plain text, never read as rich markup.
+the server is always printed as plain text, never read as rich markup, and its control characters
+(escape sequences, carriage returns, bidi overrides) are shown escaped (``\x1b``), as gcloud does,
+so no server can restyle or rewrite the terminal. Notes, errors and progress go to stderr; data to
+stdout. ``NO_COLOR`` turns every style (colour and bold) off.
 """
 
 from __future__ import annotations
 
 import enum
 import json
+import os
+import re
 import sys
+import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,8 +30,14 @@ class Format(str, enum.Enum):
     """What ``--output`` accepts."""
 
     TABLE = "table"
+    WIDE = "wide"
     JSON = "json"
     YAML = "yaml"
+
+    @property
+    def for_people(self) -> bool:
+        """A table or ``key: value`` view (``table`` or ``wide``), not data for programs."""
+        return self in (Format.TABLE, Format.WIDE)
 
 
 OUTPUT = typer.Option(
@@ -33,15 +45,37 @@ OUTPUT = typer.Option(
     "--output",
     "-o",
     case_sensitive=False,
-    metavar="table|json|yaml",
-    help="table (for people), json (the API's proto3 JSON) or yaml (the same data as YAML).",
+    metavar="table|wide|json|yaml",
+    help="table (for people; short ids), wide (a table with full resource names), "
+    "json (the API's proto3 JSON) or yaml (the same data as YAML).",
 )
+
+# C0 and C1 controls and DEL, and the bidirectional overrides and isolates that reorder what is shown.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character shown escaped (``\\x1b``, ``\\n``, ``\\u202e``): safe on a terminal."""
+    return _CONTROL.sub(lambda m: _NAMED.get(m[0]) or _escape(m[0]), text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def no_color() -> bool:
+    """Whether ``NO_COLOR`` is set (https://no-color.org): no colour and no other styling either."""
+    return bool(os.environ.get("NO_COLOR"))
 
 
 def console(*, stderr: bool = False) -> Console:
     """A rich console that honours NO_COLOR and never highlights or reads emoji codes in our text."""
     from rich.console import Console
 
+    if no_color():
+        return Console(stderr=stderr, highlight=False, emoji=False, color_system=None)
     return Console(stderr=stderr, highlight=False, emoji=False)
 
 
@@ -60,8 +94,9 @@ def print_data(payload: Any, fmt: Format) -> None:
         import yaml
 
         sys.stdout.write(yaml.safe_dump(payload, sort_keys=False, allow_unicode=True, default_flow_style=False))
-    else:
-        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    else:  # json escapes C0 controls itself; C1 ones (\x9b is CSI on some terminals) are escaped here
+        text = json.dumps(payload, indent=2, ensure_ascii=False)
+        sys.stdout.write(re.sub("[\x7f-\x9f]", lambda m: f"\\u{ord(m[0]):04x}", text) + "\n")
     sys.stdout.flush()
 
 
@@ -75,18 +110,23 @@ def print_message(message: betterproto2.Message, fmt: Format) -> None:
     print_data(to_data(message), fmt)
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, keep_whole: Sequence[int] = (0,)) -> None:
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, keep_whole: Sequence[int] = (0,),
+                foldable: Sequence[int] = ()) -> None:
     """A borderless table whose ``keep_whole`` columns (resource names) are never wrapped or cut.
 
     Columns that are empty in every row are left out. On a terminal, columns are kept from the
-    left while they fit (the last one may fold); the rest are dropped with a note, never a name.
+    left while they fit (the last one may fold if it is free text, in ``foldable``; a timestamp or
+    a name never folds); the rest are dropped with a note, never a name.
     When stdout is not a terminal every column is printed whole: one line per row, for grep and awk.
+    Cells are shown with their control characters escaped; widths are those of the escaped text.
     """
+    from rich.cells import cell_len
     from rich.table import Table
     from rich.text import Text
 
     out = console()
-    natural = [max([len(header), *(len(row[i]) for row in rows)]) for i, header in enumerate(headers)]
+    rows = [[printable(cell) for cell in row] for row in rows]
+    natural = [max([len(header), *(cell_len(row[i]) for row in rows)]) for i, header in enumerate(headers)]
     shown = [i for i in range(len(headers)) if i in keep_whole or any(row[i] for row in rows)]
     if out.is_terminal:
         chosen: list[int] = []
@@ -96,7 +136,7 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, keep_w
             if i in keep_whole or used + need <= out.width:
                 chosen.append(i)
                 used += need
-            elif out.width - used - 2 >= 12:
+            elif i in foldable and out.width - used - 2 >= 12:
                 chosen.append(i)
                 break
             else:
@@ -116,17 +156,20 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, keep_w
         table.add_row(*(Text(row[i]) for i in shown))
     out.print(table)
     if dropped:
-        note(f"(not shown for lack of width: {dropped}; use a wider terminal or --output json)")
+        note(f"({dropped}: not shown for lack of width; see --output json)")
 
 
-def print_fields(pairs: Sequence[tuple[str, str]]) -> None:
-    """``key: value`` lines, values aligned and never wrapped (continuation lines stay indented)."""
+def print_fields(pairs: Sequence[tuple[str, str | Sequence[str]]]) -> None:
+    """``key: value`` lines, values aligned and never wrapped; a value given as lines continues indented.
+
+    Control characters in values are shown escaped (a newline inside a one-line value too).
+    """
     from rich.text import Text
 
     out = console()
     width = max((len(key) for key, _ in pairs), default=0) + 2
     for key, value in pairs:
-        lines = value.split("\n") or [""]
+        lines = [printable(value)] if isinstance(value, str) else [printable(line) for line in value] or [""]
         text = Text()
         text.append(f"{key}:".ljust(width), style="bold")
         text.append(lines[0])
@@ -136,15 +179,27 @@ def print_fields(pairs: Sequence[tuple[str, str]]) -> None:
 
 
 def print_line(text: str, *, style: str = "") -> None:
-    """One plain line on stdout."""
+    """One plain line on stdout (control characters escaped)."""
     from rich.text import Text
 
-    console().print(Text(text, style=style), soft_wrap=True)
+    console().print(Text(printable(text), style=style), soft_wrap=True)
 
 
 def note(text: str) -> None:
-    """A note on stderr, unless --quiet."""
+    """A note on stderr, unless --quiet; on a terminal wrapped between words to its width."""
     from vertex_tuning.cli._session import settings
 
     if not settings().quiet:
-        print(text, file=sys.stderr, flush=True)
+        print_stderr(text, wrap=True)
+
+
+def print_stderr(text: str, *, wrap: bool = False) -> None:
+    """A line on stderr with control characters escaped; with ``wrap``, on a terminal, wrapped between words."""
+    text = printable(text)
+    if wrap and sys.stderr.isatty():
+        import shutil
+
+        width = shutil.get_terminal_size().columns
+        text = "\n".join(textwrap.wrap(text, width, subsequent_indent="  ", break_long_words=False,
+                                        break_on_hyphens=False)) or text
+    print(text, file=sys.stderr, flush=True)

@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import inspect
 import os
+import re
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -76,6 +77,8 @@ def settings() -> Settings:
 
 
 def _global_parameters() -> list[inspect.Parameter]:
+    from vertex_tuning.cli._requestlog import REFUSED_RETRY_SECONDS
+
     def option(name: str, default: Any, annotation: Any, *flags: str, **kwargs: Any) -> inspect.Parameter:
         return inspect.Parameter(
             f"_global_{name}", inspect.Parameter.KEYWORD_ONLY, default=typer.Option(default, *flags, **kwargs),
@@ -88,7 +91,9 @@ def _global_parameters() -> list[inspect.Parameter]:
         option("location", None, str | None, "--location", metavar="REGION", show_default=False,
                help=f"Region. Default: ${LOCATION_ENV}, else {DEFAULT_LOCATION}."),
         option("base_url", None, str | None, "--base-url", metavar="URL", show_default=False,
-               help=f"Server, e.g. http://127.0.0.1:8080. Default: ${BASE_URL_ENV}, else the regional host."),
+               help=f"Server, e.g. http://127.0.0.1:8080. Default: ${BASE_URL_ENV}, else the regional host. "
+               f"A refused connection is retried for {REFUSED_RETRY_SECONDS:g} s; DNS and TLS failures end the "
+               "command at once."),
         option("api_key", None, str | None, "--api-key", metavar="KEY", show_default=False,
                help=f"API key instead of Application Default Credentials (or ${API_KEY_ENV})."),
         option("quiet", False, bool, "--quiet", "-q", help="Print only results and errors: no progress, no notes."),
@@ -148,6 +153,29 @@ def check_base_url(url: str) -> None:
         )
 
 
+# A project id (lowercase letters, digits, hyphens; optionally domain-scoped: example.com:my-project) or number.
+_PROJECT = re.compile(r"(?:[a-z0-9][a-z0-9.-]*[a-z0-9]:)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_LOCATION = re.compile(r"[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def check_project(project: str, source: str) -> None:
+    """Refuse a project id that is not one (``My Project!``, ``a/b``) before any request: a usage error."""
+    if not _PROJECT.fullmatch(project):
+        raise UsageProblem(
+            f"{source}: {project!r} is not a project id: use lowercase letters, digits and hyphens "
+            "(e.g. my-project-123), or the project number"
+        )
+
+
+def check_location(location: str, source: str) -> None:
+    """Refuse a location that is not a region name (``US Central``, ``evil.com/x``): a usage error."""
+    if not _LOCATION.fullmatch(location):
+        raise UsageProblem(
+            f"{source}: {location!r} is not a location: use a region name of lowercase letters, digits and "
+            "hyphens, e.g. us-central1, europe-west4 or global"
+        )
+
+
 def _adc() -> tuple[Any, str | None]:
     """Application Default Credentials and their project, or ``CredentialsMissing`` saying how to fix it."""
     import google.auth
@@ -168,6 +196,10 @@ class Session:
 
         self.options = options
         self.location = options.resolved_location()
+        check_location(self.location, "--location" if options.location else f"${LOCATION_ENV}")
+        if options.project or os.environ.get(PROJECT_ENV):
+            check_project(options.project or os.environ[PROJECT_ENV],
+                          "--project" if options.project else f"${PROJECT_ENV}")
         self.base_url = options.resolved_base_url()
         if self.base_url is not None:
             check_base_url(self.base_url)
@@ -177,6 +209,8 @@ class Session:
         if self.api_key is None and not (self.base_url and is_loopback(self.base_url)):
             self.credentials, adc_project = _adc()
         self.project = options.project or os.environ.get(PROJECT_ENV) or adc_project
+        if self.project:
+            check_project(self.project, "the project of the Application Default Credentials")
 
     def require_project(self) -> str:
         """The project, or a usage error saying how to give one."""

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     from vertex_tuning import TuningJob
 
-JOB_HEADERS = ("NAME", "STATE", "DISPLAY NAME", "BASE MODEL", "CREATED", "ENDED", "ERROR")
+JOB_HEADERS = ("ID", "STATE", "DISPLAY NAME", "BASE MODEL", "CREATED", "ENDED", "ERROR")
 OPERATION_HEADERS = ("NAME", "DONE", "CREATED", "UPDATED", "RESULT")
 
 
@@ -52,10 +52,15 @@ def status_lines(status: Status) -> list[str]:
     return [f"{error.code.name} ({int(error.code)}): {error.message}", *detail_lines(error.details)]
 
 
-def job_row(job: TuningJob) -> list[str]:
-    """The cells of ``JOB_HEADERS`` for one job."""
+def job_headers(*, wide: bool) -> tuple[str, ...]:
+    """``JOB_HEADERS``; ``wide`` tables show the full NAME instead of the short ID."""
+    return ("NAME", *JOB_HEADERS[1:]) if wide else JOB_HEADERS
+
+
+def job_row(job: TuningJob, *, wide: bool = False) -> list[str]:
+    """The cells of ``job_headers(wide=wide)`` for one job: its ID (what ``jobs get ID`` takes) or full name."""
     return [
-        job.name,
+        job.name if wide else job.name.rsplit("/", 1)[-1],
         short_state(job),
         job.tuned_model_display_name,
         job.base_model or "",
@@ -65,12 +70,12 @@ def job_row(job: TuningJob) -> list[str]:
     ]
 
 
-def job_fields(job: TuningJob) -> list[tuple[str, str]]:
+def job_fields(job: TuningJob) -> list[tuple[str, str | list[str]]]:
     """Every field a person asks about, in reading order; empty ones are left out."""
     spec = job.supervised_tuning_spec
     hyper = spec.hyper_parameters if spec is not None else None
     stats = job.tuning_data_stats.supervised_tuning_data_stats if job.tuning_data_stats is not None else None
-    pairs = [
+    pairs: list[tuple[str, str | list[str]]] = [
         ("name", job.name),
         ("state", state_name(job)),
         ("display name", job.tuned_model_display_name),
@@ -80,7 +85,7 @@ def job_fields(job: TuningJob) -> list[tuple[str, str]]:
         ("validation data", spec.validation_dataset_uri if spec else ""),
         ("epochs", str(hyper.epoch_count) if hyper and hyper.epoch_count else ""),
         ("learning rate multiplier", f"{hyper.learning_rate_multiplier:g}" if hyper and hyper.learning_rate_multiplier else ""),
-        ("adapter size", hyper.adapter_size.proto_name if hyper and int(hyper.adapter_size) else ""),
+        ("adapter size", (hyper.adapter_size.proto_name or "") if hyper and int(hyper.adapter_size) else ""),
         ("labels", ", ".join(f"{k}={v}" for k, v in sorted(job.labels.items()))),
         ("service account", job.service_account),
         ("KMS key", job.encryption_spec.kms_key_name if job.encryption_spec else ""),
@@ -92,7 +97,7 @@ def job_fields(job: TuningJob) -> list[tuple[str, str]]:
         ("tuned model", job.tuned_model.model if job.tuned_model else ""),
         ("endpoint", job.tuned_model.endpoint if job.tuned_model else ""),
         ("examples", str(stats.tuning_dataset_example_count) if stats else ""),
-        ("error", "\n".join(status_lines(job.error)) if job.error is not None else ""),
+        ("error", status_lines(job.error) if job.error is not None else ""),
     ]
     return [(key, value) for key, value in pairs if value]
 
@@ -138,7 +143,7 @@ def operation_row(op: OperationProto) -> list[str]:
     return [op.name, "yes" if op.done else "no", created, updated, operation_result(op)]
 
 
-def operation_fields(op: OperationProto) -> list[tuple[str, str]]:
+def operation_fields(op: OperationProto) -> list[tuple[str, str | list[str]]]:
     """``key: value`` pairs of an operation: state, times, metadata, and result or error."""
     from vertex_tuning import to_dict
 
@@ -147,13 +152,13 @@ def operation_fields(op: OperationProto) -> list[tuple[str, str]]:
     metadata = data.get("metadata")
     if isinstance(metadata, dict) and str(metadata.get("@type", "")).endswith("google.protobuf.Struct"):
         metadata = metadata.get("value")  # a Struct's fields are the metadata
-    pairs = [
+    pairs: list[tuple[str, str | list[str]]] = [
         ("name", op.name),
         ("done", "yes" if op.done else "no (running)"),
         ("created", created),
         ("updated", updated),
         ("metadata", json.dumps(metadata, ensure_ascii=False) if metadata else ""),
         ("result", operation_result(op) if op.error is None else ""),
-        ("error", "\n".join(status_lines(op.error)) if op.error is not None else ""),
+        ("error", status_lines(op.error) if op.error is not None else ""),
     ]
     return [(key, value) for key, value in pairs if value]

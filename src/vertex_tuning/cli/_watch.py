@@ -1,7 +1,10 @@
 """Waiting with progress: a live line on a terminal, one line per change otherwise (both on stderr).
 
-Polls with capped backoff (0.5 s growing to 30 s) until the watched thing is done; Ctrl-C stops
-watching, never the job, and says how to watch again.
+The polling is the library's own (``vertex_tuning._polling``, as ``wait()`` and ``Operation.result()``
+use it): the same cadence (``DEFAULT_POLLING``), the same retry rules (a retryable error such as a
+refused connection or a 503 means "not done yet", so a server outage is polled through until
+``--timeout``) and the caller's terminal test. Ctrl-C stops watching, never the job, and says how
+to watch again.
 """
 
 from __future__ import annotations
@@ -13,15 +16,15 @@ from typing import Any, TypeVar
 
 import typer
 
+from vertex_tuning import _config
+from vertex_tuning._polling import is_retryable, poll, run_sync
 from vertex_tuning.cli._failures import CommandFailed, ExitCode
-from vertex_tuning.cli._output import console
+from vertex_tuning.cli._output import console, print_stderr
+from vertex_tuning.cli._requestlog import polling_through_outages
 from vertex_tuning.cli._session import settings
+from vertex_tuning.errors import WaitTimeout
 
 T = TypeVar("T")
-
-FIRST_POLL = 0.5
-MAX_POLL = 30.0
-POLL_GROWTH = 1.5
 
 
 def _clock(seconds: float) -> str:
@@ -38,6 +41,7 @@ class _Progress:
         self.state = ""
         self.previous = ""
         self.changed = self.started
+        self.trouble = ""  # why the latest poll got no answer ("" once one arrives again)
 
     def update(self, state: str) -> bool:
         """Record ``state``; True if it differs from the last one."""
@@ -52,62 +56,83 @@ class _Progress:
         text = f"{self.state}  elapsed {_clock(now - self.started)}"
         if self.previous:
             text += f"  (last change: {self.previous} -> {self.state}, {_clock(now - self.changed)} ago)"
+        if self.trouble:
+            text += f"  [no answer: {self.trouble}; still polling]"
         return text
 
     def __rich__(self) -> Any:
         from rich.spinner import Spinner
         from rich.text import Text
 
-        return Spinner("dots", Text(self.line()))
+        from vertex_tuning.cli._output import printable
+
+        return Spinner("dots", Text(printable(self.line())))
 
 
 def watch(
-    fetch: Callable[[], T],
+    fetch: Callable[[float | None], T],
     state_of: Callable[[T], str],
     done: Callable[[T], bool],
     *,
+    first: T,
     name: str,
     kind: str,
     timeout: float | None,
 ) -> T:
-    """Poll ``fetch`` until ``done``; show progress unless --quiet; return the final value."""
+    """Poll ``fetch(timeout)`` from ``first`` until ``done``; show progress unless --quiet; return the final value."""
     quiet = settings().quiet
     progress = _Progress(name)
     again = f"vertex-tuning {kind}s wait {name}"
     live: Any = None
+
+    def stamp() -> str:
+        return f"{time.strftime('%H:%M:%S')}  +{_clock(time.monotonic() - progress.started)}"
+
+    def seen(value: T) -> None:
+        if progress.trouble and not quiet and live is None:
+            print_stderr(f"{stamp()}  answering again")
+        progress.trouble = ""
+        if progress.update(state_of(value)) and not quiet and live is None:
+            print_stderr(f"{stamp()}  {progress.state}")
+
+    def polled(seconds: float | None) -> T:
+        try:
+            with polling_through_outages():
+                value = fetch(seconds)
+        except Exception as exc:
+            if is_retryable(exc):
+                trouble = _why(exc)
+                if trouble != progress.trouble and not quiet and live is None:
+                    print_stderr(f"{stamp()}  no answer ({trouble}); still polling")
+                progress.trouble = trouble
+            raise
+        seen(value)
+        return value
+
     if not quiet and sys.stderr.isatty():
         from rich.live import Live
 
         live = Live(progress, console=console(stderr=True), refresh_per_second=4, transient=True)
         live.start()
-    deadline = time.monotonic() + timeout if timeout is not None else None
-    delay = FIRST_POLL
     try:
-        while True:
-            value = fetch()
-            if progress.update(state_of(value)) and not quiet and live is None:
-                print(f"{time.strftime('%H:%M:%S')}  +{_clock(time.monotonic() - progress.started)}  {progress.state}",
-                      file=sys.stderr, flush=True)
-            if done(value):
-                break
-            if deadline is not None and time.monotonic() + delay > deadline:
-                if live is not None:
-                    live.stop()
-                    live = None
-                raise CommandFailed(
-                    ExitCode.TIMEOUT,
-                    f"gave up after {timeout:g} s: {name} is still {progress.state} and keeps running",
-                    f"watch it again with: {again}",
-                )
-            time.sleep(delay)
-            delay = min(MAX_POLL, delay * POLL_GROWTH)
+        seen(first)
+        value = run_sync(poll(_config.DEFAULT_POLLING, timeout, f"{kind} {name} not done", done, first), polled)
+    except WaitTimeout:
+        if live is not None:
+            live.stop()
+            live = None
+        raise CommandFailed(
+            ExitCode.TIMEOUT,
+            f"gave up after {timeout:g} s: {name} is still {progress.state} and keeps running",
+            f"watch it again with: {again}",
+        ) from None
     except KeyboardInterrupt:
         if live is not None:
             live.stop()
             live = None
         state = f" (last seen {progress.state})" if progress.state else ""
-        print(f"interrupted: stopped watching; the {kind} keeps running on the server{state}", file=sys.stderr)
-        print(f"watch it again with: {again}", file=sys.stderr)
+        print_stderr(f"interrupted: stopped watching; the {kind} keeps running on the server{state}")
+        print_stderr(f"watch it again with: {again}")
         raise typer.Exit(ExitCode.INTERRUPTED) from None
     finally:
         if live is not None:
@@ -115,3 +140,12 @@ def watch(
     if not quiet:
         print(f"{progress.state} after {_clock(time.monotonic() - progress.started)}", file=sys.stderr, flush=True)
     return value
+
+
+def _why(error: Exception) -> str:
+    from vertex_tuning.cli._requestlog import last_failure
+    from vertex_tuning.errors import APIError
+
+    if isinstance(error, APIError):
+        return f"{error.code.name} {error.http_status}"
+    return last_failure() or type(error).__name__

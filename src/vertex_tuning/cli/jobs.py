@@ -34,21 +34,16 @@ _TIMEOUT = typer.Option(None, "--timeout", min=0, metavar="SECONDS", help="Stop 
 
 def show_job(job: TuningJob, fmt: Format) -> None:
     """One job as ``key: value`` lines, or as a JSON/YAML object."""
-    if fmt is Format.TABLE:
+    if fmt.for_people:
         print_fields(_fields(job))
     else:
         print_message(job, fmt)
 
 
-def _fields(job: TuningJob) -> list[tuple[str, str]]:
+def _fields(job: TuningJob) -> list[tuple[str, str | list[str]]]:
     from vertex_tuning.cli._views import job_fields
 
     return job_fields(job)
-
-
-def job_is_done(job: TuningJob) -> bool:
-    """Whether ``job`` will change no more: the service sets ``endTime`` exactly when a job ends."""
-    return job.end_time is not None
 
 
 def exit_for_outcome(job: TuningJob, fmt: Format) -> None:
@@ -62,25 +57,43 @@ def exit_for_outcome(job: TuningJob, fmt: Format) -> None:
     if job.state == JobState.SUCCEEDED:
         return
     lines = [f"tuning job {job.name} ended {state_name(job)}"]
-    if job.error is not None and fmt is not Format.TABLE:
+    if job.error is not None and not fmt.for_people:
         lines += [f"  {line}" for line in status_lines(job.error)]
     report(ExitCode.UNSUCCESSFUL, lines)
     raise typer.Exit(ExitCode.UNSUCCESSFUL)
 
 
 def wait_for_job(client: TuningJobsClient, name: str, timeout: float | None) -> TuningJob:
-    """Watch job ``name`` with live progress until it ends."""
+    """Watch job ``name`` with live progress until it reaches a terminal state (the library's list of them).
+
+    The first read is an ordinary call (a wrong name or server fails at once); then the library's polling.
+    """
+    from vertex_tuning import _config
+    from vertex_tuning._client import TERMINAL_STATES
     from vertex_tuning.cli._views import state_name
     from vertex_tuning.cli._watch import watch
 
     return watch(
-        lambda: client.get_tuning_job(name=name),
+        lambda seconds: client.get_tuning_job(name=name, timeout=seconds, retry=_config.NO_RETRY),
         state_name,
-        job_is_done,
+        lambda job: job.state in TERMINAL_STATES,
+        first=client.get_tuning_job(name=name),
         name=name,
         kind="job",
         timeout=timeout,
     )
+
+
+def _no_stats(job: TuningJob) -> str:
+    """Why ``job`` has no tuning data statistics: not run yet, or ended without them (they never come)."""
+    from vertex_tuning._client import TERMINAL_STATES
+    from vertex_tuning.cli._views import state_name
+
+    state = state_name(job)
+    if job.state in TERMINAL_STATES:
+        return (f"{job.name} has no tuning data statistics and will not get any: it ended {state} "
+                "before its data was analysed")
+    return f"{job.name} has no tuning data statistics yet (it is {state}; they appear once it runs)"
 
 
 def register(app: typer.Typer) -> None:
@@ -156,7 +169,7 @@ def register(app: typer.Typer) -> None:
         """List the tuning jobs of the project and location, newest first."""
         import itertools
 
-        from vertex_tuning.cli._views import JOB_HEADERS, job_row
+        from vertex_tuning.cli._views import job_headers, job_row
 
         s = session()
         parent = f"projects/{s.require_project()}/locations/{s.location}"
@@ -165,13 +178,16 @@ def register(app: typer.Typer) -> None:
             found = list(itertools.islice(pager, limit + 1)) if limit else list(pager)
         more = bool(limit) and len(found) > limit
         found = found[:limit] if limit else found
-        if output is not Format.TABLE:
+        if not output.for_people:
             print_messages(found, output)
             return
         if not found:
-            print_line(f"no tuning jobs in {parent}" + (f" matching {filter}" if filter else ""))
+            note(f"no tuning jobs in {parent}" + (f" matching {filter}" if filter else ""))
             return
-        print_table(JOB_HEADERS, [job_row(j) for j in found])
+        wide = output is Format.WIDE
+        headers = job_headers(wide=wide)
+        print_table(headers, [job_row(j, wide=wide) for j in found],
+                    foldable=[headers.index("DISPLAY NAME"), headers.index("ERROR")])
         if more:
             note(f"showing the first {limit}; pass --limit N (0 for all) to see more")
 
@@ -191,7 +207,7 @@ def register(app: typer.Typer) -> None:
         with s.client() as client:
             client.cancel_tuning_job(name=full)
             if not wait:
-                if output is Format.TABLE:
+                if output.for_people:
                     print_line(f"cancellation requested: {full}")
                 else:
                     print_data({}, output)  # google.protobuf.Empty, the method's response
@@ -275,7 +291,6 @@ def register(app: typer.Typer) -> None:
         """Show a job's tuning data statistics: counts, and token and message histograms."""
         from vertex_tuning.cli._charts import terminal_report, write_png
         from vertex_tuning.cli._names import job_name
-        from vertex_tuning.cli._views import state_name
 
         s = session()
         full = job_name(job, s)
@@ -284,10 +299,7 @@ def register(app: typer.Typer) -> None:
         container = found.tuning_data_stats
         data = container.supervised_tuning_data_stats if container is not None else None
         if container is None or data is None:
-            raise CommandFailed(
-                ExitCode.UNSUCCESSFUL,
-                f"{full} has no tuning data statistics yet (it is {state_name(found)}; they appear once it runs)",
-            )
+            raise CommandFailed(ExitCode.UNSUCCESSFUL, _no_stats(found))
         if png is not None:
             try:
                 import matplotlib  # noqa: F401
@@ -298,7 +310,7 @@ def register(app: typer.Typer) -> None:
             except OSError as exc:
                 raise CommandFailed(ExitCode.USAGE, f"--png: cannot write {png}: {exc.strerror}") from None
             note(f"wrote {png} ({width}x{height} px)")
-        if output is not Format.TABLE:
+        if not output.for_people:
             print_data(to_data(container), output)
             return
         width = min(shutil.get_terminal_size().columns, 100)

@@ -10,6 +10,7 @@ from vertex_tuning.cli._failures import ExitCode, report
 from vertex_tuning.cli._output import (
     OUTPUT,
     Format,
+    note,
     print_data,
     print_fields,
     print_line,
@@ -37,7 +38,7 @@ def _call_for_empty(operation: str, output: Format, method: str, done: str) -> N
     full = operation_name(operation, s)
     with s.client() as client:
         getattr(client.operations, method)(name=full)
-    if output is Format.TABLE:
+    if output.for_people:
         print_line(f"{done}: {full}")
     else:
         print_data({}, output)  # google.protobuf.Empty
@@ -47,7 +48,7 @@ def show_operation(op: OperationProto, fmt: Format) -> None:
     """One operation as ``key: value`` lines, or as a JSON/YAML object."""
     from vertex_tuning.cli._views import operation_fields
 
-    if fmt is Format.TABLE:
+    if fmt.for_people:
         print_fields(operation_fields(op))
     else:
         print_message(op, fmt)
@@ -55,20 +56,22 @@ def show_operation(op: OperationProto, fmt: Format) -> None:
 
 def wait_for_operation(client: TuningJobsClient, name: str, timeout: float | None, fmt: Format) -> None:
     """Watch operation ``name`` until done, show it, and exit 1 with its error if it failed."""
+    from vertex_tuning import _config
     from vertex_tuning.cli._views import status_lines
     from vertex_tuning.cli._watch import watch
 
     op = watch(
-        lambda: client.operations.get_operation(name=name),
+        lambda seconds: client.operations.get_operation(name=name, timeout=seconds, retry=_config.NO_RETRY),
         lambda o: "DONE" if o.done else "RUNNING",
         lambda o: o.done,
+        first=client.operations.get_operation(name=name),
         name=name,
         kind="operation",
         timeout=timeout,
     )
     show_operation(op, fmt)
     if op.error is not None:
-        details = status_lines(op.error) if fmt is not Format.TABLE else []  # the table view showed them
+        details = status_lines(op.error) if not fmt.for_people else []  # the table view showed them
         report(ExitCode.UNSUCCESSFUL, [f"operation {name} failed", *(f"  {line}" for line in details)])
         raise typer.Exit(ExitCode.UNSUCCESSFUL)
 
@@ -109,10 +112,10 @@ def register(app: typer.Typer) -> None:
         with s.client() as client:
             pager = client.operations.list_operations(name=full)
             found = list(itertools.islice(pager, limit)) if limit else list(pager)
-        if output is not Format.TABLE:
+        if not output.for_people:
             print_messages(found, output)
         elif not found:
-            print_line(f"no operations for {full}")
+            note(f"no operations for {full}")
         else:
             print_table(OPERATION_HEADERS, [operation_row(op) for op in found], keep_whole=(0, 4))
 

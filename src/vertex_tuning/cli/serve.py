@@ -47,4 +47,28 @@ def register(app: typer.Typer) -> None:
                               allowed_hosts=hosts)
         except sqlite3.Error as exc:
             raise typer.BadParameter(f"cannot open {db} as a SQLite database: {exc}", param_hint="--db") from None
+        _check_port_free(host, port)
         uvicorn.run(app_, host=host, port=port, **uvicorn_options())
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """A usage error (exit 2) naming the port when ``host:port`` cannot be listened on, before uvicorn tries.
+
+    uvicorn would log the OSError and exit 3, which is this CLI's NOT_FOUND status.
+    """
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except socket.gaierror as exc:
+        raise typer.BadParameter(f"cannot listen on {host!r}: {exc.strerror}", param_hint="--host") from None
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise typer.BadParameter(
+                f"cannot listen on {host}:{port}: {exc.strerror}; is another server running there? "
+                "stop it or pass --port N",
+                param_hint="--port",
+            ) from None

@@ -300,7 +300,7 @@ class TuningService:
         try:
             keep = _compiled_filter(text)
         except FilterError as exc:
-            raise invalid_argument([Violation("filter", str(exc))]) from None
+            raise invalid_argument([Violation("filter", str(exc).removeprefix("filter: "))]) from None
         query = _query_key("jobs", parent, text)
         size = self._page_size(request)
         after = decode_page_token(request.get("pageToken", ""), query, self.store.token_secret)
