@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from . import _spec, oracle
+from . import _spec, implied, oracle
 from .ledger import LEDGER, Polarity
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
@@ -32,6 +32,8 @@ class Violation:
     element: str
     path: str
     problem: str
+    # The exchange that showed it: the last one when the violation was found (not when it was recorded).
+    request: str = field(default_factory=lambda: LEDGER.request, compare=False)
 
     def __str__(self) -> str:
         return f"{self.element} at {self.path or '<body>'}: {self.problem}"
@@ -176,6 +178,7 @@ def job_violations(job: Any, path: str = "") -> list[Violation]:
     if state == f"JOB_STATE_{code_name}" and isinstance(error, dict) and error.get("code") != code:
         found.append(Violation(f"{owner}.error", _join(path, "error.code"), f"cancelled job's code is not {code}"))
     found += _time_order(job, owner, path)
+    found += [Violation(f"{owner}.{key}", _join(path, key), problem) for key, problem in implied.job_problems(job)]
     return found if path else observed(message, job, found)
 
 
@@ -230,9 +233,50 @@ def page_violations(body: Any, parent: str = "") -> list[Violation]:
         for i, job in enumerate(body["tuningJobs"]):
             found += job_violations(job, f"tuningJobs[{i}]")
             name = job.get("name") if isinstance(job, dict) else None
-            if parent and isinstance(name, str) and not name.startswith(parent + "/"):
+            if parent and isinstance(name, str) and not under_parent(name, parent):
                 found.append(Violation(f"{_spec.short(response)}.tuningJobs", f"tuningJobs[{i}].name",
                                        f"{name!r} is not under the listed parent {parent}"))
+    return observed(response, body, found)
+
+
+# Real Vertex AI names resources by project *number* (projects/123456789012/...) when asked by project id.
+_PROJECT_NUMBER = re.compile(r"^projects/\d+/")
+# Names whose project segment is a number, listed under a parent named by project id: the suite reads
+# each back under the parent (``probes.call`` does, after the response) to show it is the same resource.
+NUMBER_NAMED: list[tuple[str, str]] = []
+
+
+def under_parent(name: str, parent: str) -> bool:
+    """``name`` is a child of ``parent``; a project number in place of the id is accepted here and
+    queued in ``NUMBER_NAMED`` to be checked by reading it back."""
+    if name.startswith(parent + "/"):
+        return True
+    _, _, rest = parent.partition("/")
+    rest = rest.partition("/")[2]  # the parent after its project segment
+    numbered = _PROJECT_NUMBER.match(name)
+    if numbered and not _PROJECT_NUMBER.match(parent + "/") and name[numbered.end():].startswith(rest + "/"):
+        if (name, parent) not in NUMBER_NAMED:
+            NUMBER_NAMED.append((name, parent))
+        return True
+    return False
+
+
+def by_project_id(name: str, parent: str) -> str:
+    """``name`` with its project number replaced by the project id of ``parent``."""
+    numbered = _PROJECT_NUMBER.match(name)
+    return "/".join(parent.split("/")[:2]) + "/" + name[numbered.end():] if numbered else name
+
+
+def operations_page_violations(body: Any, job: str) -> list[Violation]:
+    """A ListOperationsResponse of one job: its schema, and only that job's operations."""
+    response = "google.longrunning.ListOperationsResponse"
+    found = message_violations(response, body)
+    operations = body.get("operations") if isinstance(body, dict) else None
+    for i, operation in enumerate(operations if isinstance(operations, list) else []):
+        name = operation.get("name") if isinstance(operation, dict) else None
+        if isinstance(name, str) and not under_parent(name, job):
+            found.append(Violation(_spec.method_of("ListOperations"), f"operations[{i}].name",
+                                   f"{name!r} is an operation of another resource, not of {job}"))
     return observed(response, body, found)
 
 
@@ -328,7 +372,7 @@ def observed(full_name: str, body: Any, found: list[Violation], oracle_check: bo
 def record_violations(found: Iterable[Violation], polarity: Polarity = "positive") -> None:
     """Record each violation as a failed check of its element."""
     for v in found:
-        LEDGER.record(v.element, polarity, False, f"{v.path or '<body>'}: {v.problem}")
+        LEDGER.record(v.element, polarity, False, f"{v.path or '<body>'}: {v.problem}", v.request or None)
 
 
 def assert_clean(found: list[Violation]) -> None:
@@ -361,6 +405,8 @@ def _rpc_response_violations(operation_id: str, status: int, body: Any, name: st
         return job_violations(body)
     if output.endswith("ListTuningJobsResponse"):
         return page_violations(body, name)
+    if output.endswith("ListOperationsResponse") and name:
+        return operations_page_violations(body, name)
     if output == "google.longrunning.Operation":
         return operation_violations(body)
     return response_violations(output, body)

@@ -4,7 +4,10 @@ Each mutant plants one defect the suite must catch (enum as integer, int64 as nu
 members, a malformed timestamp, a required field not enforced, pageToken ignored, 500 on bad
 input, a non-Status error body, proto names in output, createTime changing between reads,
 updateTime never advancing, another project's job in a list, a token on the last page, proto
-field names rejected on input, a created job without a name, a rebase answering a job).
+field names rejected on input, a created job without a name, a rebase answering a job, another
+project's job only in unpaged lists, another project's job named by project number, another job's operation in ListOperations, a cancelled job
+read back SUCCEEDED, endTime changing on every read, startTime before RUNNING, a tuned model before
+SUCCEEDED, a SUCCEEDED job without one).
 """
 
 from __future__ import annotations
@@ -230,6 +233,81 @@ def _rebase_answers_a_job(scope: Scope, status: int, body: Any) -> tuple[int, An
     return status, body
 
 
+def _query(scope: Scope) -> dict[str, str]:
+    return dict(parse_qsl(scope.get("query_string", b"").decode()))
+
+
+def _is_listing(scope: Scope, collection: str) -> bool:
+    return scope.get("method") == "GET" and str(scope.get("path", "")).endswith(f"/{collection}")
+
+
+def _unpaged_list_leaks_other_project(scope: Scope, status: int, body: Any) -> tuple[int, Any]:
+    """Another project's job, only in listings that do not ask for a page size."""
+    if _is_listing(scope, "tuningJobs") and "pageSize" not in _query(scope):
+        return _list_leaks_other_project(scope, status, body)
+    return status, body
+
+
+def _list_leaks_numbered_project(scope: Scope, status: int, body: Any) -> tuple[int, Any]:
+    """Another project's job named by project number (which the suite accepts only after reading it back)."""
+    if status == 200 and isinstance(body, dict) and body.get("tuningJobs"):
+        stranger = dict(body["tuningJobs"][0])
+        stranger["name"] = re.sub(r"^projects/[^/]+/(.*)/tuningJobs/[^/]+$", r"projects/987654321/\1/tuningJobs/77",
+                                  stranger["name"])
+        body["tuningJobs"].append(stranger)
+    return status, body
+
+
+def _operations_of_another_job(scope: Scope, status: int, body: Any) -> tuple[int, Any]:
+    if _is_listing(scope, "operations") and status == 200 and isinstance(body, dict) and body.get("operations"):
+        stranger = dict(body["operations"][0])
+        stranger["name"] = re.sub(r"/tuningJobs/[^/]+/", "/tuningJobs/4242424242/", stranger["name"])
+        body["operations"].append(stranger)
+    return status, body
+
+
+def _cancelled_then_succeeded() -> Callable[[dict[str, Any]], None]:
+    """A job read back SUCCEEDED after it was read CANCELLED (a terminal state that changes)."""
+    answered: set[str] = set()
+
+    def rewrite(job: dict[str, Any]) -> None:
+        if job.get("state") != "JOB_STATE_CANCELLED":
+            return
+        if job.get("name") in answered:
+            job["state"] = "JOB_STATE_SUCCEEDED"
+            job.pop("error", None)
+            job["tunedModel"] = _tuned_model(job)
+        answered.add(str(job.get("name")))
+
+    return rewrite
+
+
+def _tuned_model(job: dict[str, Any]) -> dict[str, str]:
+    from vertex_tuning.server.lifecycle import tuned_model
+
+    return tuned_model(str(job.get("name", "")))
+
+
+def _end_time_moves(job: dict[str, Any]) -> None:
+    if "endTime" in job:
+        job["endTime"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _started_when_created(job: dict[str, Any]) -> None:
+    if job.get("state") in ("JOB_STATE_QUEUED", "JOB_STATE_PENDING") and "createTime" in job:
+        job["startTime"] = job["createTime"]
+
+
+def _tuned_model_early(job: dict[str, Any]) -> None:
+    if job.get("state") in ("JOB_STATE_QUEUED", "JOB_STATE_PENDING", "JOB_STATE_RUNNING"):
+        job["tunedModel"] = _tuned_model(job)
+
+
+def _succeeded_without_model(job: dict[str, Any]) -> None:
+    if job.get("state") == "JOB_STATE_SUCCEEDED":
+        job.pop("tunedModel", None)
+
+
 @dataclass(frozen=True)
 class Mutant:
     """A planted defect and the element the suite must name when it finds it."""
@@ -267,6 +345,16 @@ MUTANTS = (
     Mutant("rejects_proto_names", "CreateTuningJobRequest.tuningJob", intercept=_rejects_proto_names),
     Mutant("create_without_name", "TuningJob.name", response=_create_without_name),
     Mutant("rebase_answers_a_job", "Operation.name", response=_rebase_answers_a_job),
+    Mutant(
+        "unpaged_list_leaks_other_project", "ListTuningJobsResponse.tuningJobs", response=_unpaged_list_leaks_other_project
+    ),
+    Mutant("list_leaks_numbered_project", "ListTuningJobsResponse.tuningJobs", response=_list_leaks_numbered_project),
+    Mutant("operations_of_another_job", "TuningJobOperations.ListOperations", response=_operations_of_another_job),
+    Mutant("cancelled_then_succeeded", "TuningJob.state", response=on_jobs(_cancelled_then_succeeded())),
+    Mutant("end_time_moves", "TuningJob.endTime", response=on_jobs(_end_time_moves)),
+    Mutant("started_when_created", "TuningJob.startTime", response=on_jobs(_started_when_created)),
+    Mutant("tuned_model_early", "TuningJob.tunedModel", response=on_jobs(_tuned_model_early)),
+    Mutant("succeeded_without_model", "TuningJob.tunedModel", response=on_jobs(_succeeded_without_model)),
 )
 
 

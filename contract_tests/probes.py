@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from . import _spec
+from . import _spec, checks
 from .checks import (
     Violation,
     error_violations,
@@ -66,7 +66,37 @@ def call(
     if response.status_code == 200 and not found:
         for element in request_elements(operation_id, body, params or {}):
             LEDGER.record(element, "positive", True, f"{rpc} request accepted with a valid response")
+    read_back_number_names(client)
     return response
+
+
+# Each name with a project number, read back once: the violations that showed (none if it is ours).
+_READ_BACK: dict[str, list[Violation]] = {}
+
+
+def read_back_number_names(client: httpx.Client) -> list[Violation]:
+    """Listed names with a project number for the id (as the real service answers) read back by the id:
+    the same resource must come back, else the listing included something not under its parent.
+    Returns the violations of every name queued since the last call (each name is read once)."""
+    found: list[Violation] = []
+    while checks.NUMBER_NAMED:
+        name, parent = checks.NUMBER_NAMED.pop()
+        if name not in _READ_BACK:
+            _READ_BACK[name] = []
+            by_id = checks.by_project_id(name, parent)
+            is_job = "/operations/" not in name
+            response = call(client, "GetTuningJob" if is_job else "GetOperation", by_id)
+            body = _json(response)
+            got = body.get("name") if isinstance(body, dict) else None
+            if response.status_code != 200 or got not in (name, by_id):
+                element = "ListTuningJobsResponse.tuningJobs" if is_job else _spec.method_of("ListOperations")
+                answer = f"{response.status_code}" + (f" named {got!r}" if got else "")
+                _READ_BACK[name] = [
+                    Violation(element, "name", f"{name!r} is not under {parent}: read back as {by_id} it answered {answer}")
+                ]
+                record_violations(_READ_BACK[name])
+        found += _READ_BACK[name]
+    return found
 
 
 def request_elements(operation_id: str, body: Any, params: Mapping[str, Any]) -> list[str]:
@@ -219,25 +249,21 @@ def wait_for(
     """Poll GetTuningJob (backing off) until the state is in ``states`` or ``timeout`` s pass.
 
     Returns (last job, states seen in order, violations of the reads: fields that must not change,
-    an updateTime that does not advance with the state). A state the documents do not list ends
-    the wait at once as :class:`Unverifiable`; a state that is not a string is a violation.
+    an updateTime that does not advance with the state, a terminal state or endTime that changes on
+    a second read). A state the documents do not list is polled like a non-terminal one (a newer
+    value); a state that is not a string is a violation. A job still going after ``timeout`` s
+    leaves the check :class:`Unverifiable`, saying how to check it.
     """
     seen: list[str] = []
     found: list[Violation] = []
     deadline = time.monotonic() + timeout
     job: dict[str, Any] = {}
     pause = FIRST_POLL_SECONDS
-    documented = _spec.enum_values(_spec.state_enum())
     while True:
         response = get(client, name)
-        if response.status_code != 200:
-            found.append(Violation("GetTuningJobRequest.name", "", f"read of {name} failed: {response.status_code}"))
+        body = _read_job(name, response, found)
+        if body is None:
             break
-        body = _json(response)
-        if not isinstance(body, dict):
-            found.append(Violation("TuningJob", "", f"read of {name} is not a JSON object"))
-            break
-        found += [v for v in job_violations(body) if v not in found]
         found += [v for v in reread_violations(job, body) if v not in found] if job else []
         job = body
         state = job.get("state", "")
@@ -246,35 +272,72 @@ def wait_for(
             break
         if not seen or seen[-1] != state:
             seen.append(state)
-        if state and state not in documented:
-            record_violations(found)
-            raise Unverifiable(f"job {name} is in {state}, a state the documents do not describe")
         if state in states:
+            if state in _spec.terminal_states():
+                again = _read_job(name, get(client, name), found)  # a terminal state is final: read it once more
+                found += [v for v in reread_violations(job, again) if v not in found] if again else []
             break
         left = deadline - time.monotonic()
         if left <= 0:
-            found.append(
-                Violation("TuningJob.state", "state", f"still {state} after {timeout:.0f} s (--job-timeout); saw {seen}")
-            )
-            break
+            record_violations(found)
+            raise Unverifiable(not_ended(f"job {name}", state, timeout))
         time.sleep(min(pause, left))
         pause = min(pause * 1.5, MAX_POLL_SECONDS)
     record_violations(found)
     return job, seen, found
 
 
+def not_ended(what: str, state: str, timeout: float) -> str:
+    """Why a wait left a check not run, and how to check it."""
+    return (
+        f"{what} had not ended after {timeout:.0f} s (last state {state or 'unknown'}): rerun with a longer "
+        "--job-timeout (real tuning jobs take hours) or against a server with short jobs "
+        "(vertex-tuning serve --job-duration 2)"
+    )
+
+
+def _read_job(name: str, response: httpx.Response, found: list[Violation]) -> dict[str, Any] | None:
+    """The job a GetTuningJob answered (its violations added to ``found``), or None with why in ``found``."""
+    if response.status_code != 200:
+        found.append(Violation("GetTuningJobRequest.name", "", f"read of {name} failed: {response.status_code}"))
+        return None
+    body = _json(response)
+    if not isinstance(body, dict):
+        found.append(Violation("TuningJob", "", f"read of {name} is not a JSON object"))
+        return None
+    found += [v for v in job_violations(body) if v not in found]
+    return body
+
+
 # Fields a job keeps for its whole life (AIP-148: create time and identity never change).
 STABLE_FIELDS = ("name", "createTime", "baseModel")
 
 
+# Fields that, once set, never change: startTime ("first entered RUNNING"), endTime (entered a final state).
+ONCE_SET_FIELDS = ("startTime", "endTime")
+
+
 def reread_violations(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Violation]:
-    """Two reads of one job: stable fields equal; when the state changed, updateTime advanced."""
+    """Two reads of one job: stable fields equal, once-set times kept, a terminal state final; when
+    the state changed, updateTime advanced."""
     found = []
     for key in STABLE_FIELDS:
         if key in before and before.get(key) != after.get(key):
             found.append(
                 Violation(f"TuningJob.{key}", key, f"changed between reads: {before.get(key)!r} -> {after.get(key)!r}")
             )
+    for key in ONCE_SET_FIELDS:
+        if key in before and key in after and before[key] != after[key]:
+            found.append(
+                Violation(f"TuningJob.{key}", key, f"changed once set: {before[key]!r} -> {after[key]!r}")
+            )
+    state = before.get("state")
+    if state in _spec.terminal_states() and after.get("state") != state:
+        found.append(
+            Violation(
+                "TuningJob.state", "state", f"left the terminal state {state} for {after.get('state')}; a job never does"
+            )
+        )
     if before.get("state") != after.get("state"):
         from .oracle import timestamp_nanos
 

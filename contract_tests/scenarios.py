@@ -18,7 +18,9 @@ from .checks import (
     cancelled_code,
     job_violations,
     operation_violations,
+    operations_page_violations,
     page_violations,
+    record_violations,
 )
 from .ledger import LEDGER
 
@@ -155,48 +157,56 @@ def pagination_violations(client: httpx.Client, parent: str, count: int = 5, pag
     return found
 
 
+def paging_element(rpc: str, key: str) -> str:
+    """The documented element of a paging field of a list RPC (the method itself where the documents
+    describe no such field, as for ListOperations)."""
+    owner = f"{rpc}Response" if key == "nextPageToken" else f"{rpc}Request"
+    element = f"{owner}.{key}"
+    return element if element in {e.id for e in _spec.elements()} else _spec.method_of(rpc)
+
+
 # AIP-158 lets a server return short or even empty pages with a token; this bounds the walk.
 MAX_PAGES = 40
 
 
 def list_all(
-    client: httpx.Client, parent: str, params: dict[str, Any], page_size: int
+    client: httpx.Client, parent: str, params: dict[str, Any], page_size: int, rpc: str = "ListTuningJobs"
 ) -> tuple[list[dict[str, Any]], bool, list[Violation]]:
-    """Follow nextPageToken: (jobs in order, whether a token remained after MAX_PAGES, violations).
+    """Follow nextPageToken: (items in order, whether a token remained after MAX_PAGES, violations).
 
-    A token that leads to an empty page with no token was on the last page: AIP-158 says the end
-    of the collection is an empty nextPageToken, so that is a violation; empty pages in between are fine.
+    Works for any list RPC (``rpc``: ListTuningJobs, ListOperations); each page is checked against
+    its parent as it arrives. A token that leads to an empty page with no token was on the last
+    page: AIP-158 says the end of the collection is an empty nextPageToken, so that is a violation;
+    empty pages in between are fine.
     """
+    key = "tuningJobs" if rpc == "ListTuningJobs" else "operations"
     seen: list[dict[str, Any]] = []
     found: list[Violation] = []
     token = ""
     for _ in range(MAX_PAGES):
         query = {**params, "pageSize": page_size, **({"pageToken": token} if token else {})}
-        response = probes.call(client, "ListTuningJobs", parent, params=query)
+        response = probes.call(client, rpc, parent, params=query)
         body = response.json() if response.status_code == 200 else None
         if not isinstance(body, dict):
             found.append(
-                Violation(
-                    "ListTuningJobsRequest.pageToken", "", f"list failed: {response.status_code} {response.text[:200]}"
-                )
+                Violation(paging_element(rpc, "pageToken"), "", f"list failed: {response.status_code} {response.text[:200]}")
             )
             return seen, False, found
-        found += page_violations(body, parent)
-        jobs = body.get("tuningJobs", [])
-        jobs = jobs if isinstance(jobs, list) else []
-        if len(jobs) > page_size:
-            found.append(
-                Violation("ListTuningJobsRequest.pageSize", "tuningJobs", f"{len(jobs)} jobs on a page of {page_size}")
-            )
-        if token and not jobs and not body.get("nextPageToken") and seen:
+        found += page_violations(body, parent) if key == "tuningJobs" else operations_page_violations(body, parent)
+        found += probes.read_back_number_names(client)
+        items = body.get(key, [])
+        items = items if isinstance(items, list) else []
+        if len(items) > page_size:
+            found.append(Violation(paging_element(rpc, "pageSize"), key, f"{len(items)} items on a page of {page_size}"))
+        if token and not items and not body.get("nextPageToken") and seen:
             found.append(
                 Violation(
-                    "ListTuningJobsResponse.nextPageToken",
+                    paging_element(rpc, "nextPageToken"),
                     "nextPageToken",
                     "the last page carried a token (it led to an empty page); the end is an empty token",
                 )
             )
-        seen += [j for j in jobs if isinstance(j, dict)]
+        seen += [j for j in items if isinstance(j, dict)]
         token = body.get("nextPageToken", "")
         if not token:
             return seen, False, found
@@ -204,8 +214,9 @@ def list_all(
 
 
 def state_filter_violations(client: httpx.Client, parent: str, state: str) -> list[Violation]:
-    """`state="X"` is accepted for every documented value and returns only jobs in X."""
-    response = probes.call(client, "ListTuningJobs", parent, params={"filter": f'state="{state}"', "pageSize": 50})
+    """`state="X"` is accepted for every documented value and returns only jobs in X (every page)."""
+    query = {"filter": f'state="{state}"'}
+    response = probes.call(client, "ListTuningJobs", parent, params={**query, "pageSize": 50})
     if response.status_code != 200:
         return [
             Violation(
@@ -214,11 +225,10 @@ def state_filter_violations(client: httpx.Client, parent: str, state: str) -> li
                 f"filter on a documented state rejected: {response.status_code} {response.text[:200]}",
             )
         ]
-    body = response.json()
-    found = page_violations(body)
+    jobs, _, found = list_all(client, parent, query, page_size=50)
     found += [
         Violation(state_element(state), f"tuningJobs[{i}].state", f"filter returned a job in {j.get('state')}")
-        for i, j in enumerate(body.get("tuningJobs", []))
+        for i, j in enumerate(jobs)
         if j.get("state") != state
     ]
     return found
@@ -267,9 +277,10 @@ def rebase_violations(client: httpx.Client, parent: str, timeout: float) -> list
     if isinstance(operation.get("response"), dict):
         body = {k: v for k, v in operation["response"].items() if k != "@type"}
         found += [Violation(v.element, f"response.{v.path}", v.problem) for v in job_violations(body)]
-    listing = probes.call(client, "ListOperations", "/".join(name.split("/")[:-2]))
-    if listing.status_code != 200 or name not in [o.get("name") for o in listing.json().get("operations", [])]:
-        found.append(Violation("Operation.name", "", f"ListOperations does not list {name}: {listing.status_code}"))
+    listed, _, listing_found = list_all(client, "/".join(name.split("/")[:-2]), {}, 10, rpc="ListOperations")
+    found += listing_found
+    if name not in [o.get("name") for o in listed]:
+        found.append(Violation("Operation.name", "", f"ListOperations (every page) does not list {name}"))
     return found + finished_operation_violations(client, name)
 
 
@@ -283,8 +294,8 @@ def wait_operation(
     while not operation.get("done"):
         left = deadline - time.monotonic()
         if left <= 0:
-            found.append(Violation("Operation.done", "done", f"not done after {timeout:.0f} s (--job-timeout)"))
-            break
+            record_violations(found)
+            raise probes.Unverifiable(probes.not_ended(f"operation {name}", "done: false", timeout))
         time.sleep(min(pause, left))
         pause = min(pause * 1.5, probes.MAX_POLL_SECONDS)
         got = probes.call(client, "GetOperation", name)
@@ -363,10 +374,10 @@ def observed_violations(client: httpx.Client, parent: str, max_jobs: int = 25) -
         body = response.json()
         if isinstance(body, dict) and body.get("state") == job.get("state"):
             found += probes.reread_violations(job, body)
-        operations = probes.call(client, "ListOperations", name, params={"pageSize": 5})
-        listed = operations.json().get("operations", []) if operations.status_code == 200 else []
-        for operation in listed if isinstance(listed, list) else []:
-            if isinstance(operation, dict) and isinstance(operation.get("name"), str):
+        operations, _, listing_found = list_all(client, name, {}, 5, rpc="ListOperations")
+        found += listing_found
+        for operation in operations:
+            if isinstance(operation.get("name"), str):
                 probes.call(client, "GetOperation", operation["name"])
     return found
 

@@ -10,9 +10,11 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
 
 from . import _spec, probes, scenarios
 from .checks import Violation, describe, job_violations
@@ -49,6 +51,30 @@ def too_long_display_name_violations(client: httpx.Client) -> list[Violation]:
     )
 
 
+def unpaged_listing_violations(client: httpx.Client) -> list[Violation]:
+    """schemathesis' positive run of ListTuningJobs (requests with and without pageSize) over a location with a job."""
+    from schemathesis import GenerationMode
+
+    from . import test_schemathesis
+
+    probes.created(client, PARENT, probes.example_job())
+    found: list[Violation] = []
+    operation_id = _spec.method_of("ListTuningJobs")
+    operation = test_schemathesis.api_schema().find_operation_by_id(operation_id)
+    parts = dict(zip(("project", "location"), PARENT.split("/")[1::2]))
+    strategy = operation.as_strategy(generation_mode=GenerationMode.POSITIVE, path_parameters=parts)
+
+    @settings(max_examples=test_schemathesis.POSITIVE_EXAMPLES, **test_schemathesis.SETTINGS)
+    @given(case=strategy)
+    def run(case: Any) -> None:
+        response = client.request(case.method, case.formatted_path, params=case.query)
+        body = response.json() if response.headers.get("content-type", "").startswith("application/json") else None
+        found.extend(test_schemathesis.body_violations(operation_id, response.status_code, body, case.formatted_path))
+
+    run()
+    return found
+
+
 PROBES: dict[str, Probe] = {
     "enum_as_integer": created_job_violations,
     "int64_as_number": created_job_violations,
@@ -66,6 +92,14 @@ PROBES: dict[str, Probe] = {
     "rejects_proto_names": lambda c: scenarios.proto_name_violations(c, PARENT),
     "create_without_name": created_job_violations,
     "rebase_answers_a_job": lambda c: scenarios.rebase_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
+    "unpaged_list_leaks_other_project": lambda c: unpaged_listing_violations(c),
+    "list_leaks_numbered_project": lambda c: scenarios.pagination_violations(c, PARENT, count=2, page_size=5),
+    "operations_of_another_job": lambda c: scenarios.rebase_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
+    "cancelled_then_succeeded": lambda c: scenarios.cancel_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
+    "end_time_moves": lambda c: scenarios.lifecycle_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
+    "started_when_created": lambda c: scenarios.lifecycle_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
+    "tuned_model_early": lambda c: scenarios.lifecycle_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
+    "succeeded_without_model": lambda c: scenarios.lifecycle_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
 }
 
 
@@ -146,3 +180,40 @@ def test_documented_failures_are_not_flagged(request: pytest.FixtureRequest) -> 
         last = probes.call(client, "ListTuningJobs", PARENT, params={"filter": 'state="JOB_STATE_FAILED"'}).json()
     assert not found, describe(found)
     assert last.get("tuningJobs"), "the failing server produced no FAILED job to check"
+
+
+class _NoContentType:
+    """ASGI middleware dropping the Content-Type header of every response."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def strip(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [(k, v) for k, v in message["headers"] if k.lower() != b"content-type"]}
+            await send(message)
+
+        await self.app(scope, receive, strip if scope["type"] == "http" else send)
+
+
+def test_schemathesis_failures_are_sentences_filed_under_the_element(reference_app: object) -> None:
+    """A schemathesis check failure (no Content-Type) is a finding of the method, in words, not a repr."""
+    from schemathesis import GenerationMode
+
+    from vertex_tuning.server.testing import serve
+
+    from . import test_schemathesis
+    from .conftest import Target
+    from .ledger import LEDGER
+
+    listing = _spec.method_of("ListTuningJobs")
+    LEDGER.test = "self-test::no-content-type"
+    with serve(_NoContentType(reference_app)) as url:  # type: ignore[arg-type]
+        target = Target(url, "mutants", "us-central1", allow_writes=True, job_seconds=FAST_JOB_SECONDS, in_process=True)
+        with pytest.raises(AssertionError):  # hypothesis re-raises the failing check
+            check = test_schemathesis.conformance_check(listing)
+            test_schemathesis._run(target, listing, GenerationMode.POSITIVE, 2, check)
+    failed = [o for o in LEDGER.observations if not o.passed and o.test == LEDGER.test]
+    assert any(o.element == listing and "Content-Type" in o.rule for o in failed), failed
+    assert not any("MissingContentType(" in o.rule for o in failed), failed

@@ -8,6 +8,7 @@ or be incomplete, never fail), and URLs that are not a TuningJobs API at all.
 from __future__ import annotations
 
 import json
+import os
 import random
 import socket
 import subprocess
@@ -53,7 +54,7 @@ class Run:
         return list(self.report.get("findings", []))
 
 
-def conform(url: str, tmp_path: Path, *args: str, timeout: float = 170) -> Run:
+def conform(url: str, tmp_path: Path, *args: str, timeout: float = 480) -> Run:
     """Run ``vertex-tuning conform`` against ``url`` in a subprocess."""
     report = tmp_path / "report.json"
     command = [sys.executable, "-c", "from vertex_tuning.cli import main; main()", "conform", "--base-url", url]
@@ -140,12 +141,12 @@ def test_a_url_that_is_not_the_api_is_one_line_within_ten_seconds(tmp_path: Path
 
 
 def _empty_first_page() -> Callable[[ASGIApp], ASGIApp]:
-    """AIP-158 allows an empty page with a token before the real pages."""
+    """AIP-158 allows an empty page with a token before the real pages (of jobs and of operations)."""
     token = "empty-first-page"
 
     def intercept(scope: Scope, body: bytes) -> tuple[int, Any] | None:
         query = dict(parse_qsl(scope.get("query_string", b"").decode()))
-        listing = scope["method"] == "GET" and scope["path"].endswith("/tuningJobs")
+        listing = scope["method"] == "GET" and scope["path"].endswith(("/tuningJobs", "/operations"))
         return (200, {"nextPageToken": token}) if listing and "pageToken" not in query else None
 
     def request(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
@@ -187,16 +188,74 @@ def _unknown_fields_in_empty(scope: Scope, status: int, body: Any) -> tuple[int,
 
 
 def _newer_state(job: dict[str, Any]) -> None:
-    """A JobState value newer than the documents in the output-only state field."""
-    if job.get("state") == "JOB_STATE_SUCCEEDED":
-        job["state"] = "JOB_STATE_ARCHIVED"
+    """A JobState value newer than the documents that jobs pass through (polled on, like a non-terminal one)."""
+    if job.get("state") == "JOB_STATE_PENDING":
+        job["state"] = "JOB_STATE_PREPARING_DATA"
+
+
+PROJECT_NUMBER = "123456789012"
+
+
+def _project_numbers() -> Callable[[ASGIApp], ASGIApp]:
+    """Like the real service: names come back with the project *number*, and either form is accepted."""
+    by_id, by_number = f"projects/{PROJECT}/", f"projects/{PROJECT_NUMBER}/"
+
+    def request(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
+        scope["path"] = scope["path"].replace(by_number, by_id)
+        if scope.get("raw_path"):
+            scope["raw_path"] = scope["raw_path"].replace(by_number.encode(), by_id.encode())
+        return scope, body.replace(by_number.encode(), by_id.encode())
+
+    def numbered(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace(by_id, by_number)
+        if isinstance(value, list):
+            return [numbered(v) for v in value]
+        if isinstance(value, dict):
+            return {k: numbered(v) for k, v in value.items()}
+        return value
+
+    def response(scope: Scope, status: int, body: Any) -> tuple[int, Any]:
+        return status, numbered(body)
+
+    return lambda app: mutants.Rewrite(app, request=request, response=response)
+
+
+class _Throttled:
+    """5% of requests answered 429 RESOURCE_EXHAUSTED or 503 UNAVAILABLE with ``Retry-After: 1`` (seeded)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.draw = random.Random(11)
+        self.answered = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.draw.random() >= 0.05:
+            await self.app(scope, receive, send)
+            return
+        self.answered += 1
+        code, status = (429, "RESOURCE_EXHAUSTED") if self.answered % 2 else (503, "UNAVAILABLE")
+        data = json.dumps({"error": {"code": code, "message": "try again later", "status": status}}).encode()
+        headers = [(b"content-type", b"application/json"), (b"retry-after", b"1")]
+        await send({"type": "http.response.start", "status": code, "headers": headers})
+        await send({"type": "http.response.body", "body": data})
 
 
 # name: (the server, the checks to run on it, jobs to create before the run)
 DIFFERENT_SERVERS: dict[str, tuple[Callable[[], ASGIApp], str, int]] = {
     "empty_page_with_token_first": (
         lambda: _empty_first_page()(reference()),
-        "pages_list_every_job or listed_jobs",
+        "pages_list_every_job or listed_jobs or operations_endpoints_finish or state_filter or empty_location",
+        2,
+    ),
+    "project_numbers": (
+        lambda: _project_numbers()(reference()),
+        "pages_list_every_job or listed_jobs or operations_endpoints_finish or walks_documented_states",
+        2,
+    ),
+    "throttled_with_retry_after": (
+        lambda: _Throttled(reference()),
+        "responses_conform or stateful or walks_documented_states",
         0,
     ),
     "every_job_fails": (
@@ -226,10 +285,12 @@ DIFFERENT_SERVERS: dict[str, tuple[Callable[[], ASGIApp], str, int]] = {
     ),
     "newer_state_value": (
         lambda: mutants.Rewrite(reference(), response=mutants.on_jobs(_newer_state)),
-        "walks_documented_states or listed_jobs or rebase_is_an_operation",
+        "walks_documented_states or listed_jobs or operations_endpoints_finish",
         2,
     ),
 }
+# Jobs of a minute (the default of `vertex-tuning serve`) against a 2-second --job-timeout.
+SLOW_JOB_SELECTION = "walks_documented_states or cancel_of_succeeded or operations_endpoints_finish or stateful"
 
 
 # name: (the server, conform's arguments, jobs to create before the run)
@@ -241,6 +302,11 @@ RUNS: dict[str, tuple[Callable[[], ASGIApp], tuple[str, ...], int]] = {
         name: (make, ("--allow-writes", "--job-timeout", "15", "-k", select), seed)
         for name, (make, select, seed) in DIFFERENT_SERVERS.items()
     },
+    "slow_jobs": (
+        lambda: reference(job_duration=60.0),
+        ("--allow-writes", "--job-timeout", "2", "-k", SLOW_JOB_SELECTION),
+        0,
+    ),
 }
 # The runs are independent and mostly wait on the network: run them side by side to keep the suite fast.
 PARALLEL_RUNS = 3
@@ -270,16 +336,16 @@ def _writes(requests: list[tuple[str, str]]) -> list[str]:
     return sorted({f"{method} {path}" for method, path in requests if method != "GET"})
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(1500)
 def test_read_only_run_against_an_empty_server_sends_only_get_and_is_incomplete(runs: dict[str, Any]) -> None:
     run, requests = runs["read_only_empty"]
     assert requests and not _writes(requests), f"read-only run sent writes: {_writes(requests)[:10]}"
     assert run.code == EXIT_CODES[INCOMPLETE], run.lines[-20:]
-    assert run.lines[-1].startswith("incomplete:"), run.lines[-1]
+    assert run.lines[0].startswith("incomplete:"), run.lines[0]
     assert not run.findings, run.findings[:5]
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(1500)
 def test_read_only_run_against_a_server_with_jobs_checks_them_with_get_only(runs: dict[str, Any]) -> None:
     run, requests = runs["read_only_with_jobs"]
     assert requests and not _writes(requests), f"read-only run sent writes: {_writes(requests)[:10]}"
@@ -288,22 +354,86 @@ def test_read_only_run_against_a_server_with_jobs_checks_them_with_get_only(runs
     assert {"TuningJob.createTime", "TuningJob.state", "JobState.JOB_STATE_SUCCEEDED"} <= checked
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(1500)
 @pytest.mark.parametrize("name", sorted(DIFFERENT_SERVERS))
 def test_correct_but_different_server_is_not_failed(runs: dict[str, Any], name: str) -> None:
     run, _ = runs[name]
     assert run.code in (EXIT_CODES["conforms"], EXIT_CODES[INCOMPLETE]), "\n".join(
-        [*run.lines[-3:], *(f"{f['element']}: {f['rule']} [{f['request']}]" for f in run.findings[:10])]
+        [*run.lines[:3], *(f"{f['element']}: {f['rule']} [{f['request']}]" for f in run.findings[:10])]
     )
     assert run.report["tests"].get("passed"), f"{name}: nothing ran: {run.report['tests']}"
+    errors = [f"{e['test']}: {e['traceback'][-1500:]}" for e in run.report["suite_errors"]]
+    assert not errors, "\n".join(errors)
 
 
-@pytest.mark.timeout(600)
+def _passed(run: Run) -> set[str]:
+    return {e["element"] for e in run.report["elements"] if e["outcome"] == "passed"}
+
+
+@pytest.mark.timeout(1500)
+def test_every_wait_goes_past_a_state_newer_than_the_documents(runs: dict[str, Any]) -> None:
+    run, _ = runs["newer_state_value"]
+    assert {"JobState.JOB_STATE_SUCCEEDED", "TuningJob.endTime", "Operation.done"} <= _passed(run), run.lines[:5]
+    assert any("JOB_STATE_PREPARING_DATA" in n["text"] for n in run.report["notes"]), run.report["notes"][:5]
+
+
+@pytest.mark.timeout(1500)
+def test_names_with_a_project_number_are_read_back_not_failed(runs: dict[str, Any]) -> None:
+    run, requests = runs["project_numbers"]
+    assert {"ListTuningJobsResponse.tuningJobs", "Operation.name"} <= _passed(run), run.lines[:5]
+    assert any(f"/projects/{PROJECT_NUMBER}/" in path for _, path in requests), "the suite never used a number name"
+
+
+@pytest.mark.timeout(1500)
+def test_jobs_that_outlive_the_job_timeout_are_not_run_with_how_to_check_them(runs: dict[str, Any]) -> None:
+    run, _ = runs["slow_jobs"]
+    assert run.code == EXIT_CODES[INCOMPLETE], run.lines[:10]
+    assert run.lines[0].startswith("incomplete:"), run.lines[0]
+    assert not run.findings and not run.report["suite_errors"], (run.findings[:5], run.report["suite_errors"][:1])
+    hint = [line for line in run.lines if "not run:" in line and "longer --job-timeout" in line]
+    assert hint, run.lines
+
+
+@pytest.mark.timeout(1500)
 def test_reference_server_with_writes_conforms_on_every_documented_element(runs: dict[str, Any]) -> None:
     """The full run against the reference server checks every element, methods included, and conforms."""
     run, _ = runs["reference_with_writes"]
     not_passed = [f"{e['element']}: {e['outcome']} {e['reason']}" for e in run.report["elements"] if e["outcome"] != "passed"]
-    assert run.code == EXIT_CODES["conforms"], "\n".join([*run.lines[-3:], *not_passed[:10]])
+    assert run.code == EXIT_CODES["conforms"], "\n".join([*run.lines[:3], *not_passed[:10]])
     assert not not_passed
     methods = {e["element"] for e in run.report["elements"] if e["kind"] == "method"}
     assert methods == set(_spec.method_names())
+    # The verdict first, then a few lines; the per-element table only with --verbose.
+    assert run.lines[0].startswith("conforms:"), run.lines[:3]
+    assert len(run.lines) <= 4, run.lines[:10]
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+
+def _command(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-c", "from vertex_tuning.cli import main; main()", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, env=env)
+
+
+def test_conform_takes_the_global_options_and_the_environment(tmp_path: Path) -> None:
+    recorder = Recorder(reference())
+    with served(recorder) as url:
+        env = {**os.environ, "VERTEX_TUNING_BASE_URL": url}
+        done = _command("--project", "global-p", "--location", "europe-west4", "conform",
+                        "-k", "unknown_job_is_not_found", env=env)
+    paths = [path for _, path in recorder.requests]
+    assert done.returncode == EXIT_CODES[INCOMPLETE], done.stdout + done.stderr
+    assert paths and all(p.startswith("/v1/projects/global-p/locations/europe-west4/") for p in paths), paths[:5]
+
+
+def test_a_base_url_ending_in_v1_is_a_usage_error_saying_to_drop_it() -> None:
+    done = _command("conform", "--base-url", "http://127.0.0.1:9/v1/")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "drop it: --base-url http://127.0.0.1:9" in " ".join(done.stderr.split()), done.stderr
+
+
+def test_help_documents_every_exit_code_of_conform() -> None:
+    text = " ".join(_command("conform", "--help").stdout.split())
+    for code, verdict in ((0, "conforms"), (1, "does not conform"), (2, "bad command line"), (3, "incomplete")):
+        assert f"{code} {verdict}" in text, text[-800:]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import time
+from typing import Any
 
 import httpx
 
@@ -16,18 +17,24 @@ MAX_RETRY_WAIT_SECONDS = 10.0
 READ_METHODS = frozenset({"GET"})
 
 
-def retry_after_seconds(response: httpx.Response, attempt: int) -> float:
-    """How long to wait before retrying: Retry-After (seconds or an HTTP date), else exponential backoff."""
-    header = response.headers.get("retry-after", "")
-    if header.strip().isdigit():
+def retry_after_seconds(response: Any, attempt: int) -> float:
+    """How long to wait before retrying: Retry-After (seconds or an HTTP date), else exponential backoff.
+
+    ``response`` is an httpx response or a schemathesis one (whose headers map names to lists of values).
+    """
+    value = response.headers.get("retry-after") or response.headers.get("Retry-After") or ""
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else ""
+    header = str(value).strip()
+    if header.isdigit():
         return min(float(header), MAX_RETRY_WAIT_SECONDS)
     if header:
         try:
-            when = email.utils.parsedate_to_datetime(header).timestamp()
+            when = float(email.utils.parsedate_to_datetime(header).timestamp())
             return min(max(when - time.time(), 0.0), MAX_RETRY_WAIT_SECONDS)
         except (TypeError, ValueError):
             pass
-    return min(0.2 * 2**attempt, MAX_RETRY_WAIT_SECONDS)
+    return min(0.2 * 2.0**attempt, MAX_RETRY_WAIT_SECONDS)
 
 
 class SuiteTransport(httpx.BaseTransport):

@@ -2,8 +2,10 @@
 
 *conforms*: every documented element was contained in a request or response that a check asserted
 on, and no check failed. *does not conform*: some check failed (each finding names the element, the
-rule and the request). *incomplete*: nothing failed, but some elements were never checked (each
-with the reason). Each verdict has its own exit code.
+rule and the exchange that showed it). *incomplete*: nothing failed, but some elements were never
+checked (each with the reason), or the suite itself broke (a *suite error*: a test that failed
+without any check failing, e.g. an exception in the suite, a hypothesis health check, a
+pytest-timeout; its traceback goes to the report). Each verdict has its own exit code.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from . import _spec
+from . import _spec, implied
 from .ledger import Ledger, Note
 
 CONFORMS, DOES_NOT_CONFORM, INCOMPLETE = "conforms", "does not conform", "incomplete"
@@ -29,6 +31,17 @@ class TestRecord:
     elements: list[str] = field(default_factory=list)
     message: str = ""  # failure or skip reason, first line
     request: str = ""  # the last exchange when it failed
+    traceback: str = ""  # the full failure report when it failed
+
+
+@dataclass(frozen=True)
+class SuiteError:
+    """A test that failed with no check failing: the suite broke, the server was not judged by it."""
+
+    test: str
+    message: str
+    elements: list[str]
+    traceback: str
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,7 @@ class Verdict:
     created: list[str]
     tests: dict[str, int]
     selection: str = ""
+    suite_errors: list[SuiteError] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -80,20 +94,27 @@ class Verdict:
 
 
 def decide(ledger: Ledger, tests: list[TestRecord], base_url: str, selection: str = "") -> Verdict:
-    """The verdict of a run from the ledger (what checks asserted) and the tests' outcomes."""
+    """The verdict of a run from the ledger (what checks asserted) and the tests' outcomes.
+
+    A finding is a check that failed (recorded in the ledger). A test that failed without any
+    failed check is a suite error: it makes the run incomplete, never "does not conform"."""
     findings = [
         Finding(o.element, o.rule, o.request, o.test) for o in ledger.observations if not o.passed
     ]
     failing_tests = {f.test for f in findings}
-    for test in tests:
-        if test.outcome == "failed" and test.nodeid not in failing_tests:
-            element = test.elements[0] if test.elements else test.nodeid.split("::")[-1]
-            findings.append(Finding(element, test.message or "check failed", test.request, test.nodeid))
+    errors = [
+        SuiteError(t.nodeid, t.message or "failed", t.elements, t.traceback)
+        for t in tests
+        if t.outcome == "failed" and t.nodeid not in failing_tests
+    ]
     skips: dict[str, list[str]] = defaultdict(list)
     for test in tests:
         if test.outcome == "skipped":
-            for element in test.elements:
-                skips[element].append(test.message)
+            for name in test.elements:
+                skips[name].append(test.message)
+    for error in errors:
+        for name in error.elements:
+            skips[name].append(f"suite error in {error.test.split('::')[-1]} (traceback in --report)")
     by_element: dict[str, list[Any]] = defaultdict(list)
     for o in ledger.observations:
         by_element[o.element].append(o)
@@ -111,7 +132,7 @@ def decide(ledger: Ledger, tests: list[TestRecord], base_url: str, selection: st
             outcome = "not run"
             reasons = sorted(set(skips.get(element.id, [])))
             if reasons:
-                reason = "; ".join(reasons)[:200]
+                reason = "; ".join(reasons)[:400]
             elif selection:
                 reason = f"not selected by {selection!r}"
             else:
@@ -119,7 +140,7 @@ def decide(ledger: Ledger, tests: list[TestRecord], base_url: str, selection: st
         outcomes.append(ElementOutcome(element.id, element.kind, outcome, positive, negative, reason))
     if findings:
         verdict = DOES_NOT_CONFORM
-    elif any(o.outcome != "passed" for o in outcomes):
+    elif errors or any(o.outcome != "passed" for o in outcomes):
         verdict = INCOMPLETE
     else:
         verdict = CONFORMS
@@ -127,7 +148,8 @@ def decide(ledger: Ledger, tests: list[TestRecord], base_url: str, selection: st
     for test in tests:
         tally[test.outcome] += 1
     return Verdict(
-        verdict, base_url, outcomes, _unique(findings), list(ledger.notes), list(ledger.created), dict(tally), selection
+        verdict, base_url, outcomes, _unique(findings), list(ledger.notes), list(ledger.created), dict(tally),
+        selection, errors,
     )
 
 
@@ -148,16 +170,32 @@ def headline(verdict: Verdict) -> str:
     """One line: the verdict and what it rests on."""
     counts = verdict.counts()
     total = len(verdict.elements)
-    checked = f"{counts.get('passed', 0)}/{total} documented elements checked and passed"
+    passed = counts.get("passed", 0)
     if verdict.verdict == CONFORMS:
-        return f"conforms: {checked}, no check failed"
+        return f"conforms: {passed}/{total} documented elements checked and passed, no check failed"
     if verdict.verdict == DOES_NOT_CONFORM:
+        groups = grouped(verdict.findings)
+        names = list(dict.fromkeys(f.element for f, _ in groups))
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         return (
-            f"does not conform: {len(grouped(verdict.findings))} distinct finding(s) ({len(verdict.findings)} occurrences) "
-            f"on {counts.get('failed', 0)} documented element(s); "
-            f"{checked}, {counts.get('not run', 0)} not run"
+            f"does not conform: {len(groups)} distinct finding(s) ({len(verdict.findings)} occurrences) on {shown}; "
+            f"{passed}/{total} documented elements passed every check, {counts.get('failed', 0)} failed, "
+            f"{counts.get('not run', 0)} not run"
         )
-    return f"incomplete: {counts.get('not run', 0)}/{total} documented elements could not be checked; {checked}"
+    why = f"suite error in {len(verdict.suite_errors)} test(s), " if verdict.suite_errors else ""
+    return (
+        f"incomplete: {why}{counts.get('not run', 0)}/{total} documented elements could not be checked; "
+        f"{passed}/{total} checked and passed, no check failed"
+    )
+
+
+def not_run_reasons(verdict: Verdict) -> list[tuple[str, list[str]]]:
+    """The reasons elements were not run, most common first: (reason, elements)."""
+    by_reason: dict[str, list[str]] = defaultdict(list)
+    for e in verdict.elements:
+        if e.outcome == "not run":
+            by_reason[e.reason].append(e.element)
+    return sorted(by_reason.items(), key=lambda item: -len(item[1]))
 
 
 def to_json(verdict: Verdict) -> dict[str, Any]:
@@ -172,6 +210,8 @@ def to_json(verdict: Verdict) -> dict[str, Any]:
         "elements": [asdict(e) for e in verdict.elements],
         "findings": [asdict(f) for f in verdict.findings],
         "notes": [asdict(n) for n in verdict.notes],
+        "suite_errors": [asdict(e) for e in verdict.suite_errors],
+        "implied_rules": [asdict(r) for r in implied.rules()],
         "created": verdict.created,
     }
 
@@ -189,6 +229,10 @@ def to_markdown(verdict: Verdict, limit: int = 200) -> str:
             f"| `{f.element}` | {_md(f.rule)} | `{_md(f.request)}` | {n} |" for f, n in grouped(verdict.findings)[:limit]
         ]
         lines.append("")
+    if verdict.suite_errors:
+        lines += ["### Suite errors (the suite broke; not a finding)", ""]
+        lines += [f"- `{e.test}`: {_md(e.message)}" for e in verdict.suite_errors]
+        lines.append("")
     not_run = [e for e in verdict.elements if e.outcome == "not run"]
     if not_run:
         lines += ["### Not checked", "", "| element | why |", "| --- | --- |"]
@@ -198,6 +242,9 @@ def to_markdown(verdict: Verdict, limit: int = 200) -> str:
         lines += ["### Notes (allowed by the documents)", ""]
         lines += [f"- `{n.element}`: {_md(n.text)} (`{_md(n.request)}`)" for n in verdict.notes[:limit]]
         lines.append("")
+    lines += ["### Rules implied by the documents (not stated in them)", ""]
+    lines += [f"- `{r.element}`: {_md(r.rule)} (from {_md(r.basis)})" for r in implied.rules()]
+    lines.append("")
     lines += ["### Elements", "", "| element | outcome | positive | negative |", "| --- | --- | --- | --- |"]
     lines += [f"| `{e.element}` | {e.outcome} | {e.positive} | {e.negative} |" for e in verdict.elements]
     if verdict.created:
@@ -205,25 +252,39 @@ def to_markdown(verdict: Verdict, limit: int = 200) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_text(verdict: Verdict, limit: int = 50) -> list[str]:
-    """Console lines: per element outcome, findings, notes, created resources, then the verdict."""
-    lines = ["per documented element (positive/negative checks that passed):"]
+def to_text(verdict: Verdict, limit: int = 20, verbose: bool = False) -> list[str]:
+    """Console lines: the verdict, its findings (or why it is incomplete), then a few lines of context;
+    ``verbose`` adds the per-element table, every note and the created resources."""
+    lines = [headline(verdict)]
+    groups = grouped(verdict.findings)
+    for f, n in groups[:limit]:
+        times = f" (x{n})" if n > 1 else ""
+        lines.append(f"  FAIL {f.element}: {f.rule}{times}  [{f.request or 'no request'}]")
+    if len(groups) > limit:
+        lines.append(f"  ... {len(groups) - limit} more findings in --report")
+    for error in verdict.suite_errors[:limit]:
+        lines.append(f"  SUITE ERROR {error.test}: {error.message} (traceback in --report)")
+    reasons = not_run_reasons(verdict)
+    for reason, elements in reasons[:3]:
+        shown = ", ".join(elements[:3]) + (f" and {len(elements) - 3} more" if len(elements) > 3 else "")
+        lines.append(f"  not run: {shown}: {reason}")
+    if len(reasons) > 3:
+        lines.append(f"  ... {len(reasons) - 3} more reasons in --report")
+    if verdict.notes and not verbose:
+        lines.append(f"{len(verdict.notes)} note(s), allowed by the documents: --verbose or --report")
+    if verdict.created and not verbose:
+        lines.append(f"created {len(verdict.created)} resource(s) (delete or cancel them on a real service): "
+                     "listed with --verbose, --report or --summary")
+    if not verbose:
+        return lines
+    lines.append("per documented element (positive/negative checks that passed):")
     for e in verdict.elements:
         tail = f"  ({e.reason})" if e.reason else ""
         lines.append(f"  {e.outcome:<8} {e.element}  [{e.positive}/{e.negative}]{tail}")
-    groups = grouped(verdict.findings)
-    if groups:
-        lines.append(f"findings ({len(groups)} distinct):")
-        for f, n in groups[:limit]:
-            times = f" (x{n})" if n > 1 else ""
-            lines.append(f"  FAIL {f.element}: {f.rule}{times}  [{f.request or 'no request'}]")
-        if len(groups) > limit:
-            lines.append(f"  ... {len(groups) - limit} more in --report")
     if verdict.notes:
         lines.append(f"notes ({len(verdict.notes)}, allowed by the documents):")
-        lines += [f"  note {n.element}: {n.text}" for n in verdict.notes[:limit]]
+        lines += [f"  note {n.element}: {n.text}" for n in verdict.notes]
     if verdict.created:
         lines.append(f"created by the suite ({len(verdict.created)}; delete or cancel them on a real service):")
-        lines += [f"  {name}" for name in verdict.created[:limit]]
-    lines.append(headline(verdict))
+        lines += [f"  {name}" for name in verdict.created]
     return lines

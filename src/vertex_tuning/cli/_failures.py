@@ -40,7 +40,7 @@ EXIT_CODE_HELP: dict[ExitCode, str] = {
     ExitCode.UNSUCCESSFUL: "the job ended other than SUCCEEDED, the operation with an error, no data stats yet, "
     "or (conform) the server does not conform",
     ExitCode.USAGE: "bad command line: unknown option, bad value, no project, a port in use (serve)",
-    ExitCode.NOT_FOUND: "NOT_FOUND: no such job or operation",
+    ExitCode.NOT_FOUND: "NOT_FOUND: no such job or operation, or (conform) incomplete: something could not be checked",
     ExitCode.INVALID_ARGUMENT: "request refused: INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, "
     "ALREADY_EXISTS, or a documented rule checked before sending",
     ExitCode.PERMISSION: "PERMISSION_DENIED, UNAUTHENTICATED, or no credentials",

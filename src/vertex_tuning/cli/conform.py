@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
-from contextlib import ExitStack
+import os
+from contextlib import ExitStack, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,23 @@ _REFERENCE_JOB_SECONDS = 1.0
 # The reachability probe: one GET, answered or not within this many seconds.
 _PREFLIGHT_SECONDS = 5.0
 # Self-tests of the suite, not checks of a server.
-_SELF_TESTS = ("test_mutations.py", "test_coverage.py", "test_openapi_document.py", "test_self.py")
+_SELF_TESTS = (
+    "test_mutations.py", "test_coverage.py", "test_openapi_document.py", "test_self.py", "test_verdict.py"
+)
+# Each check may take this long plus a few --job-timeout waits before pytest-timeout ends it (a suite error).
+_TEST_SECONDS = 120.0
+_WAITS_PER_TEST = 3
+# Project of the parent when neither --project nor $GOOGLE_CLOUD_PROJECT gives one (a local server).
+_DEFAULT_PROJECT = "contract-tests"
+_EXIT_CODES_HELP = (
+    "  0  conforms: every documented element checked, nothing failed",
+    "  1  does not conform: a check failed (each finding names the element, the rule and the exchange)",
+    "  2  bad command line (e.g. a --base-url that ends in /v1)",
+    (
+        "  3  incomplete: nothing failed, but something could not be checked (a job that outlived --job-timeout, "
+        "an unreachable server, a suite error)"
+    ),
+)
 
 
 @dataclass
@@ -41,9 +59,11 @@ class _Recorder:
             message = str(report.longrepr[2]).removeprefix("Skipped: ")
         elif report.outcome == "failed":
             crash = getattr(report.longrepr, "reprcrash", None)
-            message = (crash.message if crash else str(report.longrepr)).strip().splitlines()[0][:300]
+            text = (crash.message if crash else str(report.longrepr)).strip() or "failed"
+            message = text.splitlines()[0][:300]
         self.records[report.nodeid] = TestRecord(
-            report.nodeid, report.outcome, self.elements.get(report.nodeid, []), message, LEDGER.request
+            report.nodeid, report.outcome, self.elements.get(report.nodeid, []), message, LEDGER.request,
+            report.longreprtext if report.outcome == "failed" else "",
         )
 
 
@@ -66,6 +86,21 @@ def preflight(base_url: str, parent: str, headers: dict[str, str]) -> str | None
     return None
 
 
+def check_conform_base_url(url: str) -> None:
+    """Refuse a base URL the suite cannot use (a usage error naming the rule): the suite adds /v1 itself."""
+    from urllib.parse import urlsplit
+
+    from vertex_tuning.cli._session import check_base_url
+
+    check_base_url(url)
+    path = urlsplit(url).path.rstrip("/")
+    if path.endswith("/v1"):
+        fixed = url.rstrip("/").removesuffix("/v1")
+        raise typer.BadParameter(
+            f"{url!r} ends in /v1, which the suite adds to every path itself; drop it: --base-url {fixed}",
+            param_hint="--base-url",
+        )
+
 
 def _suite() -> Any:
     """The contract suite: ``contract_tests`` of the source tree this package runs from (an editable
@@ -87,7 +122,7 @@ def _suite() -> Any:
             package = importlib.import_module(name)
         except ModuleNotFoundError:
             continue
-        for module in ("_spec", "coverage", "ledger", "verdict"):
+        for module in ("_spec", "conftest", "coverage", "ledger", "verdict"):
             importlib.import_module(f"{name}.{module}")
         return package
     raise ModuleNotFoundError("the contract suite is not installed (pip install 'vertex-tuning[contract]')")
@@ -107,8 +142,9 @@ def run_conformance(
     junit_xml: Path | None = None,
     report: Path | None = None,
     summary: Path | None = None,
+    verbose: bool = False,
 ) -> int:
-    """Run the suite against a server, print per-element outcomes and the verdict; its exit code."""
+    """Run the suite against a server, print the verdict and its findings (``verbose``: every element); its exit code."""
     import pytest
 
     contract_tests = _suite()
@@ -124,7 +160,8 @@ def run_conformance(
             base_url = stack.enter_context(serve(create_app(job_duration=job_seconds)))
             allow_writes = True  # a throwaway in-memory server: nothing to protect
         if not base_url:
-            raise typer.BadParameter("give --base-url or --serve-reference")
+            raise typer.BadParameter("give --base-url (or set VERTEX_TUNING_BASE_URL) or --serve-reference")
+        check_conform_base_url(base_url)
         headers: dict[str, str] = {}
         if credentials == "ADC":
             adc_headers = __import__(f"{contract_tests.__name__}.conftest", fromlist=["adc_headers"]).adc_headers
@@ -144,6 +181,8 @@ def run_conformance(
             args += ["--job-seconds", str(job_seconds)]
         if job_timeout:
             args += ["--job-timeout", str(job_timeout)]
+        waits = job_timeout or contract_tests.conftest.DEFAULT_JOB_TIMEOUT
+        args += ["-o", f"timeout={_TEST_SECONDS + _WAITS_PER_TEST * waits:.0f}"]
         if dataset_uri:
             args += ["--dataset-uri", dataset_uri]
         if select:
@@ -152,9 +191,15 @@ def run_conformance(
             args += ["--junitxml", str(junit_xml)]
         LEDGER.reset()
         recorder = _Recorder()
-        pytest.main(args, plugins=[recorder])
-        result = verdicts.decide(LEDGER, list(recorder.records.values()), base_url, select or "")
-    for line in verdicts.to_text(result):
+        progress = io.StringIO()  # pytest's own output: the verdict below says what happened
+        with redirect_stdout(progress):
+            code = pytest.main(args, plugins=[recorder])
+        records = list(recorder.records.values())
+        if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            # The run itself broke (collection error, internal error): a suite error with pytest's output.
+            records.append(verdicts.TestRecord("pytest", "failed", [], f"pytest exited {code!r}", "", progress.getvalue()))
+        result = verdicts.decide(LEDGER, records, base_url, select or "")
+    for line in verdicts.to_text(result, verbose=verbose):
         typer.echo(line)
     if report:
         report.write_text(json.dumps(verdicts.to_json(result), indent=1) + "\n", encoding="utf-8")
@@ -165,20 +210,18 @@ def run_conformance(
 
 def register(app: typer.Typer) -> None:
     """Add the ``conform`` command to ``app``."""
+    from vertex_tuning.cli._session import PROJECT_ENV, settings, with_global_options
 
-    @app.command()
+    @app.command(epilog="Exit codes:\n\n\b\n" + "\n".join(_EXIT_CODES_HELP))
+    @with_global_options()
     def conform(
-        base_url: str | None = typer.Option(
-            None, "--base-url", help="Server to check, e.g. https://us-central1-aiplatform.googleapis.com."
-        ),
-        project: str = typer.Option("contract-tests", help="Project of the parent location."),
-        location: str = typer.Option("us-central1", help="Location of the parent."),
         credentials: str = typer.Option("none", help="ADC (google-auth default credentials) or none."),
         allow_writes: bool = typer.Option(
             False, "--allow-writes", help="Also create and cancel jobs and rebase models (otherwise only GET)."
         ),
         job_timeout: float | None = typer.Option(
-            None, "--job-timeout", help="Bound of every wait for a job or operation, seconds (default 30)."
+            None, "--job-timeout", help="Bound of every wait for a job or operation, seconds (default 30); "
+            "a job still going after it leaves its checks not run (incomplete)."
         ),
         dataset_uri: str | None = typer.Option(
             None, "--dataset-uri", help="gs:// training data for the jobs it creates (needed on a real service)."
@@ -187,24 +230,31 @@ def register(app: typer.Typer) -> None:
             None, "-k", "--select", help="Run only checks matching this pytest -k expression (a method or element)."
         ),
         junit_xml: str | None = typer.Option(None, "--junit-xml", help="Write a JUnit XML file of the checks."),
-        report: str | None = typer.Option(None, "--report", help="Write every element's outcome as JSON."),
-        summary: str | None = typer.Option(None, "--summary", help="Write a Markdown summary."),
+        report: str | None = typer.Option(
+            None, "--report", help="Write every element's outcome, findings, notes, suite errors (with tracebacks) "
+            "and created resources as JSON."
+        ),
+        summary: str | None = typer.Option(None, "--summary", help="Write a Markdown summary (every element too)."),
         serve_reference: bool = typer.Option(
             False, "--serve-reference", help="Check a reference server started on a free loopback port."
         ),
     ) -> None:
         """Check a server against the documented contract.
 
-        Exit 0: conforms (every documented element checked, nothing failed); 1: does not conform;
-        3: incomplete (nothing failed, something could not be checked). Read-only (GET) unless --allow-writes.
+        The server is --base-url (or $VERTEX_TUNING_BASE_URL), without /v1; the parent is --project
+        (or $GOOGLE_CLOUD_PROJECT, else contract-tests) and --location. Prints the verdict and its
+        findings; --verbose adds every element's outcome and the resources created. Read-only (GET)
+        unless --allow-writes.
         """
         if credentials not in ("ADC", "none"):
-            raise typer.BadParameter("--credentials must be ADC or none")
+            raise typer.BadParameter("--credentials must be ADC or none", param_hint="--credentials")
+        options = settings()
+        project = options.project or os.environ.get(PROJECT_ENV) or _DEFAULT_PROJECT
         raise typer.Exit(
             run_conformance(
-                base_url,
+                options.resolved_base_url(),
                 project=project,
-                location=location,
+                location=options.resolved_location(),
                 credentials=credentials,
                 allow_writes=allow_writes,
                 serve_reference=serve_reference,
@@ -214,5 +264,6 @@ def register(app: typer.Typer) -> None:
                 junit_xml=Path(junit_xml) if junit_xml else None,
                 report=Path(report) if report else None,
                 summary=Path(summary) if summary else None,
+                verbose=options.verbose,
             )
         )
