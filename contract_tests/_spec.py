@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -63,11 +62,6 @@ def job_field(json_name: str) -> dict[str, Any]:
     return field
 
 
-def states_named_in(text: str) -> frozenset[str]:
-    """The JobState values a sentence of the documents names (e.g. endTime's list of terminal states)."""
-    return frozenset(re.findall(r"JOB_STATE_[A-Z_]+", text))
-
-
 @cache
 def terminal_states() -> frozenset[str]:
     """States a job never leaves (the IR's one list: endTime's states plus the recorded ones)."""
@@ -82,8 +76,21 @@ def end_time_states() -> frozenset[str]:
 
 @cache
 def error_states() -> frozenset[str]:
-    """States with an error: the ones error's description lists."""
-    return states_named_in(str(job_field("error")["description"]))
+    """States with an error: the ones error's description lists (read at generation time)."""
+    return frozenset(ir()["facts"]["job_error_states"]["values"])
+
+
+@cache
+def cancelled_job() -> tuple[str, int]:
+    """(state, google.rpc.Code number) of a cancelled job, as the cancel method's description gives them."""
+    fact = ir()["facts"]["cancelled_job"]
+    return str(fact["state"]), int(fact["error_code"])
+
+
+def example_base_model() -> str | None:
+    """The base model the documents give as an example, if they give one."""
+    value = ir()["facts"]["example_base_model"]["value"]
+    return None if value is None else str(value)
 
 
 def enum_values(full_name: str) -> list[str]:

@@ -146,15 +146,6 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def cancelled_code() -> tuple[int, str]:
-    """The error code a cancelled job carries, from CancelTuningJob's description ("code of 1 ... CANCELLED")."""
-    summary = _spec.operation(_spec.method_of("CancelTuningJob"))[2]["summary"]
-    match = re.search(r"code of (\d+), corresponding to `?Code\.([A-Z_]+)", summary)
-    if match is None:
-        raise LookupError("CancelTuningJob's description names no error code")
-    return int(match.group(1)), match.group(2)
-
-
 def job_violations(job: Any, path: str = "") -> list[Violation]:
     """A TuningJob as returned by the server: schema plus the lifecycle rules of its descriptions."""
     message = _spec.job_message()
@@ -173,9 +164,9 @@ def job_violations(job: Any, path: str = "") -> list[Violation]:
         found.append(Violation(f"{owner}.endTime", _join(path, "endTime"), f"set in non-terminal state {state}"))
     if "error" in job and documented and state not in _spec.error_states():
         found.append(Violation(f"{owner}.error", _join(path, "error"), f"set in state {state}"))
-    code, code_name = cancelled_code()
+    cancelled, code = _spec.cancelled_job()
     error = job.get("error")
-    if state == f"JOB_STATE_{code_name}" and isinstance(error, dict) and error.get("code") != code:
+    if state == cancelled and isinstance(error, dict) and error.get("code") != code:
         found.append(Violation(f"{owner}.error", _join(path, "error.code"), f"cancelled job's code is not {code}"))
     found += _time_order(job, owner, path)
     found += [Violation(f"{owner}.{key}", _join(path, key), problem) for key, problem in implied.job_problems(job)]

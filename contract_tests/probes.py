@@ -121,15 +121,15 @@ def request_elements(operation_id: str, body: Any, params: Mapping[str, Any]) ->
 # -- example bodies derived from the schemas --------------------------------------------------
 
 
-def example_value(schema: Mapping[str, Any], full: bool = False) -> Any:
+def example_value(schema: Mapping[str, Any], full: bool = False, within: tuple[str, ...] = ()) -> Any:
     """A valid input value for a property schema; ``full`` fills every writable field, else required ones."""
     if "$ref" in schema:
         name = str(schema["$ref"]).rsplit("/", 1)[-1]
-        return example_value(_spec.component(name), full)
+        return example_value(_spec.component(name), full, within)
     if "allOf" in schema:
-        return example_value(schema["allOf"][0], full)
+        return example_value(schema["allOf"][0], full, within)
     if "x-proto-message" in schema:
-        return example_message(schema["x-proto-message"], full)
+        return example_message(schema["x-proto-message"], full, within=within)
     if "enum" in schema:
         return next((v for v in schema["enum"] if not str(v).endswith("_UNSPECIFIED")), schema["enum"][0])
     if "anyOf" in schema:
@@ -142,7 +142,7 @@ def example_value(schema: Mapping[str, Any], full: bool = False) -> Any:
     if kind == "object":
         return {}
     if kind == "array":
-        return [example_value(schema["items"], full)]
+        return [example_value(schema["items"], full, within)]
     if kind == "integer":
         return 2
     if kind == "boolean":
@@ -163,12 +163,16 @@ def example_value(schema: Mapping[str, Any], full: bool = False) -> Any:
     return "contract-example"
 
 
-def example_message(full_name: str, full: bool = False, output_only: bool = False) -> dict[str, Any]:
+def example_message(full_name: str, full: bool = False, output_only: bool = False,
+                    within: tuple[str, ...] = ()) -> dict[str, Any]:
     """A message body: required writable fields and one member per union (all writable fields if ``full``).
 
     With ``output_only`` it fills the output-only fields instead (to prove they are ignored on input).
+    A recursive schema ends at the first repeat: ``full`` leaves out an optional field holding a
+    message already being built (``within``).
     """
     schema = _spec.component(full_name)
+    within = (*within, full_name)
     union_members = {m for members in schema.get("x-oneof", {}).values() for m in members}
     first_members = {members[0] for members in schema.get("x-oneof", {}).values()}
     body: dict[str, Any] = {}
@@ -185,20 +189,56 @@ def example_message(full_name: str, full: bool = False, output_only: bool = Fals
                 or key in schema.get("required", [])
                 or key in first_members
             )
+        nested = _spec.target_message(prop)
+        if wanted and nested in within and key not in schema.get("required", []):
+            continue  # recursive: the message is already being built further up
         if wanted:
-            body[key] = example_value(prop, full or output_only)
+            body[key] = example_value(prop, full or output_only, within)
     return body
 
 
 def example_job(**extra: Any) -> dict[str, Any]:
     """A minimal valid TuningJob, with the base model the documents give as an example."""
     job = example_message(JOB)
-    described = next(f for f in _spec.ir()["messages"][JOB]["fields"] if f["json_name"] == "baseModel")
-    match = re.search(r'e\.g\., "([^"]+)"', described.get("description", ""))
-    if match and "baseModel" in job:
-        job["baseModel"] = match.group(1)
+    example = _spec.example_base_model()
+    if example is not None and "baseModel" in job:
+        job["baseModel"] = example
     job.update(extra)
     return job
+
+
+def job_with(path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """A minimal valid job with ``value`` at ``path``: each message on the way is a valid one (its required
+    fields set), and a union member on the way replaces the member the minimal job chose."""
+    job = example_job()
+    node: dict[str, Any] = job
+    message: str | None = JOB
+    for key in path[:-1]:
+        schema = _spec.component(message) if message else {}
+        _only_member(schema, node, key)
+        prop = schema.get("properties", {}).get(key, {})
+        nested = _spec.target_message(prop)
+        if prop.get("type") == "array":
+            if not isinstance(node.get(key), list) or not node[key]:
+                node[key] = [example_message(nested) if nested else {}]
+            node, message = node[key][0], nested
+            continue
+        if not isinstance(node.get(key), dict):
+            node[key] = example_message(nested) if nested else {}
+        node, message = node[key], nested
+    if message:
+        _only_member(_spec.component(message), node, path[-1])
+    node[path[-1]] = value
+    return job
+
+
+def _only_member(schema: Mapping[str, Any], node: dict[str, Any], key: str) -> None:
+    """Drop the other members of ``key``'s union from ``node``."""
+    for members in schema.get("x-oneof", {}).values():
+        if key in members:
+            for other in members:
+                if other != key:
+                    node.pop(other, None)
 
 
 # -- request helpers --------------------------------------------------------------------------

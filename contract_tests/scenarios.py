@@ -15,7 +15,6 @@ import httpx
 from . import _spec, probes
 from .checks import (
     Violation,
-    cancelled_code,
     job_violations,
     operation_violations,
     operations_page_violations,
@@ -77,11 +76,12 @@ def cancel_violations(client: httpx.Client, parent: str, timeout: float) -> list
     # Empty: any JSON object (unknown fields are ignored, as everywhere); call() checked its schema.
     last, _, waited = probes.wait_for(client, job["name"], _spec.terminal_states(), timeout)
     found += waited
-    if last.get("state") == "JOB_STATE_CANCELLED" and "error" not in last:
+    cancelled, _ = _spec.cancelled_job()
+    if last.get("state") == cancelled and "error" not in last:
         found.append(Violation("TuningJob.error", "error", "a cancelled job carries an error"))
-    elif last.get("state") in _spec.terminal_states() and last.get("state") != "JOB_STATE_CANCELLED":
+    elif last.get("state") in _spec.terminal_states() and last.get("state") != cancelled:
         # "success is not guaranteed ... or whether the job completed despite cancellation"
-        LEDGER.note(state_element("JOB_STATE_CANCELLED"), f"cancel accepted, the job ended {last.get('state')} anyway")
+        LEDGER.note(state_element(cancelled), f"cancel accepted, the job ended {last.get('state')} anyway")
     return found
 
 
@@ -109,12 +109,8 @@ def wrong_type(schema: dict[str, Any]) -> Any:
 
 
 def nest(path: tuple[str, ...], value: Any) -> dict[str, Any]:
-    body: dict[str, Any] = probes.example_job()
-    node = body
-    for key in path[:-1]:
-        node = node.setdefault(key, {})
-    node[path[-1]] = value
-    return body
+    """A valid job but for ``value`` at ``path``."""
+    return probes.job_with(path, value)
 
 
 def invalid_job_violations(
@@ -349,7 +345,7 @@ def cancelled_operation_violations(client: httpx.Client, parent: str, timeout: f
         )
     operation, waited = wait_operation(client, name, {}, timeout)
     found += waited
-    code, _ = cancelled_code()
+    _, code = _spec.cancelled_job()  # google.longrunning cancels with the same Code.CANCELLED
     if not operation.get("done"):
         pass  # wait_operation reported it
     elif "error" in operation and operation["error"].get("code") != code:

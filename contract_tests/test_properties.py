@@ -44,15 +44,15 @@ def string_strategy(schema: dict[str, Any]) -> st.SearchStrategy[str]:
     return st.text(_TEXT, max_size=limit)
 
 
-def value_strategy(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
-    """Valid proto3 JSON values for a writable property schema."""
+def value_strategy(schema: dict[str, Any], within: tuple[str, ...] = ()) -> st.SearchStrategy[Any]:
+    """Valid proto3 JSON values for a writable property schema (``within``: the messages it is nested in)."""
     if "allOf" in schema:
-        return value_strategy(schema["allOf"][0])
+        return value_strategy(schema["allOf"][0], within)
     if "$ref" in schema:
         target = _spec.component(str(schema["$ref"]).rsplit("/", 1)[-1])
         if "x-proto-message" in target:
-            return message_strategy(target["x-proto-message"])
-        return value_strategy(target)
+            return message_strategy(target["x-proto-message"], within)
+        return value_strategy(target, within)
     if "enum" in schema:
         # The zero value (X_UNSPECIFIED) has its own AIP-126 check below.
         values = schema["enum"][1:] if "x-proto-enum" in schema else schema["enum"]
@@ -64,9 +64,12 @@ def value_strategy(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     kind = schema.get("type")
     if kind == "object" and "additionalProperties" in schema:
         keys = string_strategy(schema.get("propertyNames", {}))
-        return st.dictionaries(keys, value_strategy(schema["additionalProperties"]), max_size=3)
+        return st.dictionaries(keys, value_strategy(schema["additionalProperties"], within), max_size=3)
     if kind == "array":
-        return st.lists(value_strategy(schema["items"]), max_size=2)
+        return st.lists(value_strategy(schema["items"], within), max_size=2)
+    if kind == "object":  # google.protobuf.Struct: any JSON object
+        return st.dictionaries(st.text("abcdefghij", min_size=1, max_size=8), st.text(_TEXT, max_size=8) | st.booleans(),
+                               max_size=3)
     if kind == "integer":
         return st.integers(schema.get("minimum", -(2**31)), schema.get("maximum", 2**31 - 1))
     if kind == "boolean":
@@ -80,27 +83,38 @@ def value_strategy(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     return string_strategy(schema)
 
 
-def message_strategy(full_name: str) -> st.SearchStrategy[dict[str, Any]]:
-    """Messages with their required fields, any optional writable fields, and one member of each union."""
+_MAX_NESTING = 4  # messages deep; the seed's writable messages nest three
+
+
+def message_strategy(full_name: str, within: tuple[str, ...] = ()) -> st.SearchStrategy[dict[str, Any]]:
+    """Messages with their required fields, any optional writable fields, and one member of each union.
+
+    A recursive schema (a later document's ``# Object with schema name``) ends at the first repeat, and
+    any nesting below ``_MAX_NESTING`` messages: an optional message field is left out there.
+    """
     schema = _spec.component(full_name)
-    props = {k: v for k, v in schema["properties"].items() if not v.get("readOnly") and not v.get("deprecated")}
+    within = (*within, full_name)
+    props = {k: v for k, v in schema["properties"].items() if not v.get("readOnly") and not v.get("deprecated")
+             and (k in schema.get("required", []) or _spec.target_message(v) is None
+                  or (_spec.target_message(v) not in within and len(within) < _MAX_NESTING))}
     unions = [[m for m in members if m in props] for members in schema.get("x-oneof", {}).values()]
     in_union = {m for members in unions for m in members}
     # A required field holding its default value is absent in proto3: required means non-default.
     required = {
-        k: value_strategy(props[k]).filter(lambda v: not _is_default(v))
+        k: value_strategy(props[k], within).filter(lambda v: not _is_default(v))
         for k in schema.get("required", [])
         if k in props
     }
-    optional = {k: value_strategy(v) for k, v in props.items() if k not in required and k not in in_union}
+    optional = {k: value_strategy(v, within) for k, v in props.items() if k not in required and k not in in_union}
     base = st.fixed_dictionaries(required, optional=optional)
-    picks = [st.sampled_from(members).flatmap(lambda m: _member_strategy(m, props[m])) for members in unions if members]
+    picks = [st.sampled_from(members).flatmap(lambda m: _member_strategy(m, props[m], within))
+             for members in unions if members]
     return st.tuples(base, *picks).map(lambda parts: {k: v for part in parts for k, v in part.items()})
 
 
-def _member_strategy(name: str, schema: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+def _member_strategy(name: str, schema: dict[str, Any], within: tuple[str, ...]) -> st.SearchStrategy[dict[str, Any]]:
     """One union member set; a member holding its default is indistinguishable from an unset union on output."""
-    return value_strategy(schema).filter(lambda v: not _is_default(v)).map(lambda v: {name: v})
+    return value_strategy(schema, within).filter(lambda v: not _is_default(v)).map(lambda v: {name: v})
 
 
 def _is_default(value: Any) -> bool:
@@ -174,11 +188,7 @@ def _enum_cases() -> list[Any]:
 def test_every_enum_value_is_accepted_and_read_back(
     http: httpx.Client, target: Target, path: tuple[str, ...], value: str
 ) -> None:
-    job = probes.example_job()
-    node = job
-    for key in path[:-1]:
-        node = node.setdefault(key, {})
-    node[path[-1]] = value
+    job = probes.job_with(path, value)
     element = f"{_spec.short(_spec.target_enum(next(f.schema for f in WRITABLE if f.path == path)) or '')}.{value}"
     if value == _spec.component(_spec.target_enum(next(f.schema for f in WRITABLE if f.path == path)) or "")["enum"][0]:
         # AIP-126: the zero value may be accepted (and omitted on output) or rejected, naming the field.

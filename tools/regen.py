@@ -180,6 +180,7 @@ def plan(sources: Path, old_ir: dict[str, Any] | None, lock_data: dict[str, Any]
     if job is None:
         raise DocError(ir["sources"]["rest"]["file"], 1, "a 'Resource: X' heading", "none")
     ir["operations"] = {"service": OPERATIONS_SERVICE, "methods": operations_methods(job["resource"]["pattern"])}
+    facts.from_documents(ir)  # a fact the product needs that no longer reads stops here, before anything is written
     if options.strict:
         strict_check(ir)
     report = compare(old_ir, ir)

@@ -815,9 +815,17 @@ SCHEMA: dict[str, Any] = {'messages': {'google.cloud.aiplatform.v1.Blob': {'fiel
                                                      'JOB_STATE_SUCCEEDED'],
                                    'derived_from': "TuningJob.endTime's description (with_end_time), plus "
                                                    'the recorded ones',
+                                   'read_from': '001_7bde28dfd0fad947.txt:36',
                                    'recorded': {'JOB_STATE_PARTIALLY_SUCCEEDED': 'a finished outcome the '
                                                                                  'endTime sentence predates; '
                                                                                  'the job never leaves it'}},
+           'job_error_states': {'values': ['JOB_STATE_CANCELLED', 'JOB_STATE_FAILED'],
+                                'read_from': '001_7bde28dfd0fad947.txt:48'},
+           'cancelled_job': {'state': 'JOB_STATE_CANCELLED',
+                             'error_code': 1,
+                             'code_name': 'CANCELLED',
+                             'read_from': '000_2fa6d755093e993d.txt:39'},
+           'example_base_model': {'value': 'gemini-1.0-pro-002', 'read_from': '001_7bde28dfd0fad947.txt:80'},
            'gcs_uri': {'pattern': '^gs://[^/\\s]+/\\S+$',
                        'reason': "the documents say 'Cloud Storage URI' (gs://bucket/object); bucket and "
                                  'object must be non-empty, no whitespace'},

@@ -14,8 +14,8 @@ from tools.protogen import NumberLock, render
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ROOT / "protos" / "sources"
-REST = "001_7bde28dfd0fad947.txt"
-PYTHON = "000_2fa6d755093e993d.txt"
+REST = next(SOURCES.glob("001_*.txt")).name  # the REST page
+PYTHON = next(SOURCES.glob("000_*.txt")).name  # the Python-client page, whichever version
 TYPE_NAMES = {k: v for k, v in json.loads((ROOT / "protos" / "type_names.json").read_text()).items() if k != "_why"}
 
 

@@ -3,11 +3,13 @@
 A job is QUEUED at creation, PENDING after 5% of ``job_duration``, RUNNING after 15%
 and SUCCEEDED at 100% (FAILED instead, with an INTERNAL error, for the jobs the server's
 opt-in failure rate picks). A cancel request at time c moves a live job to CANCELLING at c
-and CANCELLED 5% of ``job_duration`` later, with error code 1 (``Code.CANCELLED``).
+and CANCELLED 5% of ``job_duration`` later, with the error code the cancel method's description
+gives (1, ``Code.CANCELLED``; read at generation time into ``SCHEMA["facts"]["cancelled_job"]``).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import random
@@ -15,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from vertex_tuning_protos._schema import SCHEMA
@@ -23,11 +25,14 @@ from vertex_tuning_protos.google.rpc import Code
 
 from vertex_tuning._time import Timestamp, format_timestamp
 from vertex_tuning.server.errors import detail
+from vertex_tuning.server.output_fill import complete_output, missing_fields
 from vertex_tuning.server.router import format_name, parse_name
 
 Clock = Callable[[], float]
 
+JOB_TYPE: str = next(t for t in SCHEMA["messages"] if t.endswith(".TuningJob"))
 TERMINAL_STATES = frozenset(SCHEMA["facts"]["terminal_job_states"]["values"])
+_CANCELLED: dict[str, Any] = SCHEMA["facts"]["cancelled_job"]
 _PHASES = (("JOB_STATE_QUEUED", 0.0), ("JOB_STATE_PENDING", 0.05), ("JOB_STATE_RUNNING", 0.15), ("JOB_STATE_SUCCEEDED", 1.0))
 _CANCEL_SPAN = 0.05
 _OPERATION_SPAN = 0.1
@@ -83,14 +88,37 @@ def transitions(
         return steps
     kept = [step for step in steps if step[1] <= cancel_ns]
     cancelled_at = cancel_ns + max(1, round(_CANCEL_SPAN * duration_ns))
-    return [*kept, ("JOB_STATE_CANCELLING", cancel_ns), ("JOB_STATE_CANCELLED", cancelled_at)]
+    return [*kept, ("JOB_STATE_CANCELLING", cancel_ns), (_CANCELLED["state"], cancelled_at)]
 
 
 def render_job(
     body: Mapping[str, Any], create_ns: int, cancel_ns: int | None, duration_ns: int, at_ns: int,
     fails: bool = False,
 ) -> dict[str, Any]:
-    """The job's proto3 JSON as seen at ``at_ns``: the stored input plus every output-only field."""
+    """The job's proto3 JSON as seen at ``at_ns``: the stored input plus every output-only field.
+
+    Output fields of the documents that the lifecycle below does not write (added after it was
+    written) are filled from the schema by ``output_fill``.
+    """
+    job = _lifecycle_job(body, create_ns, cancel_ns, duration_ns, at_ns, fails)
+    missing = _unwritten()
+    return complete_output(JOB_TYPE, copy.deepcopy(job), missing) if missing else job
+
+
+@cache
+def _unwritten() -> dict[str, tuple[str, ...]]:
+    """Output fields the lifecycle writes in no state a job can end in (nothing, for the seed documents)."""
+    name = format_name("TuningJob", project="p", location="l", tuning_job="1")
+    body, end = {"name": name, "createTime": timestamp_text(0)}, 1_000_000_000
+    rendered = [_lifecycle_job(body, 0, None, end, end), _lifecycle_job(body, 0, None, end, end, fails=True),
+                _lifecycle_job(body, 0, end // 2, end, end)]
+    return missing_fields(JOB_TYPE, rendered)
+
+
+def _lifecycle_job(
+    body: Mapping[str, Any], create_ns: int, cancel_ns: int | None, duration_ns: int, at_ns: int,
+    fails: bool = False,
+) -> dict[str, Any]:
     job = dict(body)
     passed = [(s, t) for s, t in transitions(create_ns, cancel_ns, duration_ns, fails) if t <= at_ns]
     state, entered = passed[-1]
@@ -107,8 +135,8 @@ def render_job(
         job["tunedModel"] = tuned_model(job["name"])
     if state == "JOB_STATE_FAILED":
         job["error"] = {"code": Code.INTERNAL.value, "message": FAILED_MESSAGE}
-    if state == "JOB_STATE_CANCELLED":
-        job["error"] = {"code": Code.CANCELLED.value, "message": CANCELLED_MESSAGE, "details": [_CANCELLED_INFO]}
+    if state == _CANCELLED["state"]:
+        job["error"] = {"code": _CANCELLED["error_code"], "message": CANCELLED_MESSAGE, "details": [_CANCELLED_INFO]}
     return job
 
 

@@ -31,7 +31,7 @@ from vertex_tuning.server.filter import FilterError, Predicate, compile_filter
 from vertex_tuning.server.router import format_name, parse_name
 from vertex_tuning.server.store import JobRow, OperationRow, Store
 
-_JOB_TYPE = next(t for t in SCHEMA["messages"] if t.endswith(".TuningJob"))
+_JOB_TYPE = lifecycle.JOB_TYPE
 _STATE_ENUM = next(f["type_name"] for f in SCHEMA["messages"][_JOB_TYPE]["fields"] if f["name"] == "state")
 _STATE_NAMES = list(SCHEMA["enums"][_STATE_ENUM])
 _ADAPTER_SIZES = next(t for t in SCHEMA["enums"] if t.endswith(".AdapterSize"))
@@ -68,14 +68,23 @@ def _number(raw: Any) -> float | None:
         return None
 
 
+def _union_of(proto_name: str) -> list[str]:
+    """A job field and the other members of its union (a later document's preTunedModel beside baseModel)."""
+    fields = SCHEMA["messages"][_JOB_TYPE]["fields"]
+    oneof = next((f.get("oneof") for f in fields if f["name"] == proto_name), None)
+    return [f["name"] for f in fields if oneof and f.get("oneof") == oneof] or [proto_name]
+
+
 def creation_policy(raw_job: Mapping[str, Any], path: str) -> list[Violation]:
     """The reference server's own rules for a new job, beyond the documented constraints."""
     out: list[Violation] = []
-    if not _lookup(raw_job, "base_model"):
-        out.append(Violation(f"{path}.baseModel", "is required: name the model to tune"))
+    for proto_name, why in (("base_model", "name the model to tune"), ("supervised_tuning_spec", "say how to tune")):
+        members = _union_of(proto_name)
+        if not any(_lookup(raw_job, member) for member in members):
+            which = "" if len(members) == 1 else f"one of {', '.join(map(json_name, members))} "
+            out.append(Violation(f"{path}.{json_name(proto_name)}", f"{which}is required: {why}"))
     spec = _lookup(raw_job, "supervised_tuning_spec")
     if not isinstance(spec, Mapping):
-        out.append(Violation(f"{path}.supervisedTuningSpec", "is required: this server runs supervised tuning"))
         return out
     hyper = _lookup(spec, "hyper_parameters")
     where = f"{path}.supervisedTuningSpec.hyperParameters"
