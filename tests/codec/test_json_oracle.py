@@ -49,6 +49,10 @@ def _fill_wkt(msg: PbMessage, draw: st.DrawFn, depth: int) -> bool:
         msg.seconds, msg.nanos = seconds, (-nanos if seconds < 0 else nanos)
     elif name == "google.protobuf.Struct":
         msg.update(draw(st.dictionaries(st.text(max_size=5), json_values, max_size=3)))
+    elif name == "google.protobuf.Value":  # a field typed Value (later documents): any JSON value, finite
+        holder = oracle_class("google.protobuf.Struct")()
+        holder.update({"v": draw(json_values)})
+        msg.CopyFrom(holder.fields["v"])
     elif name == "google.protobuf.Any":
         # What the API packs: error details, and TuningJobs or Durations in operations.
         kind = draw(st.sampled_from(["error_info", "job", "duration"]))
@@ -79,7 +83,12 @@ def pb_messages(draw: st.DrawFn, descriptor: Descriptor, depth: int = 0) -> PbMe
         if oneof is None and not draw(st.booleans()):
             continue
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
-            getattr(msg, field.name).update(draw(st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=3)))
+            value = field.message_type.fields_by_name["value"]
+            if value.type != F.TYPE_MESSAGE:
+                getattr(msg, field.name).update(draw(st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=3)))
+            elif depth <= 3:  # a map of messages (a later document's Schema.properties): entries are copied in
+                for key in draw(st.lists(st.text(max_size=6), max_size=2, unique=True)):
+                    getattr(msg, field.name)[key].CopyFrom(draw(pb_messages(value.message_type, depth + 1)))
         elif field.is_repeated:
             n = 0 if depth > 2 else draw(st.integers(0, 2))
             for _ in range(n):
