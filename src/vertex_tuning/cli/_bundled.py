@@ -21,9 +21,10 @@ def bundled(folder: str, installed: str, *, extra: str, modules: tuple[str, ...]
     """
     import vertex_tuning
 
-    root = Path(vertex_tuning.__file__).resolve().parents[2]
+    package_dir = Path(vertex_tuning.__file__).resolve().parent
+    root = package_dir.parent.parent  # a checkout: ROOT/src/vertex_tuning (an installed wheel: site-packages/...)
     names = [installed]
-    if (root / folder / "__init__.py").is_file() and (root / "pyproject.toml").is_file():
+    if package_dir.parent.name == "src" and (root / folder / "__init__.py").is_file():
         if str(root) not in sys.path:
             sys.path.insert(0, str(root))
         names.insert(0, folder)
