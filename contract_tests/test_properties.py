@@ -7,6 +7,7 @@ output-only fields are ignored on input and come back in their documented format
 from __future__ import annotations
 
 import base64
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -38,6 +39,12 @@ def _no_surrogates(text: str) -> bool:
 def string_strategy(schema: dict[str, Any]) -> st.SearchStrategy[str]:
     """Strings within a schema's maxLength/pattern (patterns are valid Python regexes by construction)."""
     limit = schema.get("maxLength", 40)
+    resource = schema.get("x-google-resource-pattern")
+    if resource:  # a resource name (e.g. a later document's tunedTeacherModelSource): the server checks the pattern
+        literal = re.split(r"\{[a-z_]+\}", str(resource))
+        ids = st.lists(st.from_regex(r"[a-z][a-z0-9-]{0,8}", fullmatch=True), min_size=len(literal) - 1,
+                       max_size=len(literal) - 1)
+        return ids.map(lambda values: "".join(a + b for a, b in zip(literal, [*values, ""], strict=True)))
     pattern = schema.get("pattern")
     if pattern:
         return st.from_regex(pattern, fullmatch=True).filter(lambda s: len(s) <= limit and _no_surrogates(s))

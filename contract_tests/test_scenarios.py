@@ -125,6 +125,10 @@ def _union_member(field: _spec.FieldPath) -> list[str]:
     ]
 
 
+def _typed(schema: dict[str, Any]) -> bool:
+    return any(key in schema for key in ("type", "$ref", "allOf", "enum", "anyOf", "x-proto-message"))
+
+
 @pytest.mark.writes
 @pytest.mark.parametrize(
     "field",
@@ -133,6 +137,7 @@ def _union_member(field: _spec.FieldPath) -> list[str]:
             f, id=f.element + "@" + ".".join(f.path), marks=covers(f.element, *_union_member(f), negative=True)
         )
         for f in WRITABLE
+        if _typed(f.schema)  # a google.protobuf.Value field (later documents) takes any JSON: no wrong type
     ],
 )
 def test_wrong_json_type_is_invalid_argument_naming_the_field(
@@ -140,6 +145,22 @@ def test_wrong_json_type_is_invalid_argument_naming_the_field(
 ) -> None:
     body = scenarios.nest(field.path, scenarios.wrong_type(field.schema))
     assert_clean(scenarios.invalid_job_violations(http, target.parent, body, field.element, (field.path[-1],)))
+
+
+@pytest.mark.writes
+@pytest.mark.parametrize(
+    "field",
+    [
+        pytest.param(f, id=f.element + "@" + ".".join(f.path), marks=covers(f.element, *_union_member(f)))
+        for f in WRITABLE
+        if not _typed(f.schema)
+    ],
+)
+def test_a_value_field_takes_any_json_and_reads_it_back(http: httpx.Client, target: Target, field: _spec.FieldPath) -> None:
+    """A google.protobuf.Value field (later documents: Schema.example, ...) has no wrong type: any JSON is accepted."""
+    job, found = probes.created(http, target.parent, scenarios.nest(field.path, {"any": ["json", 1.5, True]}))
+    assert_clean(found)
+    assert job, "a job with a JSON object in a Value field was refused"
 
 
 def _constraint_cases() -> list[Any]:

@@ -80,6 +80,7 @@ def missing_fields(job_type: str, rendered: list[dict[str, Any]]) -> dict[str, t
             seen.setdefault(type_name, set()).update(obj)
             if output:
                 in_output.add(type_name)
+    in_output |= _reached_through_output(job_type)
     missing: dict[str, tuple[str, ...]] = {}
     for type_name in sorted(_reachable(job_type)):
         keys = seen.get(type_name, set())
@@ -88,6 +89,20 @@ def missing_fields(job_type: str, rendered: list[dict[str, Any]]) -> dict[str, t
         if absent:
             missing[type_name] = absent
     return missing
+
+
+def _reached_through_output(type_name: str, output: bool = False, seen: set[tuple[str, bool]] | None = None
+                            ) -> set[str]:
+    """The message types that sit inside an output-only field somewhere below ``type_name``."""
+    seen = set() if seen is None else seen
+    if (type_name, output) in seen:
+        return set()
+    seen.add((type_name, output))
+    found = {type_name} if output else set()
+    for field in _fields(type_name):
+        if _is_message(field):
+            found |= _reached_through_output(field["type_name"], output or _output_only(field), seen)
+    return found
 
 
 def _reachable(type_name: str, found: set[str] | None = None) -> set[str]:
@@ -105,9 +120,9 @@ def complete_output(job_type: str, job: dict[str, Any], missing: Mapping[str, tu
     """``job`` with the output fields ``missing`` names filled where their message occurs (in place).
 
     A message inside a list gets a field it lacks as one more item of that list (holding that field),
-    never beside the fields an item has: the documents do not always show which fields form a union
-    (Google's AggregationResult, say), and two members in one object break every client. A single
-    message gets its missing scalars, and one missing message field, picked by the job's name.
+    never beside the fields an item has, and a generated list item holds one message field: the
+    documents do not always show which fields form a union (Google's AggregationResult, say), and
+    two members in one object break every client. A single message gets every field it lacks.
     """
     if not missing:
         return job
@@ -121,19 +136,17 @@ def complete_output(job_type: str, job: dict[str, Any], missing: Mapping[str, tu
         absent = [f for f in _fields(type_name) if f["json"] in missing.get(type_name, ()) and f["json"] not in obj
                   and (type_name, f["json"]) not in filled and (output or _output_only(f))]
         unions = {f["oneof"] for f in _fields(type_name) if f.get("oneof") and f["json"] in obj}
-        messages = [f for f in absent if _is_message(f) and not f.get("oneof")]
-        chosen = messages[pick % len(messages)] if messages else None
         for field in absent:
-            if field.get("oneof") in unions or (field in messages and field is not chosen):
-                continue  # a union keeps its member (_rotate_unions varies it); other messages: other jobs
+            if field.get("oneof") in unions:
+                continue  # a union keeps its member (_rotate_unions varies it)
             obj[field["json"]] = _value(field, name, created, _DEPTH, pick=pick)
             filled.add((type_name, field["json"]))
             if field.get("oneof"):
                 unions.add(field["oneof"])
+    _rotate_unions(job_type, job, missing, name, created)
     for _ in range(_DEPTH):  # new items may hold lists of their own
         if not _cover_lists(job_type, job, missing, name, created):
             break
-    _rotate_unions(job_type, job, missing, name, created)
     return job
 
 
@@ -196,18 +209,18 @@ def _value(field: Mapping[str, Any], name: str, created: str, depth: int, within
     """A value of ``field`` that its documented rules accept: one item when repeated, one entry when a map."""
     if field["type"] == "map":
         return {"sample": "value"}
-    one = _scalar(field, name, created, depth, within, pick)
+    one = _scalar(field, name, created, depth, within, pick, single=field["repeated"])
     return [one] if field["repeated"] else one
 
 
 def _scalar(field: Mapping[str, Any], name: str, created: str, depth: int, within: tuple[str, ...] = (),
-            pick: int = 0) -> Any:
+            pick: int = 0, single: bool = False) -> Any:
     kind = field["type"]
     if kind == "message":
         type_name = field["type_name"]
         if type_name in _WELL_KNOWN:
             return _WELL_KNOWN[type_name](created)
-        return _message(type_name, name, created, depth - 1, within, pick)
+        return _message(type_name, name, created, depth - 1, within, pick, single)
     if kind == "enum":
         values = list(SCHEMA["enums"].get(field["type_name"], {}))
         return next((v for v in values if not v.endswith("_UNSPECIFIED")), values[0] if values else 0)
@@ -225,10 +238,10 @@ def _scalar(field: Mapping[str, Any], name: str, created: str, depth: int, withi
 
 
 def _message(type_name: str, name: str, created: str, depth: int, within: tuple[str, ...] = (),
-             pick: int = 0) -> dict[str, Any]:
-    """A message: its scalars, required fields, the first member of each union and one optional message field
-    (``pick`` chooses which), message fields only ``depth`` levels down and none of a message already being
-    built (``within``: a recursive schema)."""
+             pick: int = 0, single: bool = False) -> dict[str, Any]:
+    """A message: its scalars, required fields, the first member of each union and its optional message fields
+    (only one, ``pick`` choosing, when ``single``: an item of a list), message fields only ``depth`` levels
+    down and none of a message already being built (``within``: a recursive schema)."""
     within = (*within, type_name)
     fields = _fields(type_name)
     optional = [f for f in fields if _is_message(f) and not f.get("oneof") and "REQUIRED" not in f.get("behaviors", ())
@@ -241,7 +254,7 @@ def _message(type_name: str, name: str, created: str, depth: int, within: tuple[
         required = "REQUIRED" in field.get("behaviors", ())
         if field.get("oneof") in unions or (nested and (field["type_name"] in within or depth <= 0 and not required)):
             continue
-        if nested and not field.get("oneof") and not required and field is not chosen:
+        if single and nested and not field.get("oneof") and not required and field is not chosen:
             continue
         if field.get("oneof"):
             unions.add(field["oneof"])
