@@ -81,6 +81,13 @@ def error_states() -> frozenset[str]:
 
 
 @cache
+def running_states() -> tuple[frozenset[str], str]:
+    """The states startTime's description says a job starts running in (read at generation time), and where."""
+    fact = ir()["facts"]["job_running_states"]
+    return frozenset(fact["values"]), str(fact["read_from"])
+
+
+@cache
 def cancelled_job() -> tuple[str, int]:
     """(state, google.rpc.Code number) of a cancelled job, as the cancel method's description gives them."""
     fact = ir()["facts"]["cancelled_job"]

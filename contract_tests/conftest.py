@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
+from vertex_tuning._config import BASE_URL_ENV, DEFAULT_LOCATION
+
 from . import probes
 from .ledger import LEDGER
 from .marks import COVERS
@@ -44,10 +46,10 @@ class Target:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("contract", "Vertex AI TuningJobs contract suite")
-    group.addoption("--base-url", default=os.environ.get("VERTEX_TUNING_BASE_URL"), help="server under test")
+    group.addoption("--base-url", default=os.environ.get(BASE_URL_ENV), help="server under test")
     group.addoption("--allow-writes", action="store_true", help="create and cancel jobs (always on in-process)")
     group.addoption("--project", default="contract-tests", help="project of the parent location")
-    group.addoption("--location", default="us-central1", help="location of the parent")
+    group.addoption("--location", default=DEFAULT_LOCATION, help="location of the parent")
     group.addoption("--credentials", default="none", choices=["ADC", "none"], help="ADC bearer token or none")
     group.addoption(
         "--job-seconds",
@@ -71,10 +73,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def adc_headers() -> dict[str, str]:
     """An Authorization header from google-auth default credentials."""
-    import google.auth
     import google.auth.transport.requests
 
-    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    from vertex_tuning._credentials import application_default
+
+    credentials, _ = application_default()
     credentials.refresh(google.auth.transport.requests.Request())  # type: ignore[no-untyped-call]
     return {"Authorization": f"Bearer {credentials.token}"}
 

@@ -27,15 +27,11 @@ class Rule:
     basis: str
 
 
-def _description(json_name: str) -> str:
-    return str(_spec.job_field(json_name).get("description", ""))
-
-
 @cache
 def states_before_running() -> tuple[str, ...]:
     """The documented states a job is in before it first runs: those listed before the state startTime names."""
     values = _spec.enum_values(_spec.state_enum())
-    named = [values.index(s) for s in _spec.states_named_in(_description("startTime")) if s in values]
+    named = [values.index(s) for s in _spec.running_states()[0] if s in values]
     return tuple(values[1 : min(named)]) if named else ()
 
 
@@ -43,7 +39,7 @@ def states_before_running() -> tuple[str, ...]:
 def states_without_tuned_model() -> tuple[str, ...]:
     """States in which tuning has not produced anything yet: before running, and running."""
     values = _spec.enum_values(_spec.state_enum())
-    named = [values.index(s) for s in _spec.states_named_in(_description("startTime")) if s in values]
+    named = [values.index(s) for s in _spec.running_states()[0] if s in values]
     return tuple(values[1 : min(named) + 1]) if named else ()
 
 
@@ -52,17 +48,16 @@ def rules() -> tuple[Rule, ...]:
     """Every implied rule the suite checks."""
     owner = _spec.short(_spec.job_message())
     before, idle = states_before_running(), states_without_tuned_model()
+    running, read_from = _spec.running_states()
+    started = f"startTime: the time the job first entered {' or '.join(sorted(running))} ({read_from})"
     return (
-        Rule(f"{owner}.startTime", f"not set while {' or '.join(before)}", f"startTime: {_description('startTime')!r}"),
-        Rule(
-            f"{owner}.tunedModel",
-            f"not set while {' or '.join(idle)} (nothing is tuned yet)",
-            f"tunedModel: {_description('tunedModel')!r}",
-        ),
+        Rule(f"{owner}.startTime", f"not set while {' or '.join(before)}", started),
+        Rule(f"{owner}.tunedModel", f"not set while {' or '.join(idle)} (nothing is tuned yet)",
+             f"tunedModel: output only, what tuning produces; {started}"),
         Rule(
             f"{owner}.tunedModel",
             f"set once the job is {SUCCEEDED} (the tuned model is what a successful job produces)",
-            f"tunedModel: {_description('tunedModel')!r}; a rebase needs a job's tuned model",
+            "tunedModel: output only, what tuning produces; a rebase needs a job's tuned model",
         ),
     )
 

@@ -252,6 +252,15 @@ def test_negative_data_is_rejected_with_status(target: Target, operation_id: str
 # the test's pytest-timeout has passed (a run takes well under the rest, even on a loaded machine).
 STATEFUL_RUNS = 4
 STATEFUL_BUDGET_SHARE = 0.4
+DEFAULT_TEST_TIMEOUT = 120.0  # seconds, when no pytest-timeout setting applies
+
+
+def _test_timeout(config: Any) -> float:
+    """The test's pytest-timeout in seconds; the default where pytest-timeout is not installed (an installed suite)."""
+    try:
+        return float(config.getini("timeout") or DEFAULT_TEST_TIMEOUT)
+    except ValueError:  # pytest knows no "timeout" ini value without the plugin
+        return DEFAULT_TEST_TIMEOUT
 
 
 def _inconsistent(exc: BaseException) -> bool:
@@ -323,7 +332,7 @@ def test_stateful_run_covers_every_method_and_follows_links(target: Target, requ
             found = body_violations(op_id, response.status_code, _json_body(response), case.formatted_path)
             assert_clean(found + schemathesis_violations(case, response, CHECKS, op_id))
 
-    budget = time.monotonic() + STATEFUL_BUDGET_SHARE * float(request.config.getini("timeout") or 120)
+    budget = time.monotonic() + STATEFUL_BUDGET_SHARE * _test_timeout(request.config)
     for run in range(1, STATEFUL_RUNS + 1):
         try:
             Machine.run(settings=settings(max_examples=STATEFUL_EXAMPLES, stateful_step_count=10, **SETTINGS))

@@ -52,3 +52,59 @@ def test_the_check_finds_what_the_issue_found() -> None:
     assert len(list(restated_facts(validation))) == 1
     assert len(list(restated_facts(openapi))) == 1
     assert list(restated_facts(sample)) == []
+
+
+# ------------------------------------------------------------------ runtime settings with one home
+CONFIG = ROOT / "src" / "vertex_tuning" / "_config.py"
+CREDENTIALS = ROOT / "src" / "vertex_tuning" / "_credentials.py"
+ENV_NAMES = frozenset({"GOOGLE_CLOUD_PROJECT", "GOOGLE_CLOUD_LOCATION", "VERTEX_TUNING_BASE_URL", "VERTEX_TUNING_API_KEY"})
+
+
+def restated_settings(source: str) -> Iterator[tuple[int, str]]:
+    """(line, what) for an environment variable name, a service endpoint or an ADC lookup written out."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if node.value in ENV_NAMES:
+                yield node.lineno, f"environment name {node.value!r}"
+            elif node.value.startswith("https://") and "aiplatform.googleapis.com" in node.value:
+                yield node.lineno, f"endpoint {node.value!r}"
+        elif (isinstance(node, ast.Attribute) and node.attr == "default" and isinstance(node.value, ast.Attribute)
+              and node.value.attr == "auth" and isinstance(node.value.value, ast.Name)
+              and node.value.value.id == "google"):
+            yield node.lineno, "google.auth.default (the ADC lookup)"
+
+
+def test_environment_names_endpoints_and_the_adc_lookup_live_in_config_and_credentials() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {what}"
+        for top in ("src", "contract_tests")
+        for path in sorted((ROOT / top).rglob("*.py"))
+        if not path.name.startswith("test_")  # a test spells the names a user types
+        for line, what in restated_settings(path.read_text(encoding="utf-8"))
+        if not (path == CONFIG and not what.startswith("google")) and not (path == CREDENTIALS and what.startswith("google"))
+    ]
+    assert not found, "restated outside _config.py (names, endpoints) or _credentials.py (ADC):\n" + "\n".join(found)
+
+
+def test_the_check_finds_a_second_adc_lookup_and_environment_name() -> None:
+    session = 'PROJECT_ENV = "GOOGLE_CLOUD_PROJECT"\ncredentials, project = google.auth.default(scopes=SCOPES)\n'
+    assert [line for line, _ in restated_settings(session)] == [1, 2]
+
+
+def test_the_command_line_modules_import_each_other_without_a_cycle() -> None:
+    cli = ROOT / "src" / "vertex_tuning" / "cli"
+    graph = {
+        path.stem: {node.module.rsplit(".", 1)[-1] for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                    if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("vertex_tuning.cli.")}
+        for path in cli.glob("*.py")
+    }
+
+    def reachable(start: str) -> set[str]:
+        seen, todo = set[str](), [start]
+        while todo:
+            for nxt in graph.get(todo.pop(), set()) - seen:
+                seen.add(nxt)
+                todo.append(nxt)
+        return seen
+
+    assert sorted(m for m in graph if m in reachable(m)) == []

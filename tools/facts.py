@@ -16,7 +16,7 @@ from typing import Any
 from google.protobuf import descriptor_pb2
 from google.rpc import code_pb2
 
-from tools.docparse import DocError
+from .docparse import DocError
 
 TYPE_URL_PREFIX = "type.googleapis.com/"
 _STATE = re.compile(r"JOB_STATE_[A-Z_]+")
@@ -105,6 +105,12 @@ def job_error_states(ir: dict[str, Any]) -> dict[str, Any]:
     return {"values": named, "read_from": _cite(ir, _job_field(ir, "error")["sources"])}
 
 
+def job_running_states(ir: dict[str, Any]) -> dict[str, Any]:
+    """The state a job runs in: the one startTime's description names ("first entered ... RUNNING")."""
+    named = _states_named(ir, "startTime", "the state a job starts running in")
+    return {"values": named, "read_from": _cite(ir, _job_field(ir, "startTime")["sources"])}
+
+
 def cancelled_job(ir: dict[str, Any]) -> dict[str, Any]:
     """The state and google.rpc.Code of a cancelled job, from the cancel method's description."""
     method = next((m for m in ir["methods"] if m["name"].startswith("Cancel")), None)
@@ -150,6 +156,7 @@ def from_documents(ir: dict[str, Any]) -> dict[str, Any]:
     return {
         "terminal_job_states": terminal_job_states(ir),
         "job_error_states": job_error_states(ir),
+        "job_running_states": job_running_states(ir),
         "cancelled_job": cancelled_job(ir),
         "example_base_model": example_base_model(ir),
     }

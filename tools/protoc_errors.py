@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tools.docparse import DocError
+from .docparse import DocError
 
 MAX_SHOWN = 20  # causes listed; the rest counted
 _DIAGNOSTIC = re.compile(r"^(?P<file>.+?\.proto):(?P<line>\d+):(?P<col>\d+): (?P<message>.*)$")

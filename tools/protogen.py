@@ -11,8 +11,9 @@ import re
 import textwrap
 from typing import Any
 
-from tools.docparse import PACKAGE
 from vertex_tuning._casing import json_name, pascal_name
+
+from .docparse import PACKAGE
 
 PROTO_DIR = "google/cloud/aiplatform/v1"
 RESOURCE_FILE = f"{PROTO_DIR}/tuning_job.proto"

@@ -32,16 +32,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tools import betterproto2_plugin, clientgen, facts, openapi, protoc_errors, schema_tables, treeswap
-from tools.docparse import DocError, build_ir
-from tools.protogen import OPERATIONS_SERVICE, NumberLock, ReservedNameError, operations_methods, render
-from tools.report import Report, compare
+# Relative imports: the same modules run as tools/ in a checkout and as vertex_tuning_schema when installed.
+from . import betterproto2_plugin, clientgen, facts, openapi, protoc_errors, schema_tables, treeswap
+from .docparse import DocError, build_ir
+from .protogen import OPERATIONS_SERVICE, NumberLock, ReservedNameError, operations_methods, render
+from .report import Report, compare
 
+# The tree a run reads and writes (``tree_at`` points a run at another): by default this checkout's.
 ROOT = Path(__file__).resolve().parent.parent
 PROTOS = ROOT / "protos"
 GENERATED = ROOT / "generated"
 PACKAGE_DIR = GENERATED / "vertex_tuning_protos"
 LOCK = PROTOS / "field_numbers.lock.json"
+SOURCES: Path | None = None  # the documents' folder; None: PROTOS / "sources"
+# The names of unnamed nested messages when a tree has no protos/type_names.json (the wheel ships the project's).
+PACKAGED_TYPE_NAMES = Path(__file__).resolve().parent / "type_names.json"
+# How the plugin's `ruff format` lays out the generated classes, wherever regen runs (the project's line length).
+GENERATED_FORMAT = "line-length = 120\n"
 # Common protos compiled into the package too: the error details a google.rpc.Status carries.
 COMMON_INPUTS = ["google/rpc/error_details.proto", "google/rpc/code.proto"]
 WORK = ".regen"  # beside protos/: the staging folder, the swap journal; gone after every run that ends
@@ -105,8 +112,9 @@ def run_protoc(proto_files: list[str], out_dir: Path, protos: Path = PROTOS) -> 
     ]
     env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")}
     # betterproto2's plugin formats with `ruff format -`, which reads the ruff settings of the current
-    # directory: run from the project root so the output never depends on where regen was started.
-    with subprocess.Popen(args, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+    # directory: run where only GENERATED_FORMAT applies, so the output never depends on where regen was started.
+    (out_dir / "ruff.toml").write_text(GENERATED_FORMAT, encoding="utf-8")
+    with subprocess.Popen(args, cwd=out_dir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True) as child:
         try:
             _pause("protoc")
@@ -163,8 +171,12 @@ class Plan:
 
 
 def read_type_names(protos: Path | None = None) -> dict[str, str]:
-    """The one fact the documents lack: names of nested messages the Python page leaves unnamed."""
-    names = json.loads(((protos or PROTOS) / "type_names.json").read_text())
+    """The one fact the documents lack: names of nested messages the Python page leaves unnamed.
+
+    Read from the tree's protos/type_names.json, else from the copy the installed package ships.
+    """
+    path = (protos or PROTOS) / "type_names.json"
+    names = json.loads((path if path.exists() else PACKAGED_TYPE_NAMES).read_text())
     return {k: v for k, v in names.items() if k != "_why"}
 
 
@@ -295,7 +307,7 @@ def build(stage: Path, options: Options) -> Plan:
     Raises what ``plan`` raises, and DocError (ProtocFailed) at the document line behind a .proto that protoc rejects.
     """
     old_ir = json.loads((GENERATED / "ir.json").read_text()) if (GENERATED / "ir.json").exists() else None
-    planned = plan(PROTOS / "sources", old_ir, json.loads(LOCK.read_text()) if LOCK.exists() else {}, options)
+    planned = plan(SOURCES or PROTOS / "sources", old_ir, json.loads(LOCK.read_text()) if LOCK.exists() else {}, options)
     ir, files = planned.ir, planned.files
     _pause("plan")
     protos, generated = stage / "protos", stage / "generated"
@@ -349,6 +361,7 @@ def _holds_outputs(path: Path) -> bool:
 def _moves(stage: Path) -> list[treeswap.Move]:
     """The paths to swap: each top-level entry of protos/ holding .proto files (now or after), the lock, generated/."""
     staged = stage / "protos"
+    PROTOS.mkdir(exist_ok=True)  # a folder holding only the documents gets protos/ beside them
     names = {p.name for p in staged.iterdir()} | {p.name for p in PROTOS.iterdir() if _holds_outputs(p)}
     moves = []
     for name in sorted(names):
@@ -415,9 +428,28 @@ def check(options: Options) -> tuple[Plan, list[str]]:
                      for rel in sorted(set(before) | set(after)) if before.get(rel) != after.get(rel)]
 
 
+@contextlib.contextmanager
+def tree_at(root: Path) -> Iterator[None]:
+    """Point the runs inside at ``root``: its protos/ and generated/, the documents in protos/sources/
+    (a checkout) or, when it has none, in ``root`` itself (a folder holding just the two documents)."""
+    global PROTOS, GENERATED, PACKAGE_DIR, LOCK, SOURCES
+    saved = PROTOS, GENERATED, PACKAGE_DIR, LOCK, SOURCES
+    root = root.resolve()
+    PROTOS, GENERATED = root / "protos", root / "generated"
+    PACKAGE_DIR, LOCK = GENERATED / PACKAGE_DIR.name, PROTOS / LOCK.name
+    SOURCES = PROTOS / "sources" if (PROTOS / "sources").is_dir() else root
+    try:
+        yield
+    finally:
+        PROTOS, GENERATED, PACKAGE_DIR, LOCK, SOURCES = saved
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry: regenerate (or ``--check``), print the change report; errors as file:line."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tree", type=Path, metavar="DIR",
+                        help="the tree to regenerate: a checkout, or a folder holding the two documents "
+                             "(protos/ and generated/ are written in it); default: this checkout")
     parser.add_argument("--report", type=Path, metavar="FILE", help="also write the change report as JSON")
     parser.add_argument("--accept-breaking", action="store_true",
                         help="regenerate even with breaking changes (a retyped field gets a new number)")
@@ -433,7 +465,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     options = Options(args.accept_breaking, tuple(args.revive), args.numbers_from, args.strict)
     commit = treeswap.Commit()
-    with _signals_raise(commit):
+    tree = tree_at(args.tree) if args.tree is not None else contextlib.nullcontext()
+    with tree, _signals_raise(commit):
         try:
             return _run(args, options, commit)
         except treeswap.Interrupted as exc:

@@ -13,7 +13,7 @@ from typing import Any
 from google.api import annotations_pb2, field_behavior_pb2, resource_pb2
 from google.protobuf import descriptor_pb2
 
-from tools.docparse import PACKAGE
+from .docparse import PACKAGE
 
 _TYPES = {v: k.removeprefix("TYPE_").lower() for k, v in descriptor_pb2.FieldDescriptorProto.Type.items()}
 _BEHAVIOR_NAMES = field_behavior_pb2.FieldBehavior.Name

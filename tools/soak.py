@@ -470,8 +470,9 @@ def phase_schemathesis(workdir: Path) -> Tally:
 # ---------------------------------------------------------------- phase 5: slowloris
 def phase_slowloris(sockets: int, seconds: float, workdir: Path) -> Tally:
     """``sockets`` never-finished requests (replaced when closed) against ``vertex-tuning serve`` while a client calls."""
-    from tools.slow_peers import slowloris
     from vertex_tuning.server.slow_clients import HEADER_TIMEOUT
+
+    from .slow_peers import slowloris
 
     tally = Tally(f"slowloris {sockets} sockets, {seconds:g} s")
     server = ServerProcess(str(workdir / "slowloris.db"), workdir / "slowloris.log", job_duration=3600)
@@ -509,8 +510,9 @@ def phase_trickle(rounds: int) -> Tally:
     """get/create/list/wait (sync) and get/wait (async) with ``timeout=1`` against a server trickling its answer."""
     import anyio
 
-    from tools.slow_peers import http_response, trickling_server
     from vertex_tuning import AsyncTuningJobsClient
+
+    from .slow_peers import http_response, trickling_server
 
     timeout, allowance = 1.0, 0.5
     tally = Tally(f"trickling answers x{rounds}, timeout={timeout:g}")

@@ -821,6 +821,8 @@ SCHEMA: dict[str, Any] = {'messages': {'google.cloud.aiplatform.v1.Blob': {'fiel
                                                                                  'the job never leaves it'}},
            'job_error_states': {'values': ['JOB_STATE_CANCELLED', 'JOB_STATE_FAILED'],
                                 'read_from': '001_7bde28dfd0fad947.txt:48'},
+           'job_running_states': {'values': ['JOB_STATE_RUNNING'],
+                                  'read_from': '001_7bde28dfd0fad947.txt:30'},
            'cancelled_job': {'state': 'JOB_STATE_CANCELLED',
                              'error_code': 1,
                              'code_name': 'CANCELLED',

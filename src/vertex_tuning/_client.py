@@ -24,7 +24,7 @@ from vertex_tuning_protos._services import (
 )
 
 from vertex_tuning import _config
-from vertex_tuning._credentials import is_loopback, resolve_auth
+from vertex_tuning._credentials import application_default, is_loopback, resolve_auth
 from vertex_tuning._polling import Fetch, poll, run_async, run_sync
 from vertex_tuning._transport import AsyncTransport, SyncTransport
 from vertex_tuning.operations import AsyncOperation, Operation
@@ -108,10 +108,7 @@ class _Config:
         """The project Application Default Credentials name, when the client uses them."""
         if not self._adc:
             return None
-        import google.auth
-
-        project: str | None = google.auth.default()[1]
-        return project
+        return application_default()[1]
 
     def _wait_loop(
         self, name: str, timeout: float | None, polling: _config.Retry | None

@@ -9,9 +9,11 @@ DEFAULT_LOCATION = "us-central1"
 DEFAULT_TIMEOUT = 60.0
 """Seconds for one HTTP attempt (connect + send + read), unless ``timeout=`` says otherwise."""
 
+# The environment variables the client and the command line read.
 BASE_URL_ENV = "VERTEX_TUNING_BASE_URL"
 PROJECT_ENV = "GOOGLE_CLOUD_PROJECT"
 LOCATION_ENV = "GOOGLE_CLOUD_LOCATION"
+API_KEY_ENV = "VERTEX_TUNING_API_KEY"  # the command line's --api-key
 REGIONAL_HOST = "https://{location}-aiplatform.googleapis.com"
 GLOBAL_HOST = "https://aiplatform.googleapis.com"
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)

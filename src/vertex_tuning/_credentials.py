@@ -181,6 +181,17 @@ def anonymous() -> Any:
     return AnonymousCredentials()  # type: ignore[no-untyped-call]
 
 
+def application_default() -> tuple[Any, str | None]:
+    """Application Default Credentials (google-auth's lookup) with the client's scopes, and the project they name.
+
+    Raises google.auth's DefaultCredentialsError when none are found.
+    """
+    import google.auth
+
+    credentials, project = google.auth.default(scopes=list(_config.SCOPES))
+    return credentials, project
+
+
 def resolve_auth(
     *, credentials: Any | None, api_key: str | None, quota_project: str | None, base_url: str, from_env: bool
 ) -> httpx.Auth:
@@ -197,7 +208,5 @@ def resolve_auth(
         parsed = urllib.parse.urlsplit(base_url)
         if parsed.scheme != "https" and not is_loopback(base_url):
             raise ValueError(f"refusing Application Default Credentials over plain {parsed.scheme}: {base_url}")
-        import google.auth
-
-        credentials, _project = google.auth.default(scopes=list(_config.SCOPES))
+        credentials, _project = application_default()
     return CredentialsAuth(credentials, quota_project, origin_of(base_url))

@@ -423,23 +423,24 @@ class SyncTransport(BaseTransport):
         self._close_auth()
 
 
-def _pool_slots(client: httpx.AsyncClient) -> Any:
-    """How many requests may be in flight at once through ``client``'s connection pool.
+POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+"""The connection pool of an ``httpx.AsyncClient`` the client builds itself (httpx's own defaults, stated)."""
+
+
+def _pool_slots(limits: httpx.Limits | None) -> Any:
+    """How many requests may be in flight at once through a pool with ``limits`` (None: no limit here).
 
     httpcore's pool closes an idle connection whenever it holds more than its keep-alive limit
     (20 by default) and scans every queued request on each state change: 1,000 concurrent calls
     then churn connections and spend most of their CPU there. Queuing the excess here, up to the
-    keep-alive limit, keeps every connection alive and the pool's queue short. Other transports
-    (e.g. the aiohttp backend) pool on their own: no limit.
+    keep-alive limit, keeps every connection alive and the pool's queue short.
     """
     import anyio
 
-    pool = getattr(getattr(client, "_transport", None), "_pool", None)
-    keepalive = getattr(pool, "_max_keepalive_connections", None)
-    connections = getattr(pool, "_max_connections", None)
-    if not isinstance(keepalive, int) or keepalive < 1:
+    keepalive, connections = (limits.max_keepalive_connections, limits.max_connections) if limits else (None, None)
+    if keepalive is None or keepalive < 1:
         return contextlib.nullcontext()
-    return anyio.Semaphore(min(keepalive, connections) if isinstance(connections, int) else keepalive)
+    return anyio.Semaphore(min(keepalive, connections) if connections is not None else keepalive)
 
 
 class AsyncTransport(BaseTransport):
@@ -448,8 +449,9 @@ class AsyncTransport(BaseTransport):
     def __init__(self, *, http_client: httpx.AsyncClient | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._owns_client = http_client is None
-        self.http_client = http_client or httpx.AsyncClient()
-        self._slots = _pool_slots(self.http_client)
+        self.http_client = http_client or httpx.AsyncClient(limits=POOL_LIMITS)
+        # A client given by the caller pools as it was built (its limits are not public): no queue here.
+        self._slots = _pool_slots(None if http_client else POOL_LIMITS)
 
     async def _send_within_deadline(self, request: httpx.Request) -> _Outcome:
         """``_send`` in a pool slot, both within the attempt's deadline (a cancel scope bounds every await)."""

@@ -16,7 +16,20 @@ from typing import Any
 
 import typer
 
-from vertex_tuning.cli._session import CREDENTIALS_HINT, CredentialsMissing, UsageProblem, settings
+from vertex_tuning.cli._settings import settings
+
+CREDENTIALS_HINT = (
+    "run `gcloud auth application-default login`, pass --api-key KEY, "
+    "or point --base-url at a local server (e.g. `vertex-tuning serve` on http://127.0.0.1:8080)"
+)
+
+
+class CredentialsMissing(Exception):
+    """No usable credentials were found (Application Default Credentials absent or unusable)."""
+
+
+class UsageProblem(Exception):
+    """The command line cannot work as given (no project, conflicting arguments); exit status 2."""
 
 
 class ExitCode(enum.IntEnum):

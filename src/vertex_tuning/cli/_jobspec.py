@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from vertex_tuning.cli._failures import CommandFailed, ExitCode
-from vertex_tuning.cli._session import UsageProblem
+from vertex_tuning.cli._failures import CommandFailed, ExitCode, UsageProblem
 
 if TYPE_CHECKING:
     from vertex_tuning import AdapterSize, TuningJob

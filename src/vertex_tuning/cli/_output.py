@@ -187,7 +187,7 @@ def print_line(text: str, *, style: str = "") -> None:
 
 def note(text: str) -> None:
     """A note on stderr, unless --quiet; on a terminal wrapped between words to its width."""
-    from vertex_tuning.cli._session import settings
+    from vertex_tuning.cli._settings import settings
 
     if not settings().quiet:
         print_stderr(text, wrap=True)

@@ -6,8 +6,6 @@ after it (``vertex-tuning jobs list --project p``); the value closest to the com
 
 from __future__ import annotations
 
-import contextvars
-import dataclasses
 import functools
 import inspect
 import os
@@ -19,61 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from vertex_tuning._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_LOCATION, LOCATION_ENV, PROJECT_ENV
+from vertex_tuning.cli._failures import CREDENTIALS_HINT, CredentialsMissing, UsageProblem, handled
+from vertex_tuning.cli._settings import Settings, settings, use
+
 if TYPE_CHECKING:
     import httpx
 
     from vertex_tuning import TuningJobsClient
-
-PROJECT_ENV = "GOOGLE_CLOUD_PROJECT"
-LOCATION_ENV = "GOOGLE_CLOUD_LOCATION"
-BASE_URL_ENV = "VERTEX_TUNING_BASE_URL"
-API_KEY_ENV = "VERTEX_TUNING_API_KEY"
-DEFAULT_LOCATION = "us-central1"
-
-CREDENTIALS_HINT = (
-    "run `gcloud auth application-default login`, pass --api-key KEY, "
-    "or point --base-url at a local server (e.g. `vertex-tuning serve` on http://127.0.0.1:8080)"
-)
-
-
-class CredentialsMissing(Exception):
-    """No usable credentials were found (Application Default Credentials absent or unusable)."""
-
-
-class UsageProblem(Exception):
-    """The command line cannot work as given (no project, conflicting arguments); exit status 2."""
-
-
-@dataclasses.dataclass
-class Settings:
-    """What the global options said; ``None`` means "not given" (environment and defaults apply later)."""
-
-    project: str | None = None
-    location: str | None = None
-    base_url: str | None = None
-    api_key: str | None = None
-    quiet: bool = False
-    verbose: bool = False
-
-    def resolved_location(self) -> str:
-        """--location, else GOOGLE_CLOUD_LOCATION, else us-central1."""
-        return self.location or os.environ.get(LOCATION_ENV) or DEFAULT_LOCATION
-
-    def resolved_base_url(self) -> str | None:
-        """--base-url, else VERTEX_TUNING_BASE_URL, else None (the regional Google endpoint)."""
-        return self.base_url or os.environ.get(BASE_URL_ENV) or None
-
-
-_current: contextvars.ContextVar[Settings] = contextvars.ContextVar("vertex_tuning_cli_settings")
-
-
-def settings() -> Settings:
-    """The settings of the running command line."""
-    found = _current.get(None)
-    if found is None:
-        found = Settings()
-        _current.set(found)
-    return found
 
 
 def _global_parameters() -> list[inspect.Parameter]:
@@ -109,15 +60,13 @@ def with_global_options(*, reset: bool = False) -> Callable[[Callable[..., Any]]
     """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        from vertex_tuning.cli._failures import handled
-
         signature = inspect.signature(fn)
         extra = _global_parameters()
 
         @functools.wraps(fn)
         def run(*args: Any, **kwargs: Any) -> Any:
             current = Settings() if reset else settings()
-            _current.set(current)
+            use(current)
             for param in extra:
                 value = kwargs.pop(param.name)
                 if value not in (None, False):
@@ -178,14 +127,14 @@ def check_location(location: str, source: str) -> None:
 
 def _adc() -> tuple[Any, str | None]:
     """Application Default Credentials and their project, or ``CredentialsMissing`` saying how to fix it."""
-    import google.auth
     from google.auth import exceptions
 
+    from vertex_tuning._credentials import application_default
+
     try:
-        credentials, project = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+        return application_default()
     except exceptions.DefaultCredentialsError:
         raise CredentialsMissing(f"no Application Default Credentials found: {CREDENTIALS_HINT}") from None
-    return credentials, project
 
 
 class Session:

@@ -21,7 +21,7 @@ from vertex_tuning._polling import is_retryable, poll, run_sync
 from vertex_tuning.cli._failures import CommandFailed, ExitCode
 from vertex_tuning.cli._output import console, print_stderr
 from vertex_tuning.cli._requestlog import polling_through_outages
-from vertex_tuning.cli._session import settings
+from vertex_tuning.cli._settings import settings
 from vertex_tuning.errors import WaitTimeout
 
 T = TypeVar("T")

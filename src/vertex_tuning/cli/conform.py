@@ -12,6 +12,8 @@ from typing import Any
 
 import typer
 
+from vertex_tuning._config import DEFAULT_LOCATION
+
 # A reference server started by --serve-reference runs each job's lifecycle in this many seconds.
 _REFERENCE_JOB_SECONDS = 1.0
 # The reachability probe: one GET, answered or not within this many seconds.
@@ -103,36 +105,18 @@ def check_conform_base_url(url: str) -> None:
 
 
 def _suite() -> Any:
-    """The contract suite: ``contract_tests`` of the source tree this package runs from (an editable
-    install), else the installed ``vertex_tuning_contract``."""
-    import importlib
-    import sys
+    """The contract suite: the installed ``vertex_tuning_contract`` (a checkout's ``contract_tests``)."""
+    from vertex_tuning.cli._bundled import bundled
 
-    import vertex_tuning
-
-    # An editable install snapshots the suite into site-packages; the checkout's own copy is the current one.
-    root = Path(vertex_tuning.__file__).resolve().parents[2]
-    names = ["vertex_tuning_contract"]
-    if (root / "contract_tests" / "__init__.py").is_file() and (root / "pyproject.toml").is_file():
-        if str(root) not in sys.path:
-            sys.path.insert(0, str(root))
-        names.insert(0, "contract_tests")
-    for name in names:
-        try:
-            package = importlib.import_module(name)
-        except ModuleNotFoundError:
-            continue
-        for module in ("_spec", "conftest", "coverage", "ledger", "verdict"):
-            importlib.import_module(f"{name}.{module}")
-        return package
-    raise ModuleNotFoundError("the contract suite is not installed (pip install 'vertex-tuning[contract]')")
+    modules = ("_spec", "conftest", "coverage", "ledger", "verdict")
+    return bundled("contract_tests", "vertex_tuning_contract", extra="contract", modules=modules)
 
 
 def run_conformance(
     base_url: str | None,
     *,
     project: str = "contract-tests",
-    location: str = "us-central1",
+    location: str = DEFAULT_LOCATION,
     credentials: str = "none",
     allow_writes: bool = False,
     serve_reference: bool = False,
@@ -210,7 +194,9 @@ def run_conformance(
 
 def register(app: typer.Typer) -> None:
     """Add the ``conform`` command to ``app``."""
-    from vertex_tuning.cli._session import PROJECT_ENV, settings, with_global_options
+    from vertex_tuning._config import PROJECT_ENV
+    from vertex_tuning.cli._session import with_global_options
+    from vertex_tuning.cli._settings import settings
 
     @app.command(epilog="Exit codes:\n\n\b\n" + "\n".join(_EXIT_CODES_HELP))
     @with_global_options()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from vertex_tuning.cli._failures import CommandFailed, ExitCode, report
+from vertex_tuning.cli._failures import CommandFailed, ExitCode, UsageProblem, report
 from vertex_tuning.cli._output import (
     OUTPUT,
     Format,
@@ -21,7 +21,7 @@ from vertex_tuning.cli._output import (
     print_table,
     to_data,
 )
-from vertex_tuning.cli._session import UsageProblem, session, with_global_options
+from vertex_tuning.cli._session import session, with_global_options
 
 if TYPE_CHECKING:
     from vertex_tuning import TuningJob, TuningJobsClient

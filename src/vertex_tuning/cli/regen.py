@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +13,11 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def regen(
+        tree: Annotated[Path, typer.Argument(
+            exists=True, file_okay=False, show_default=False,
+            help="A checkout (documents in protos/sources/) or a folder holding the two documents; "
+                 "protos/ and generated/ are written in it. Default: the current directory.")
+        ] = Path("."),
         check: Annotated[bool, typer.Option(
             "--check", help="Exit 1 when protos/ and generated/ differ from what the documents give; change nothing.")
         ] = False,
@@ -32,18 +35,18 @@ def register(app: typer.Typer) -> None:
         strict: Annotated[bool, typer.Option(
             "--strict", help="Fail when any fact is inferred rather than read from the documents.")] = False,
     ) -> None:
-        """Regenerate the schema from protos/sources/ and print what changed (needs a source checkout).
+        """Regenerate the schema from the API documents and print what changed.
 
         All or nothing: protos/ and generated/ change only when every step succeeded; Ctrl-C leaves them as they were.
         """
-        root = Path.cwd()
-        if (root / "tools" / "regen.py").exists() and str(root) not in sys.path:
-            sys.path.insert(0, str(root))  # console scripts do not put the checkout on sys.path
+        from vertex_tuning.cli._bundled import bundled
+
         try:
-            pipeline = importlib.import_module("tools.regen")
-        except ModuleNotFoundError:
-            raise typer.BadParameter("run from a source checkout: tools/ is not installed with the wheel") from None
-        argv = ["--check"] if check else []
+            pipeline = bundled("tools", "vertex_tuning_schema", extra="schema", modules=("regen",)).regen
+        except ModuleNotFoundError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        argv = ["--tree", str(tree)]
+        argv += ["--check"] if check else []
         argv += ["--accept-breaking"] if accept_breaking else []
         argv += ["--report", str(report)] if report else []
         argv += [a for name in revive or [] for a in ("--revive", name)]
