@@ -166,14 +166,21 @@ MAX_PAGES = 40
 
 
 def list_all(
-    client: httpx.Client, parent: str, params: dict[str, Any], page_size: int, rpc: str = "ListTuningJobs"
+    client: httpx.Client,
+    parent: str,
+    params: dict[str, Any],
+    page_size: int,
+    rpc: str = "ListTuningJobs",
+    confirm_last_token: bool = True,
 ) -> tuple[list[dict[str, Any]], bool, list[Violation]]:
     """Follow nextPageToken: (items in order, whether a token remained after MAX_PAGES, violations).
 
     Works for any list RPC (``rpc``: ListTuningJobs, ListOperations); each page is checked against
     its parent as it arrives. A token that leads to an empty page with no token was on the last
     page: AIP-158 says the end of the collection is an empty nextPageToken, so that is a violation;
-    empty pages in between are fine.
+    empty pages in between are fine. Jobs change state while they are listed (a filtered listing can
+    lose its last match between two pages), so that finding stands only when a second listing from
+    the start ends the same way.
     """
     key = "tuningJobs" if rpc == "ListTuningJobs" else "operations"
     seen: list[dict[str, Any]] = []
@@ -195,13 +202,16 @@ def list_all(
         if len(items) > page_size:
             found.append(Violation(paging_element(rpc, "pageSize"), key, f"{len(items)} items on a page of {page_size}"))
         if token and not items and not body.get("nextPageToken") and seen:
-            found.append(
-                Violation(
-                    paging_element(rpc, "nextPageToken"),
-                    "nextPageToken",
-                    "the last page carried a token (it led to an empty page); the end is an empty token",
+            again = list_all(client, parent, params, page_size, rpc, confirm_last_token=False) if confirm_last_token else None
+            if again is None or any(v.element == paging_element(rpc, "nextPageToken") for v in again[2]):
+                found.append(
+                    Violation(
+                        paging_element(rpc, "nextPageToken"),
+                        "nextPageToken",
+                        "the last page carried a token (it led to an empty page), in two listings from the start; "
+                        "the end is an empty token",
+                    )
                 )
-            )
         seen += [j for j in items if isinstance(j, dict)]
         token = body.get("nextPageToken", "")
         if not token:

@@ -138,3 +138,37 @@ def test_a_suite_crash_in_a_real_run_is_incomplete_with_its_traceback(
     assert code == EXIT_CODES[INCOMPLETE], data["headline"]
     assert not data["findings"], data["findings"]
     assert type(crash).__name__ in data["suite_errors"][0]["traceback"]
+
+
+def test_a_filtered_listing_whose_last_match_changes_state_between_pages_is_no_finding() -> None:
+    """A job that leaves a state filter between two pages empties the page its token led to; a second
+    listing from the start ends with an empty token, so the server is not blamed (AIP-158)."""
+    import httpx
+
+    parent = "projects/p/locations/us-central1"
+    jobs = [{"name": f"{parent}/tuningJobs/{i}", "state": "JOB_STATE_RUNNING"} for i in (1, 2)]
+    listings = {"count": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        token = request.url.params.get("pageToken", "")
+        if not token:
+            listings["count"] += 1
+            first = listings["count"] == 1  # the first listing still saw a third match when it made the token
+            return httpx.Response(200, json={"tuningJobs": jobs, **({"nextPageToken": "t1"} if first else {})})
+        return httpx.Response(200, json={})
+
+    def token_always(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("pageToken"):
+            return httpx.Response(200, json={})
+        return httpx.Response(200, json={"tuningJobs": jobs, "nextPageToken": "t1"})
+
+    element = scenarios.paging_element("ListTuningJobs", "nextPageToken")
+    query = {"filter": 'state="JOB_STATE_RUNNING"'}
+    with httpx.Client(base_url="http://server.test", transport=httpx.MockTransport(handler)) as client:
+        listed, more, found = scenarios.list_all(client, parent, query, page_size=2)
+    assert [j["name"] for j in listed] == [j["name"] for j in jobs] and not more
+    assert not [v for v in found if v.element == element], found
+    assert listings["count"] == 2  # the suspicious ending was listed again from the start
+    with httpx.Client(base_url="http://server.test", transport=httpx.MockTransport(token_always)) as client:
+        _, _, found = scenarios.list_all(client, parent, query, page_size=2)
+    assert [v for v in found if v.element == element], "a token on every last page is still a finding"
