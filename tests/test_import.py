@@ -84,8 +84,10 @@ def test_pydantic_dataclass_messages_defined_later_are_still_validated() -> None
 
 
 def test_importing_the_package_loads_no_message_module_until_a_name_is_used() -> None:
+    # Only the generated list of public names (no class) is loaded to answer `vertex_tuning.__all__`.
+    names_only = ("vertex_tuning_protos", "vertex_tuning_protos._public_names")
     out = run("import sys, vertex_tuning\n"
-              "print(sorted(m for m in sys.modules if m.startswith(('vertex_tuning_protos', 'httpx'))))\n"
+              f"print(sorted(m for m in sys.modules if m.startswith(('vertex_tuning_protos', 'httpx')) and m not in {names_only!r}))\n"
               "vertex_tuning.NotFound\n"
               "print('vertex_tuning_protos.google.cloud.aiplatform.v1' in sys.modules, 'httpx' in sys.modules)\n")
     assert out.splitlines() == ["[]", "True False"]
