@@ -151,6 +151,18 @@ def http_status_of(code: str) -> int:
     return int(component("google.rpc.Code")["x-google-http-status"][code])
 
 
+def has_rpc(rpc: str) -> bool:
+    """Whether the documents of this version have the RPC of that short name (RebaseTunedModel came in v1 2.150)."""
+    return any(op.endswith("." + rpc) for op in operation_ids())
+
+
+def needs_rpc(rpc: str) -> Any:
+    """A pytest mark skipping a test that needs ``rpc`` when the documents of this version lack it, saying so."""
+    import pytest
+
+    return pytest.mark.skipif(not has_rpc(rpc), reason=f"the documents of {ir()['package']} have no method {rpc}")
+
+
 def method_of(rpc: str) -> str:
     """The operationId of an RPC named by its short name (CreateTuningJob → GenAiTuningService.CreateTuningJob)."""
     return next(op for op in operation_ids() if op.endswith("." + rpc))

@@ -65,8 +65,9 @@ PROBES: dict[str, Probe] = {
     "token_on_last_page": lambda c: scenarios.pagination_violations(c, PARENT, count=2, page_size=5),
     "rejects_proto_names": lambda c: scenarios.proto_name_violations(c, PARENT),
     "create_without_name": created_job_violations,
-    "rebase_answers_a_job": lambda c: scenarios.rebase_violations(c, PARENT, 10 * FAST_JOB_SECONDS),
 }
+if _spec.has_rpc("RebaseTunedModel"):  # documents before v1 2.150 have no rebase (its mutant is skipped, saying so)
+    PROBES["rebase_answers_a_job"] = lambda c: scenarios.rebase_violations(c, PARENT, 10 * FAST_JOB_SECONDS)
 
 
 @contextmanager
@@ -101,6 +102,8 @@ def test_probe_passes_on_the_reference_server(reference_app: object, name: str) 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_mutant_is_caught_naming_the_broken_element(reference_app: object, mutant: Mutant) -> None:
+    if mutant.name not in PROBES:
+        pytest.skip(f"the documents of {_spec.ir()['package']} have no method RebaseTunedModel")
     with _client(mutant.wrap(reference_app)) as client:  # type: ignore[arg-type]
         found = PROBES[mutant.name](client)
     assert found, f"{mutant.name}: no check failed"

@@ -81,6 +81,7 @@ def test_unknown_operation_is_a_status_error_not_an_operation(http: httpx.Client
     assert_clean(found)
 
 
+@_spec.needs_rpc("RebaseTunedModel")
 @covers("TunedModelRef.pipelineJob", "TunedModelRef.tunedModel", negative=True)
 @pytest.mark.parametrize("key", ["pipelineJob", "tunedModel"])
 def test_rebase_of_a_malformed_reference_is_rejected(http: httpx.Client, target: Target, key: str) -> None:

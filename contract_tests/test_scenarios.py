@@ -334,11 +334,12 @@ def test_state_filter_accepts_every_documented_value(http: httpx.Client, target:
 
 REBASE_FIELDS = [
     f.element
-    for f in _spec.reachable_fields(scenarios.REBASE_REQUEST)
+    for f in (_spec.reachable_fields(scenarios.REBASE_REQUEST) if scenarios.REBASE_REQUEST else [])
     if not f.element.startswith("TuningJob.") and f.path[0] != "tuningJob"
 ]
 
 
+@_spec.needs_rpc("RebaseTunedModel")
 @pytest.mark.writes
 @covers(
     *REBASE_FIELDS,
@@ -352,6 +353,7 @@ def test_rebase_is_an_operation_the_operations_endpoints_finish(http: httpx.Clie
     assert_clean(scenarios.rebase_violations(http, target.parent, target.job_timeout))
 
 
+@_spec.needs_rpc("RebaseTunedModel")
 @pytest.mark.writes
 @covers("RebaseTunedModelRequest.tunedModelRef", "TunedModelRef.tuningJob", "Operation.error", negative=True)
 def test_rebase_without_a_model_reference_is_invalid_argument(http: httpx.Client, target: Target) -> None:
@@ -396,7 +398,7 @@ def test_enum_value_by_short_name_is_invalid_argument(
 
 
 @pytest.mark.writes
-@pytest.mark.parametrize("rpc", ["CreateTuningJob", "RebaseTunedModel"])
+@pytest.mark.parametrize("rpc", [r for r in ("CreateTuningJob", "RebaseTunedModel") if _spec.has_rpc(r)])
 @covers("CreateTuningJobRequest.parent", "RebaseTunedModelRequest.parent", negative=True)
 def test_parent_without_location_is_not_found(http: httpx.Client, target: Target, rpc: str) -> None:
     method, path = probes.url_for(rpc, target.parent)
@@ -404,6 +406,7 @@ def test_parent_without_location_is_not_found(http: httpx.Client, target: Target
     assert_clean(probes.expect_error(response, f"{rpc}Request.parent", ("NOT_FOUND", "INVALID_ARGUMENT")))
 
 
+@_spec.needs_rpc("RebaseTunedModel")
 @pytest.mark.writes
 @covers("GcsDestination.outputUriPrefix", "RebaseTunedModelRequest.artifactDestination", negative=True)
 def test_rebase_with_a_non_gcs_destination_is_invalid_argument(http: httpx.Client, target: Target) -> None:
@@ -417,6 +420,7 @@ def test_rebase_with_a_non_gcs_destination_is_invalid_argument(http: httpx.Clien
     )
 
 
+@_spec.needs_rpc("RebaseTunedModel")
 @pytest.mark.writes
 @covers("Operation.error", "Operation.done")
 def test_cancelled_operation_finishes_with_cancelled_error(http: httpx.Client, target: Target) -> None:
