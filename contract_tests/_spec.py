@@ -109,6 +109,8 @@ class Element:
 
     kind: str  # "field" | "enum_value" | "union_member" | "method"
     id: str  # TuningJob.labels, JobState.JOB_STATE_RUNNING, TuningJob.source_model:baseModel
+    # A non-repeated google.protobuf.Value field takes any JSON: no request is wrong for it, so it has no negative.
+    any_json: bool = False
 
 
 @cache
@@ -117,7 +119,8 @@ def elements() -> tuple[Element, ...]:
     found: list[Element] = []
     for full, message in sorted(documented_messages().items()):
         for field in message["fields"]:
-            found.append(Element("field", f"{short(full)}.{field['json_name']}"))
+            any_json = field.get("type_name") == "google.protobuf.Value" and not field.get("repeated")
+            found.append(Element("field", f"{short(full)}.{field['json_name']}", any_json))
             if field.get("oneof"):
                 found.append(Element("union_member", f"{short(full)}.{field['oneof']}:{field['json_name']}"))
     for full, enum in sorted(ir()["enums"].items()):
@@ -177,6 +180,12 @@ class FieldPath:
     path: tuple[str, ...]
     schema: dict[str, Any]
     output_only: bool  # the field or one of its ancestors is OUTPUT_ONLY
+
+
+def union_member_ids(field: FieldPath) -> list[str]:
+    """`TuningJob.source_model:baseModel` if the field is a union member (none otherwise)."""
+    unions = component(field.message).get("x-oneof", {})
+    return [f"{short(field.message)}.{g}:{field.path[-1]}" for g, members in unions.items() if field.path[-1] in members]
 
 
 def target_message(schema: dict[str, Any]) -> str | None:

@@ -115,16 +115,6 @@ def test_error_format_parameter_keeps_status_shape(http: httpx.Client, target: T
 WRITABLE = [f for f in _spec.reachable_fields(probes.JOB) if not f.output_only and not f.schema.get("deprecated")]
 
 
-def _union_member(field: _spec.FieldPath) -> list[str]:
-    """`TuningJob.source_model:baseModel` if the field is a union member."""
-    unions = _spec.component(field.message).get("x-oneof", {})
-    return [
-        f"{_spec.short(field.message)}.{g}:{field.path[-1]}"
-        for g, members in unions.items()
-        if field.path[-1] in members
-    ]
-
-
 def _typed(schema: dict[str, Any]) -> bool:
     return any(key in schema for key in ("type", "$ref", "allOf", "enum", "anyOf", "x-proto-message"))
 
@@ -134,7 +124,7 @@ def _typed(schema: dict[str, Any]) -> bool:
     "field",
     [
         pytest.param(
-            f, id=f.element + "@" + ".".join(f.path), marks=covers(f.element, *_union_member(f), negative=True)
+            f, id=f.element + "@" + ".".join(f.path), marks=covers(f.element, *_spec.union_member_ids(f), negative=True)
         )
         for f in WRITABLE
         if _typed(f.schema)  # a google.protobuf.Value field (later documents) takes any JSON: no wrong type
@@ -151,7 +141,7 @@ def test_wrong_json_type_is_invalid_argument_naming_the_field(
 @pytest.mark.parametrize(
     "field",
     [
-        pytest.param(f, id=f.element + "@" + ".".join(f.path), marks=covers(f.element, *_union_member(f)))
+        pytest.param(f, id=f.element + "@" + ".".join(f.path), marks=covers(f.element, *_spec.union_member_ids(f)))
         for f in WRITABLE
         if not _typed(f.schema)
     ],
