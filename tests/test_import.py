@@ -144,3 +144,16 @@ def test_a_betterproto2_that_needs_more_from_its_version_module_is_imported_plai
                           check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["True", "1"]
+
+
+def test_the_public_message_names_are_the_generated_packages_classes() -> None:
+    # The generator lists them (tools/publicgen.py): nothing in src/ names a message by hand.
+    from vertex_tuning_protos._public_names import PUBLIC_NAMES
+
+    import vertex_tuning
+    from vertex_tuning import types
+
+    v1 = sys.modules[types.TuningJob.__module__]  # the API package of whichever version was generated
+    assert set(v1.__all__) <= set(types.__all__) == set(PUBLIC_NAMES)
+    assert set(PUBLIC_NAMES) <= set(vertex_tuning.__all__)
+    assert all(getattr(vertex_tuning, name) is getattr(types, name) for name in PUBLIC_NAMES)
