@@ -159,6 +159,13 @@ def has_rpc(rpc: str) -> bool:
     return any(op.endswith("." + rpc) for op in operation_ids())
 
 
+def if_documented(*ids: str) -> list[str]:
+    """Those of ``ids`` the documents of this version have (Operation's fields are documented only where a method,
+    RebaseTunedModel, answers an Operation): for ``@covers`` of checks that also run without them."""
+    known = {e.id for e in elements()}
+    return [i for i in ids if i in known]
+
+
 def needs_rpc(rpc: str) -> Any:
     """A pytest mark skipping a test that needs ``rpc`` when the documents of this version lack it, saying so."""
     import pytest

@@ -68,7 +68,7 @@ def test_cancel_of_succeeded_job_is_failed_precondition(http: httpx.Client, targ
 # -- errors -------------------------------------------------------------------------------------
 
 
-@covers("GetTuningJobRequest.name", "Operation.name", negative=True)
+@covers("GetTuningJobRequest.name", *_spec.if_documented("Operation.name"), negative=True)
 @covers("Status.code", "Status.message", "Status.details")
 def test_unknown_job_is_not_found_with_status_body(http: httpx.Client, target: Target) -> None:
     assert_clean(scenarios.not_found_violations(http, target.parent))
@@ -389,7 +389,7 @@ def test_enum_value_by_short_name_is_invalid_argument(
 
 @pytest.mark.writes
 @pytest.mark.parametrize("rpc", [r for r in ("CreateTuningJob", "RebaseTunedModel") if _spec.has_rpc(r)])
-@covers("CreateTuningJobRequest.parent", "RebaseTunedModelRequest.parent", negative=True)
+@covers(*_spec.if_documented("CreateTuningJobRequest.parent", "RebaseTunedModelRequest.parent"), negative=True)
 def test_parent_without_location_is_not_found(http: httpx.Client, target: Target, rpc: str) -> None:
     method, path = probes.url_for(rpc, target.parent)
     response = http.request(method, path.replace(f"/locations/{target.location}", ""), json=probes.example_job())
