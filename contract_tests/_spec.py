@@ -116,6 +116,8 @@ class Element:
 
     kind: str  # "field" | "enum_value" | "union_member" | "method"
     id: str  # TuningJob.labels, JobState.JOB_STATE_RUNNING, TuningJob.source_model:baseModel
+    # A non-repeated google.protobuf.Value field takes any JSON: no request is wrong for it, so it has no negative.
+    any_json: bool = False
 
 
 @cache
@@ -124,7 +126,8 @@ def elements() -> tuple[Element, ...]:
     found: list[Element] = []
     for full, message in sorted(documented_messages().items()):
         for field in message["fields"]:
-            found.append(Element("field", f"{short(full)}.{field['json_name']}"))
+            any_json = field.get("type_name") == "google.protobuf.Value" and not field.get("repeated")
+            found.append(Element("field", f"{short(full)}.{field['json_name']}", any_json))
             if field.get("oneof"):
                 found.append(Element("union_member", f"{short(full)}.{field['oneof']}:{field['json_name']}"))
     for full, enum in sorted(ir()["enums"].items()):
@@ -158,6 +161,25 @@ def http_status_of(code: str) -> int:
     return int(component("google.rpc.Code")["x-google-http-status"][code])
 
 
+def has_rpc(rpc: str) -> bool:
+    """Whether the documents of this version have the RPC of that short name (RebaseTunedModel came in v1 2.150)."""
+    return any(op.endswith("." + rpc) for op in operation_ids())
+
+
+def if_documented(*ids: str) -> list[str]:
+    """Those of ``ids`` the documents of this version have (Operation's fields are documented only where a method,
+    RebaseTunedModel, answers an Operation): for ``@covers`` of checks that also run without them."""
+    known = {e.id for e in elements()}
+    return [i for i in ids if i in known]
+
+
+def needs_rpc(rpc: str) -> Any:
+    """A pytest mark skipping a test that needs ``rpc`` when the documents of this version lack it, saying so."""
+    import pytest
+
+    return pytest.mark.skipif(not has_rpc(rpc), reason=f"the documents of {ir()['package']} have no method {rpc}")
+
+
 def method_of(rpc: str) -> str:
     """The operationId of an RPC named by its short name (CreateTuningJob → GenAiTuningService.CreateTuningJob)."""
     return next(op for op in operation_ids() if op.endswith("." + rpc))
@@ -172,6 +194,12 @@ class FieldPath:
     path: tuple[str, ...]
     schema: dict[str, Any]
     output_only: bool  # the field or one of its ancestors is OUTPUT_ONLY
+
+
+def union_member_ids(field: FieldPath) -> list[str]:
+    """`TuningJob.source_model:baseModel` if the field is a union member (none otherwise)."""
+    unions = component(field.message).get("x-oneof", {})
+    return [f"{short(field.message)}.{g}:{field.path[-1]}" for g, members in unions.items() if field.path[-1] in members]
 
 
 def target_message(schema: dict[str, Any]) -> str | None:

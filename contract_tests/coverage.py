@@ -31,8 +31,9 @@ class Row:
 
     @property
     def covered(self) -> bool:
-        """At least one positive and one negative check, as the design asks of every element."""
-        return bool(self.positive and self.negative)
+        """At least one positive and one negative check, as the design asks of every element (a field that
+        takes any JSON, a google.protobuf.Value, has no wrong input: a positive check covers it)."""
+        return bool(self.positive and (self.negative or self.element.any_json))
 
 
 def _marks(obj: Any) -> list[Any]:
@@ -48,6 +49,8 @@ def declared_checks() -> list[tuple[str, str, bool]]:
         for name, func in sorted(vars(module).items()):
             if not name.startswith("test_") or not callable(func):
                 continue
+            if any(m.name == "skipif" and m.args and m.args[0] is True for m in _marks(func)):
+                continue  # not run for this version (e.g. it needs a method the documents lack): declares nothing
             for mark in _marks(func):
                 if mark.name == COVERS:
                     found += [(f"{module_name}::{name}", e, bool(mark.kwargs.get("negative"))) for e in mark.args]

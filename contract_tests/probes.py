@@ -136,7 +136,12 @@ def example_value(schema: Mapping[str, Any], full: bool = False, within: tuple[s
         return 0.5
     kind = schema.get("type")
     if kind == "object" and "additionalProperties" in schema:
-        return {"team": "ml-é", "run": "contract"} if full else {}
+        values = schema["additionalProperties"]
+        if not full or (isinstance(values, Mapping) and _spec.target_message(dict(values)) in within):
+            return {}  # a map of the message already being built (a recursive Schema's defs) stays empty
+        if isinstance(values, Mapping) and values.get("type") == "string" and len(values) == 1:
+            return {"team": "ml-é", "run": "contract"}
+        return {"team": example_value(values if isinstance(values, Mapping) else {}, full, within)}
     if kind == "object" and "@type" in schema.get("properties", {}):
         return {"@type": ANY_EXAMPLE_TYPE, "reason": "CONTRACT_EXAMPLE"}
     if kind == "object":

@@ -75,7 +75,7 @@ def test_empty_location_lists_no_jobs_and_no_next_page(http: httpx.Client, targe
     assert_clean(found)
 
 
-@covers("Operation.done", "Operation.response", "Operation.metadata", negative=True)
+@covers(*_spec.if_documented("Operation.done", "Operation.response", "Operation.metadata"), negative=True)
 def test_unknown_operation_is_a_status_error_not_an_operation(http: httpx.Client, target: Target) -> None:
     job = probes.created(http, target.parent, probes.example_job())[0]
     name = f"{job['name']}/operations/{uuid.uuid4().int % 10**12}"
@@ -86,6 +86,7 @@ def test_unknown_operation_is_a_status_error_not_an_operation(http: httpx.Client
     assert_clean(found)
 
 
+@_spec.needs_rpc("RebaseTunedModel")
 @covers("TunedModelRef.pipelineJob", "TunedModelRef.tunedModel", negative=True)
 @pytest.mark.parametrize("key", ["pipelineJob", "tunedModel"])
 def test_rebase_of_a_malformed_reference_is_rejected(http: httpx.Client, target: Target, key: str) -> None:

@@ -250,6 +250,44 @@ def test_output_only_field_is_ignored_on_input(http: httpx.Client, target: Targe
     assert_clean(found)
 
 
+# Output-only fields a top-level case does not send: the outermost ones under a writable message (a later
+# document's PreTunedModel.baseModel) and every union member inside an output-only message (each member of
+# TuningDataStats' union, not only the one a minimal example picks).
+_OUTPUT_PATHS = {f.path for f in OUTPUT}
+NESTED_OUTPUT = [f for f in OUTPUT if len(f.path) > 1
+                 and (f.path[:-1] not in _OUTPUT_PATHS or _spec.union_member_ids(f))]
+
+
+def _at(body: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        body = body[0] if isinstance(body, list) and body else body
+        body = body.get(key) if isinstance(body, dict) else None
+    return body
+
+
+@pytest.mark.writes
+@pytest.mark.parametrize(
+    "field",
+    [pytest.param(f, id=f"{f.element}@{'.'.join(f.path)}",
+                  marks=covers(f.element, *_spec.union_member_ids(f), negative=True)) for f in NESTED_OUTPUT],
+)
+def test_nested_output_only_field_is_ignored_on_input(http: httpx.Client, target: Target,
+                                                      field: _spec.FieldPath) -> None:
+    nested = _spec.target_message(field.schema)
+    bogus = probes.example_message(nested, output_only=True) or probes.example_message(nested, full=True) \
+        if nested else probes.example_value(field.schema, full=True)
+    response = probes.create(http, target.parent, probes.job_with(field.path, bogus))
+    if response.status_code != 200:
+        found = [Violation(field.element, ".".join(field.path),
+                           f"output-only field on input must be ignored, got {response.status_code} "
+                           f"{response.text[:200]}")]
+    elif bogus not in ({}, None) and _at(response.json(), field.path) == bogus:
+        found = [Violation(field.element, ".".join(field.path), f"output-only value {bogus!r:.60} was stored from the request")]
+    else:
+        found = job_violations(response.json())
+    assert_clean(found)
+
+
 @pytest.fixture(scope="session")
 def observed_jobs(http: httpx.Client, target: Target) -> list[dict[str, Any]]:
     """Jobs to inspect: a finished and a cancelled one when writes are allowed, plus the first listed page."""

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 # Relative imports: the same modules run as tools/ in a checkout and as vertex_tuning_schema when installed.
-from . import betterproto2_plugin, clientgen, facts, openapi, protoc_errors, schema_tables, treeswap
+from . import betterproto2_plugin, clientgen, facts, openapi, protoc_errors, publicgen, schema_tables, treeswap
 from .docparse import DocError, build_ir
 from .protogen import OPERATIONS_SERVICE, NumberLock, ReservedNameError, operations_methods, render
 from .report import Report, compare
@@ -331,6 +331,8 @@ def build(stage: Path, options: Options) -> Plan:
     (package / "_schema.py").write_text(schema_tables.render(data, ir), encoding="utf-8")
     tables = schema_tables.descriptor_tables(data, ir)
     (package / "_services.py").write_text(clientgen.render(tables, ir), encoding="utf-8")
+    for name, source in publicgen.render(package, ir).items():
+        (package / name).write_text(source, encoding="utf-8")
     _pause("openapi")
     write_json(generated / "openapi.json", openapi.build(data, ir))
     return planned

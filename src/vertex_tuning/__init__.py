@@ -10,6 +10,8 @@ google.api_core, protobuf, google.auth or the server.
 import importlib
 from typing import TYPE_CHECKING
 
+from vertex_tuning_protos._public_names import PUBLIC_NAMES
+
 from vertex_tuning._lean_betterproto import import_betterproto2
 
 import_betterproto2()
@@ -46,7 +48,7 @@ if TYPE_CHECKING:
     )
     from vertex_tuning.operations import AsyncOperation, Operation
     from vertex_tuning.pagination import AsyncPager, Pager
-    from vertex_tuning.types import *  # the message and enum classes, listed in __all__
+    from vertex_tuning.types import *  # the message and enum classes, listed in its __all__
 
 # Where each name of __all__ lives, when not in vertex_tuning.types (the message and enum classes).
 _HOMES = {
@@ -92,75 +94,49 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-__all__ = [
+# The message and enum classes are the schema's (vertex_tuning_protos._public, listed without loading
+# a class in _public_names); the rest are this package's own.
+if TYPE_CHECKING:
+    from vertex_tuning_protos._public import __all__ as __all__  # mypy reads its names
+else:
+    __all__ = list(PUBLIC_NAMES)
+__all__ += [
     "DEFAULT_POLLING",
     "DEFAULT_RETRY",
     "NO_RETRY",
     "APIError",
     "Aborted",
-    "AdapterSize",
     "AlreadyExists",
-    "Any",
     "AsyncOperation",
     "AsyncOperationsClient",
     "AsyncPager",
     "AsyncTuningJobsClient",
-    "Blob",
     "CallTimeout",
-    "CancelTuningJobRequest",
     "Cancelled",
-    "Content",
-    "CreateTuningJobRequest",
     "DataLoss",
-    "DatasetBucket",
     "DeadlineExceeded",
     "Duration",
-    "Empty",
-    "EncryptionSpec",
     "FailedPrecondition",
-    "FileData",
-    "FunctionCall",
-    "FunctionResponse",
-    "GcsDestination",
-    "GetTuningJobRequest",
     "Internal",
     "InvalidArgument",
-    "JobState",
     "JsonFormatError",
-    "ListTuningJobsRequest",
-    "ListTuningJobsResponse",
     "NotFound",
     "Operation",
-    "OperationProto",
     "OperationsClient",
     "OutOfRange",
     "Pager",
-    "Part",
     "PermissionDenied",
-    "RebaseTunedModelRequest",
     "ResourceExhausted",
     "Retry",
-    "Status",
-    "Struct",
-    "SupervisedHyperParameters",
-    "SupervisedTuningDataStats",
-    "SupervisedTuningDatasetDistribution",
-    "SupervisedTuningSpec",
     "Timestamp",
     "TransportError",
-    "TunedModel",
-    "TunedModelRef",
-    "TuningDataStats",
-    "TuningJob",
     "TuningJobsClient",
     "Unauthenticated",
     "Unavailable",
     "Unimplemented",
     "Unknown",
     "ValidationError",
-    "Value",
     "VertexTuningError",
-    "VideoMetadata",
     "WaitTimeout",
     "dumps",
     "errors",

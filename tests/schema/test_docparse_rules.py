@@ -17,22 +17,19 @@ from pathlib import Path
 import pytest
 
 from tests.schema import discovery
+from tests.schema.seed_documents import PYTHON, REST, SEED, copy_seed, seed_ir, seed_lock
 from tools.docparse import DocError, build_ir
 from tools.regen import Options, plan
 from tools.report import BEHAVIOUR, compare
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ROOT / "protos" / "sources"
-REST = next(SOURCES.glob("001_*.txt")).name
-PYTHON = next(SOURCES.glob("000_*.txt")).name
 TYPE_NAMES = {k: v for k, v in json.loads((ROOT / "protos" / "type_names.json").read_text()).items() if k != "_why"}
 V1 = "google.cloud.aiplatform.v1"
 
 
 def sources(tmp_path: Path, edits: list[tuple[str, str, str]]) -> Path:
     """The seed documents with regex edits applied to every match (``\\1`` keeps a line's indent)."""
-    for src in SOURCES.glob("*.txt"):
-        shutil.copy(src, tmp_path / src.name)
+    copy_seed(tmp_path)
     for name, pattern, replacement in edits:
         text = (tmp_path / name).read_text()
         new, count = re.subn(pattern, replacement, text, flags=re.MULTILINE)
@@ -158,14 +155,14 @@ def test_guessed_types_and_names_are_inferred_reported_and_refused_by_strict(tmp
     epoch = field(ir, "TunedModelCheckpoint", "epoch")
     assert epoch["type"] == "int64" and "A String" in epoch["inferred"]["type"]
     assert field(ir, "TunedModelCheckpoint", "checkpointId")["type"] == "string"
-    seed = json.loads((ROOT / "generated" / "ir.json").read_text())
+    seed = seed_ir()
     report = compare(seed, ir)
     listed = {c.name for c in report.changes if c.inferred}
     assert {"TunedModelCheckpoint", "TunedModelCheckpoint.epoch", "TunedModelCheckpoint.checkpointId"} <= listed
     assert "TunedModelCheckpoint.epoch" in report.to_text().split("Inferred, not stated by the documents:")[1]
     assert report.to_json()["summary"]["inferred"] == len(listed)
     with pytest.raises(DocError, match="--strict: .* inferred"):
-        plan(src, seed, json.loads((ROOT / "protos" / "field_numbers.lock.json").read_text()),
+        plan(src, seed, seed_lock(),
              Options(accept_breaking=True, strict=True), TYPE_NAMES)
 
 
@@ -183,7 +180,7 @@ def test_new_fields_join_a_union_by_their_members_suffix_or_are_reported_unknown
 
 
 def test_output_only_and_required_changes_are_behaviour_changes_not_wire(tmp_path: Path) -> None:
-    seed = json.loads((ROOT / "generated" / "ir.json").read_text())
+    seed = seed_ir()
     src = sources(tmp_path, [(REST, r"^Optional\. The description of the TuningJob\.",
                               "Required. The description of the TuningJob.")])
     change = next(c for c in compare(seed, build_ir(src, TYPE_NAMES)).changes if c.name == "TuningJob.description"
@@ -222,7 +219,7 @@ def test_method_on_the_rest_page_only_is_reported(tmp_path: Path) -> None:
     src = sources(tmp_path, [(REST, r"^(rebaseTunedModel\n\nRebase a TunedModel\.)$",
                               r"\1\n\ndelete\n\nDeletes a TuningJob.")])
     ir = build_ir(src, TYPE_NAMES)
-    seed = json.loads((ROOT / "generated" / "ir.json").read_text())
+    seed = seed_ir()
     missing = [c for c in compare(seed, ir).changes if c.action == "missing"]
     assert [(c.element, c.name) for c in missing] == [("method", "delete")]
     assert "Python page does not" in missing[0].detail and missing[0].where.startswith(f"{REST}:")
@@ -231,7 +228,7 @@ def test_method_on_the_rest_page_only_is_reported(tmp_path: Path) -> None:
 def test_misread_checker_catches_a_guess_not_marked_inferred(tmp_path: Path) -> None:
     """Against the discovery document, TunedModelCheckpoint.step read as string unmarked is a misread."""
     real = Path(tempfile.mkdtemp(dir=tmp_path))
-    for src in SOURCES.glob("001_*.txt"):
+    for src in SEED.glob("001_*.txt"):
         shutil.copy(src, real / src.name)
     from tools.fetch_discovery import real_docs_dir
 

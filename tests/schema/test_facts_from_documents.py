@@ -1,13 +1,12 @@
 """Facts stated in prose are read at generation time: a rewording the reader follows still works, one it
 cannot follow stops regeneration at the document line, before anything is written.
 
-Each test edits scratch copies of protos/sources/ (whichever versions are checked in) and plans a
+Each test edits scratch copies of the seed documents (tests/schema/seed_documents.py) and plans a
 regeneration; the wordings are Google's own, from the published versions of the pages.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from pathlib import Path
@@ -15,14 +14,12 @@ from typing import Any
 
 import pytest
 
+from tests.schema.seed_documents import PYTHON, REST, copy_seed, seed_ir, seed_lock
 from tools import facts, regen
 from tools.docparse import DocError
 from tools.regen import Options, plan
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ROOT / "protos" / "sources"
-REST = next(SOURCES.glob("001_*.txt")).name
-PYTHON = next(SOURCES.glob("000_*.txt")).name
 # CancelTuningJob's last sentence as worded up to release 2.170 of the Python page, and from 2.190 on.
 CANCEL_SENTENCE = re.compile(r"On successful cancellation, .*?CANCELLED`\.")
 CANCEL_2190 = ("On successful cancellation, the tuning job is not deleted. Instead, its state is set to `CANCELLED`, "
@@ -37,10 +34,7 @@ ERROR_STATES = "Only populated when job's state is JOB_STATE_FAILED or JOB_STATE
 
 def scratch(tmp_path: Path, name: str, pattern: re.Pattern[str] | str, new: str) -> Path:
     """Copies of both documents with every match of ``pattern`` in document ``name`` replaced by ``new``."""
-    folder = tmp_path / "sources"
-    folder.mkdir(parents=True, exist_ok=True)
-    for src in SOURCES.glob("*.txt"):
-        shutil.copy(src, folder / src.name)
+    folder = copy_seed(tmp_path / "sources")
     text = (folder / name).read_text(encoding="utf-8")
     compiled = pattern if isinstance(pattern, re.Pattern) else re.compile(re.escape(pattern))
     text, count = compiled.subn(lambda _: new, text)
@@ -50,9 +44,7 @@ def scratch(tmp_path: Path, name: str, pattern: re.Pattern[str] | str, new: str)
 
 
 def planned_facts(sources: Path) -> dict[str, Any]:
-    ir = json.loads((ROOT / "generated" / "ir.json").read_text())
-    lock = json.loads((ROOT / "protos" / "field_numbers.lock.json").read_text())
-    planned = plan(sources, ir, lock, Options(accept_breaking=True))
+    planned = plan(sources, seed_ir(), seed_lock(), Options(accept_breaking=True))
     return facts.from_documents(planned.ir)
 
 

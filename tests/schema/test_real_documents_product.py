@@ -1,7 +1,7 @@
 """The whole product follows the schema: regenerated from a real later (or earlier) page, it still works.
 
-For the newest real page of ``../shared/real-docs`` and the oldest one that documents every method
-the hand-written client and command line name, a scratch copy of the repository is regenerated
+For the newest and the oldest real v1 page of ``../shared/real-docs`` (the oldest has no RebaseTunedModel,
+no TunedModelRef, no GcsDestination: what needs them skips or says so), a scratch copy of the repository is regenerated
 (``regen --accept-breaking``, the page in place of ``protos/sources/000_*.txt``, 001 unchanged) and,
 in a fresh interpreter importing that copy, the reference server's job tests run (create, get, list,
 cancel, rebase over HTTP) and the reference server must conform to the contract suite built from the
@@ -24,10 +24,8 @@ from tools.fetch_discovery import real_docs_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL_DOCS = real_docs_dir()
-# The hand-written client and CLI name RebaseTunedModel (and its GcsDestination): pages before it (v1 2.140,
-# 2.145) regenerate (tests/schema/test_real_documents.py) but are not a product this slice can run.
-NEEDED = "rebaseTunedModel("
 SLICE = ["tests/server/test_server_jobs.py"]
+REBASE = "rebaseTunedModel("  # on the Python page of releases that have the method (v1 2.150 on)
 
 
 def _release(doc: Path) -> tuple[int, ...]:
@@ -37,8 +35,7 @@ def _release(doc: Path) -> tuple[int, ...]:
 
 def _pages() -> list[Path]:
     v1 = sorted((d for d in REAL_DOCS.glob("000_aiplatform.v1.*.txt")), key=_release)
-    usable = [d for d in v1 if NEEDED in d.read_text(encoding="utf-8")]
-    return [usable[-1], usable[0]] if len(usable) > 1 else usable
+    return [v1[-1], v1[0]] if len(v1) > 1 else v1
 
 
 PAGES = _pages()
@@ -68,9 +65,15 @@ def test_the_product_regenerated_from_a_real_page_passes_its_server_tests_and_co
     tree = scratch_repository(tmp_path / "tree", page)
     regen = run([sys.executable, "-m", "tools.regen", "--accept-breaking"], tree, 300)
     assert regen.returncode == 0, regen.stderr[-2000:]
-    probe = "import vertex_tuning_protos, contract_tests; print(vertex_tuning_protos.__file__, contract_tests.__file__)"
+    probe = ("import vertex_tuning_protos, contract_tests; print(vertex_tuning_protos.__file__, contract_tests.__file__)\n"
+             "from vertex_tuning import *; import vertex_tuning.server.app, vertex_tuning.cli")
     imported = run([sys.executable, "-c", probe], tree, 60)
+    assert imported.returncode == 0, imported.stderr[-2000:]
     assert all(Path(p).is_relative_to(tree) for p in imported.stdout.split()), imported.stdout + imported.stderr
+    if REBASE not in page.read_text(encoding="utf-8"):
+        rebase = run([sys.executable, "-m", "vertex_tuning", "jobs", "rebase", "j1", "--project", "p"], tree, 60)
+        assert rebase.returncode == 2, rebase.stdout + rebase.stderr
+        assert "have no method RebaseTunedModel" in rebase.stderr, rebase.stderr
 
     crud = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", *SLICE], tree, 400)
     assert crud.returncode == 0, crud.stdout[-3000:] + crud.stderr[-1000:]

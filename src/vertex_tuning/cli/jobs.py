@@ -32,6 +32,22 @@ _PNG = typer.Option(None, "--png", metavar="PATH", dir_okay=False, help="Also dr
 _TIMEOUT = typer.Option(None, "--timeout", min=0, metavar="SECONDS", help="Stop waiting after this long (exit 8).")
 
 
+
+def missing_rebase(needs_destination: bool) -> None:
+    """Raise UsageProblem naming what the documents of this version lack for ``jobs rebase``, if anything."""
+    from vertex_tuning_protos._schema import SCHEMA
+
+    import vertex_tuning
+
+    method = next((m for m in SCHEMA["methods"] if m.endswith(".RebaseTunedModel")), None)
+    wanted = ("RebaseTunedModelRequest", "TunedModelRef", *(("GcsDestination",) if needs_destination else ()))
+    lacking = [n for n in wanted if n not in vertex_tuning.__all__]
+    if method is None or lacking:
+        package = SCHEMA["methods"][next(iter(SCHEMA["methods"]))]["input"].rsplit(".", 1)[0]
+        what = "method RebaseTunedModel" if method is None else ", ".join(lacking)
+        raise UsageProblem(f"the documents this client was generated from ({package}) have no {what}: "
+                           "jobs rebase is not available in this version")
+
 def show_job(job: TuningJob, fmt: Format) -> None:
     """One job as ``key: value`` lines, or as a JSON/YAML object."""
     if fmt.for_people:
@@ -253,6 +269,7 @@ def register(app: typer.Typer) -> None:
 
         Watch it with `operations wait OPERATION` (or pass --wait).
         """
+        missing_rebase(needs_destination=bool(artifact_destination))
         from vertex_tuning import GcsDestination, TunedModelRef, TuningJob
         from vertex_tuning.cli._names import job_name
         from vertex_tuning.cli.operations import show_operation, wait_for_operation

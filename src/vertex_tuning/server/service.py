@@ -42,10 +42,12 @@ _WAIT_CAP_SECONDS = 30.0
 _RENDERED_MAX = 4096
 _LISTED_MAX = 4096  # jobs (and pages) held by remembered listing pages, all together
 _NEVER = 1 << 63  # a clock reading later than any (and its negation, earlier than any)
-_REBASE = SCHEMA["messages"][SCHEMA["methods"]["GenAiTuningService.RebaseTunedModel"]["input"]]["fields"]
-# The references a TunedModelRef may hold, exactly one of which a rebase must name: its fields, by schema.
+# The references a TunedModelRef may hold, exactly one of which a rebase must name: its fields, by schema
+# (none when the documents of this version have no RebaseTunedModel: the server then serves no rebase).
+_REBASE = SCHEMA["methods"].get("GenAiTuningService.RebaseTunedModel")
 _REF_KEYS = [f["name"] for f in SCHEMA["messages"][next(
-    f["type_name"] for f in _REBASE if f["name"] == "tuned_model_ref")]["fields"]]
+    f["type_name"] for f in SCHEMA["messages"][_REBASE["input"]]["fields"] if f["name"] == "tuned_model_ref"
+)]["fields"]] if _REBASE else []
 Row = TypeVar("Row", JobRow, OperationRow)
 
 

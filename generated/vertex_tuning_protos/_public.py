@@ -1,0 +1,71 @@
+"""Every public message and enum class of the schema. DO NOT EDIT: written by tools/publicgen.py from the documents."""
+
+from vertex_tuning_protos.google.cloud.aiplatform.v1 import (
+    AdapterSize,
+    Blob,
+    CancelTuningJobRequest,
+    Content,
+    CreateTuningJobRequest,
+    DatasetBucket,
+    EncryptionSpec,
+    FileData,
+    FunctionCall,
+    FunctionResponse,
+    GcsDestination,
+    GetTuningJobRequest,
+    JobState,
+    ListTuningJobsRequest,
+    ListTuningJobsResponse,
+    Part,
+    RebaseTunedModelRequest,
+    SupervisedHyperParameters,
+    SupervisedTuningDataStats,
+    SupervisedTuningDatasetDistribution,
+    SupervisedTuningSpec,
+    TunedModel,
+    TunedModelRef,
+    TuningDataStats,
+    TuningJob,
+    VideoMetadata,
+)
+from vertex_tuning_protos.google.longrunning import Operation as OperationProto
+from vertex_tuning_protos.google.protobuf import Any
+from vertex_tuning_protos.google.protobuf import Empty
+from vertex_tuning_protos.google.protobuf import Struct
+from vertex_tuning_protos.google.protobuf import Value
+from vertex_tuning_protos.google.rpc import Status
+
+__all__ = [
+    "AdapterSize",
+    "Any",
+    "Blob",
+    "CancelTuningJobRequest",
+    "Content",
+    "CreateTuningJobRequest",
+    "DatasetBucket",
+    "Empty",
+    "EncryptionSpec",
+    "FileData",
+    "FunctionCall",
+    "FunctionResponse",
+    "GcsDestination",
+    "GetTuningJobRequest",
+    "JobState",
+    "ListTuningJobsRequest",
+    "ListTuningJobsResponse",
+    "OperationProto",
+    "Part",
+    "RebaseTunedModelRequest",
+    "Status",
+    "Struct",
+    "SupervisedHyperParameters",
+    "SupervisedTuningDataStats",
+    "SupervisedTuningDatasetDistribution",
+    "SupervisedTuningSpec",
+    "TunedModel",
+    "TunedModelRef",
+    "TuningDataStats",
+    "TuningJob",
+    "Value",
+    "VideoMetadata",
+]
