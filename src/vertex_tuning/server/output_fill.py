@@ -209,7 +209,9 @@ def _value(field: Mapping[str, Any], name: str, created: str, depth: int, within
     """A value of ``field`` that its documented rules accept: one item when repeated, one entry when a map."""
     if field["type"] == "map":
         return {"sample": "value"}
-    one = _scalar(field, name, created, depth, within, pick, single=field["repeated"])
+    # One optional message field per generated message (``pick`` rotates which, job by job): the documents
+    # do not always show which fields form a union (Google's EvaluationDataset: gcsSource or bigquerySource).
+    one = _scalar(field, name, created, depth, within, pick, single=True)
     return [one] if field["repeated"] else one
 
 
@@ -274,4 +276,5 @@ def _text(field: Mapping[str, Any], name: str) -> str:
         return str(rules["allowed_values"][0])
     if rules.get("gcs_uri"):
         return "gs://reference-server/sample"
-    return "sample"
+    # Valid base64 too: a bytes field the page writes as "A String" is read as an (inferred) string.
+    return "c2FtcGxl"
