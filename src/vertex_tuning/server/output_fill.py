@@ -209,9 +209,7 @@ def _value(field: Mapping[str, Any], name: str, created: str, depth: int, within
     """A value of ``field`` that its documented rules accept: one item when repeated, one entry when a map."""
     if field["type"] == "map":
         return {"sample": "value"}
-    # One optional message field per generated message (``pick`` rotates which, job by job): the documents
-    # do not always show which fields form a union (Google's EvaluationDataset: gcsSource or bigquerySource).
-    one = _scalar(field, name, created, depth, within, pick, single=True)
+    one = _scalar(field, name, created, depth, within, pick, single=field["repeated"])
     return [one] if field["repeated"] else one
 
 
